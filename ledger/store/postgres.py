@@ -1,0 +1,494 @@
+"""The PostgreSQL backend: one database, two tables per community.
+
+Writers serialize per community on a transaction-scoped advisory lock keyed by the
+community, so two communities are written in parallel and readers are never blocked.
+(eventsourcing takes ``LOCK TABLE ... IN EXCLUSIVE MODE`` instead, which PostgreSQL grants
+only to roles holding UPDATE, DELETE or TRUNCATE: exactly what the service's role must
+not have.) The lock is held to commit, so entries commit in ``seq`` order.
+
+The chain's ``seq`` is computed under that lock rather than taken from a ``bigserial``,
+whose values are not gapless (a rolled-back insert leaves a hole).
+
+Append-only is enforced twice: triggers refuse UPDATE, DELETE and TRUNCATE for every
+role, including the owner; and ``gongkai db init --service-role ROLE`` grants the
+service's role only SELECT and INSERT.
+
+This is the only module of the ledger that imports psycopg.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any, Final
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from ledger.chain import ChainedEvent, Head
+from ledger.errors import StoreError, UnknownCommunityError
+from ledger.store.base import (
+    REGISTRY_TABLE,
+    CommandRecord,
+    Community,
+    DuplicateCommandError,
+    RawRow,
+    Store,
+    StoredCommand,
+    check_community_id,
+    commands_table,
+    events_table,
+)
+from ledger.store.recorder import ChainedRecorder
+
+SCHEMA: Final = "public"
+REFUSE_FUNCTION: Final = "gongkai_refuse_change"
+# Serializes concurrent 'db init' runs: DDL on the same catalog rows from two sessions
+# at once fails with "tuple concurrently updated".
+_SCHEMA_LOCK_KEY: Final = 0x676F6E676B6169  # "gongkai"
+
+
+def _advisory_key(table: str) -> int:
+    """A signed 64-bit advisory lock key for one community's writers."""
+    digest = hashlib.sha256(f"gongkai:{SCHEMA}.{table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _ident(*parts: str) -> sql.Identifier:
+    return sql.Identifier(*parts)
+
+
+def _refuse_function_ddl() -> sql.Composed:
+    return sql.SQL(
+        "CREATE OR REPLACE FUNCTION {schema}.{fn}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION 'gongkai: % on %.% refused: the table is append-only', "
+        "TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'restrict_violation'; END $$"
+    ).format(schema=_ident(SCHEMA), fn=_ident(REFUSE_FUNCTION))
+
+
+def _append_only_ddl(table: str, service_role: str | None) -> list[sql.Composed]:
+    target = _ident(SCHEMA, table)
+    fn = _ident(SCHEMA, REFUSE_FUNCTION)
+    statements = [
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER {name} BEFORE UPDATE OR DELETE ON {t} "
+            "FOR EACH ROW EXECUTE FUNCTION {fn}()"
+        ).format(name=_ident(f"{table}_append_only"), t=target, fn=fn),
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER {name} BEFORE TRUNCATE ON {t} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION {fn}()"
+        ).format(name=_ident(f"{table}_no_truncate"), t=target, fn=fn),
+        sql.SQL("REVOKE ALL ON {t} FROM PUBLIC").format(t=target),
+    ]
+    if service_role:
+        statements += [
+            sql.SQL("REVOKE ALL ON {t} FROM {role}").format(t=target, role=_ident(service_role)),
+            sql.SQL("GRANT SELECT, INSERT ON {t} TO {role}").format(
+                t=target, role=_ident(service_role)
+            ),
+        ]
+    return statements
+
+
+def community_ddl(community_id: str, service_role: str | None) -> list[sql.Composed]:
+    events = events_table(community_id)
+    commands = commands_table(community_id)
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {t} ("
+            "seq bigint PRIMARY KEY, "
+            "prev_hash bytea NOT NULL, "
+            "hash bytea NOT NULL, "
+            "originator_id uuid NOT NULL, "
+            "originator_version bigint NOT NULL, "
+            "topic text NOT NULL, "
+            "state bytea NOT NULL, "
+            "UNIQUE (originator_id, originator_version))"
+        ).format(t=_ident(SCHEMA, events)),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {t} ("
+            "idempotency_key text PRIMARY KEY, "
+            "fingerprint bytea NOT NULL, "
+            "result text NOT NULL, "
+            "first_seq bigint NOT NULL, "
+            "last_seq bigint NOT NULL, "
+            "recorded_at timestamptz NOT NULL)"
+        ).format(t=_ident(SCHEMA, commands)),
+        *_append_only_ddl(events, service_role),
+        *_append_only_ddl(commands, service_role),
+    ]
+
+
+class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
+    """eventsourcing's PostgreSQL application recorder, with every insert chained."""
+
+    def __init__(self, datastore: PostgresDatastore, community_id: str) -> None:
+        self.community_id = check_community_id(community_id)
+        super().__init__(datastore, events_table_name=events_table(community_id))
+        events = _ident(SCHEMA, self.events_table_name)
+        commands = _ident(SCHEMA, commands_table(community_id))
+        # Tables are made by 'gongkai db init', never by the running service.
+        self.sql_create_statements = []
+        self.lock_table_statements = [
+            sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
+            sql.SQL("SELECT pg_advisory_xact_lock({0})").format(
+                sql.Literal(_advisory_key(self.events_table_name))
+            ),
+        ]
+        self.select_head_statement = sql.SQL(
+            "SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1"
+        ).format(t=events)
+        self.insert_chained_statement = sql.SQL(
+            "INSERT INTO {t} (seq, prev_hash, hash, originator_id, originator_version, "
+            "topic, state) SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], "
+            "%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
+        ).format(t=events)
+        self.insert_command_statement = sql.SQL(
+            "INSERT INTO {t} (idempotency_key, fingerprint, result, first_seq, last_seq, "
+            "recorded_at) VALUES (%s, %s, %s, %s, %s, now()) "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
+        ).format(t=commands)
+        self.select_command_statement = sql.SQL(
+            "SELECT idempotency_key, fingerprint, result, first_seq, last_seq FROM {t} "
+            "WHERE idempotency_key = %s"
+        ).format(t=commands)
+        self.select_chain_statement = sql.SQL(
+            "SELECT seq, prev_hash, hash, originator_id, originator_version, topic, state "
+            "FROM {t} WHERE seq > %s ORDER BY seq LIMIT %s"
+        ).format(t=events)
+        self.select_seq_statement = sql.SQL(
+            "SELECT seq FROM {t} WHERE originator_id = %s AND originator_version = %s"
+        ).format(t=events)
+        self.max_seq_statement = sql.SQL("SELECT max(seq) AS max FROM {t}").format(t=events)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        command: CommandRecord | None = kwargs.get("command")
+        chained: list[ChainedEvent] = []
+        duplicate = False
+        error: Exception | None = None
+        # Pipelined: lock + head in one round trip, inserts + commit in the next.
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline() as pipeline,
+            conn.transaction() as transaction,
+            conn.cursor() as curs,
+        ):
+            try:
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                curs.execute(self.select_head_statement, prepare=True)
+                row = curs.fetchone()
+                head = Head(row["seq"], row["hash"]) if row else Head(0, b"")
+                chained = self.link(head, stored_events)
+                curs.execute(
+                    self.insert_chained_statement,
+                    (
+                        [e.seq for e in chained],
+                        [e.prev_hash for e in chained],
+                        [e.hash for e in chained],
+                        [e.originator_id for e in chained],
+                        [e.originator_version for e in chained],
+                        [e.topic for e in chained],
+                        [e.state for e in chained],
+                    ),
+                    prepare=True,
+                )
+                if command is not None:
+                    curs.execute(
+                        self.insert_command_statement,
+                        (
+                            command.idempotency_key,
+                            command.fingerprint,
+                            command.result,
+                            chained[0].seq,
+                            chained[-1].seq,
+                        ),
+                        prepare=True,
+                    )
+                    pipeline.sync()
+                    duplicate = curs.fetchone() is None
+                    if duplicate:
+                        raise DuplicateCommandError(command.idempotency_key)
+                pipeline.sync()
+            except Exception as e:
+                # Roll back explicitly (a refused duplicate leaves the transaction
+                # healthy, so merely leaving the block would commit), and re-raise once
+                # the pipeline has exited cleanly.
+                error = e
+                raise psycopg.Rollback(transaction) from None
+        if error is not None:
+            translated = _translate(error)
+            if translated is error:
+                raise error
+            raise translated from error
+        return [e.seq for e in chained]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        clauses: list[sql.Composable] = []
+        params: list[Any] = []
+        if start is not None:
+            clauses.append(sql.SQL("seq >= %s" if inclusive_of_start else "seq > %s"))
+            params.append(start)
+        if stop is not None:
+            clauses.append(sql.SQL("seq <= %s"))
+            params.append(stop)
+        if topics:
+            clauses.append(sql.SQL("topic = ANY(%s)"))
+            params.append(list(topics))
+        where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
+        statement = sql.SQL(
+            "SELECT seq, originator_id, originator_version, topic, state FROM {t}{w} "
+            "ORDER BY seq LIMIT %s"
+        ).format(t=_ident(SCHEMA, self.events_table_name), w=where)
+        params.append(limit)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                Notification(
+                    id=row["seq"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def max_notification_id(self) -> int | None:
+        return self.head().seq
+
+    def _fetchone(self, statement: sql.Composed, params: Sequence[Any] = ()) -> Any:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return curs.fetchone()
+
+    def head(self) -> Head:
+        row = self._fetchone(self.select_head_statement)
+        return Head(row["seq"], row["hash"]) if row else Head(0, b"")
+
+    def find_command(self, idempotency_key: str) -> StoredCommand | None:
+        row = self._fetchone(self.select_command_statement, (idempotency_key,))
+        if row is None:
+            return None
+        return StoredCommand(
+            row["idempotency_key"],
+            bytes(row["fingerprint"]),
+            row["result"],
+            row["first_seq"],
+            row["last_seq"],
+        )
+
+    def seq_of(self, originator_id: UUID, originator_version: int) -> int | None:
+        row = self._fetchone(self.select_seq_statement, (originator_id, originator_version))
+        return int(row["seq"]) if row else None
+
+    def read_chain(self, *, after: int = 0, limit: int = 100) -> list[ChainedEvent]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_chain_statement, (after, limit), prepare=True)
+            return [
+                ChainedEvent(
+                    r["seq"],
+                    bytes(r["prev_hash"]),
+                    bytes(r["hash"]),
+                    r["originator_id"],
+                    r["originator_version"],
+                    r["topic"],
+                    bytes(r["state"]),
+                )
+                for r in curs.fetchall()
+            ]
+
+
+def _translate(error: Exception) -> Exception:
+    if isinstance(error, PersistenceError | DuplicateCommandError):
+        return error
+    if isinstance(error, psycopg.errors.IntegrityError):
+        return IntegrityError(str(error))
+    if isinstance(error, psycopg.OperationalError):
+        return OperationalError(str(error))
+    if isinstance(error, psycopg.InterfaceError):
+        return InterfaceError(str(error))
+    if isinstance(error, psycopg.Error):
+        return PersistenceError(str(error))
+    return error
+
+
+class PostgresStore(Store):
+    """One PostgreSQL database; see the module docstring."""
+
+    def __init__(self, url: str, *, pool_size: int = 4, max_overflow: int = 12) -> None:
+        self.url = url
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as e:
+            raise StoreError(f"not a PostgreSQL URL: {e}") from None
+        self._conninfo = make_conninfo(
+            "", **{k: str(v) for k, v in params.items() if v is not None}
+        )
+        self._datastore = PostgresDatastore(
+            dbname=str(params.get("dbname") or "postgres"),
+            host=str(params.get("host") or "localhost"),
+            port=str(params.get("port") or "5432"),
+            user=str(params.get("user") or ""),
+            password=str(params.get("password") or ""),
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            lock_timeout=60,
+        )
+        self._lock = threading.Lock()
+        self._recorders: dict[str, PostgresChainedRecorder] = {}
+
+    def connect(self, *, autocommit: bool = True) -> psycopg.Connection[Any]:
+        """A connection of its own, outside the pool (DDL, raw reads, tests)."""
+        try:
+            return psycopg.connect(self._conninfo, autocommit=autocommit)
+        except psycopg.Error as e:
+            raise StoreError(f"cannot connect to PostgreSQL: {e}") from None
+
+    def init_schema(self, *, service_role: str | None = None) -> None:
+        with self.connect(autocommit=False) as conn:
+            try:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+                conn.execute(
+                    sql.SQL(
+                        "CREATE TABLE IF NOT EXISTS {t} (id text PRIMARY KEY, "
+                        "name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
+                    ).format(t=_ident(SCHEMA, REGISTRY_TABLE))
+                )
+                conn.execute(_refuse_function_ddl())
+                for statement in _append_only_ddl(REGISTRY_TABLE, service_role):
+                    conn.execute(statement)
+                if service_role:
+                    # Tables made later by this role (new communities) get the same grants.
+                    conn.execute(
+                        sql.SQL(
+                            "ALTER DEFAULT PRIVILEGES IN SCHEMA {s} "
+                            "GRANT SELECT, INSERT ON TABLES TO {role}"
+                        ).format(s=_ident(SCHEMA), role=_ident(service_role))
+                    )
+                rows = conn.execute(
+                    sql.SQL("SELECT id FROM {t}").format(t=_ident(SCHEMA, REGISTRY_TABLE))
+                ).fetchall()
+                for (community_id,) in rows:
+                    for statement in community_ddl(community_id, service_role):
+                        conn.execute(statement)
+                conn.commit()
+            except psycopg.Error as e:
+                raise StoreError(f"cannot create the schema: {e}") from None
+
+    def add_community(self, community: Community) -> None:
+        check_community_id(community.id)
+        with self.connect(autocommit=False) as conn:
+            try:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+                registry = _ident(SCHEMA, REGISTRY_TABLE)
+                conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {t} (id, name) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING"
+                    ).format(t=registry),
+                    (community.id, community.name),
+                )
+                row = conn.execute(
+                    sql.SQL("SELECT name FROM {t} WHERE id = %s").format(t=registry),
+                    (community.id,),
+                ).fetchone()
+                if row is None or row[0] != community.name:
+                    raise StoreError(
+                        f"community {community.id!r} already exists as {row and row[0]!r}"
+                    )
+                for statement in community_ddl(community.id, None):
+                    conn.execute(statement)
+                conn.commit()
+            except psycopg.errors.UndefinedTable:
+                raise StoreError(
+                    "the database has no gongkai tables: run 'gongkai db init' first"
+                ) from None
+            except psycopg.Error as e:
+                raise StoreError(f"cannot add community {community.id!r}: {e}") from None
+
+    def communities(self) -> list[Community]:
+        with self.connect() as conn:
+            try:
+                rows = conn.execute(
+                    sql.SQL("SELECT id, name FROM {t} ORDER BY id").format(
+                        t=_ident(SCHEMA, REGISTRY_TABLE)
+                    )
+                ).fetchall()
+            except psycopg.errors.UndefinedTable:
+                raise StoreError(
+                    "the database has no gongkai tables: run 'gongkai db init' first"
+                ) from None
+        return [Community(id=r[0], name=r[1]) for r in rows]
+
+    def recorder(self, community_id: str) -> PostgresChainedRecorder:
+        with self._lock:
+            recorder = self._recorders.get(community_id)
+            if recorder is None:
+                self.community(community_id)  # raises UnknownCommunityError
+                recorder = PostgresChainedRecorder(self._datastore, community_id)
+                self._recorders[community_id] = recorder
+            return recorder
+
+    def chain_rows(self, community_id: str, *, batch_size: int = 10_000) -> Iterator[RawRow]:
+        table = _ident(SCHEMA, events_table(community_id))
+        with self.connect(autocommit=False) as conn:
+            conn.read_only = True
+            # Raw bytes straight from the server: uuid_send gives the UUID's 16 bytes and
+            # convert_to the topic's stored UTF-8, so nothing is decoded on the way.
+            with conn.cursor(name="gongkai_verify", binary=True) as cursor:
+                cursor.itersize = batch_size
+                try:
+                    cursor.execute(
+                        sql.SQL(
+                            "SELECT seq, prev_hash, hash, uuid_send(originator_id), "
+                            "originator_version, convert_to(topic, 'UTF8'), state "
+                            "FROM {t} ORDER BY seq"
+                        ).format(t=table)
+                    )
+                except psycopg.errors.UndefinedTable:
+                    raise UnknownCommunityError(
+                        f"no log for community {community_id!r} in this database"
+                    ) from None
+                while batch := cursor.fetchmany(batch_size):
+                    yield from batch
+
+    def max_seq(self, community_id: str) -> int:
+        with self.connect() as conn:
+            row = conn.execute(
+                sql.SQL("SELECT max(seq) FROM {t}").format(
+                    t=_ident(SCHEMA, events_table(community_id))
+                )
+            ).fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._recorders.clear()
+        self._datastore.close()

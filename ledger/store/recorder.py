@@ -1,0 +1,50 @@
+"""The part of a chained recorder that does not depend on the backend.
+
+Both backends subclass eventsourcing's application recorder and replace its insert: the
+chain head is read after the write lock is taken and the new rows are linked and hashed
+in the same transaction as the insert, so no acknowledged event is ever unchained and
+concurrent writers can never fork the chain. The notification ID that eventsourcing
+hands to readers *is* the chain's ``seq``: gapless and in commit order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from ledger.chain import ChainedEvent, Head, chain_events
+from ledger.store.base import StoredCommand
+
+
+class ChainedRecorder(ABC):
+    """Chain-aware reads that the application and the API need besides eventsourcing's."""
+
+    community_id: str
+
+    def link(self, head: Head, stored_events: Sequence[StoredEvent]) -> list[ChainedEvent]:
+        """Number, link and hash ``stored_events`` after ``head``."""
+        rows: list[tuple[UUID, int, str, bytes]] = []
+        for s in stored_events:
+            if not isinstance(s.originator_id, UUID):
+                raise TypeError(f"originator IDs must be UUIDs, not {s.originator_id!r}")
+            rows.append((s.originator_id, s.originator_version, s.topic, s.state))
+        return chain_events(self.community_id, head, rows)
+
+    @abstractmethod
+    def head(self) -> Head:
+        """The current head of the chain (``Head(0, b"")`` when empty)."""
+
+    @abstractmethod
+    def find_command(self, idempotency_key: str) -> StoredCommand | None:
+        """The stored command with this idempotency key, if any."""
+
+    @abstractmethod
+    def seq_of(self, originator_id: UUID, originator_version: int) -> int | None:
+        """The chain ``seq`` of one stored event, if it exists."""
+
+    @abstractmethod
+    def read_chain(self, *, after: int = 0, limit: int = 100) -> list[ChainedEvent]:
+        """Chain entries with ``seq > after`` in order, at most ``limit`` of them."""

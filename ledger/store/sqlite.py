@@ -1,0 +1,407 @@
+"""The SQLite backend: a registry file, and one file per community beside it.
+
+``sqlite:///data/gongkai.sqlite3`` keeps the registry in ``data/gongkai.sqlite3`` and the
+log of community ``tianhai`` in ``data/gongkai.tianhai.sqlite3``. One file per community
+means that a write to one community never waits for SQLite's file lock held by another,
+and that one community's log can be copied or handed over on its own.
+
+Writers take SQLite's write lock with ``BEGIN IMMEDIATE`` *before* reading the chain head:
+with a deferred ``BEGIN`` two processes could both read the same head and one would then
+fail with "database is locked" when upgrading to a write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from pathlib import Path
+from typing import Any, Final
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+from ledger.chain import ChainedEvent, Head
+from ledger.errors import StoreError, UnknownCommunityError
+from ledger.store.base import (
+    REGISTRY_TABLE,
+    CommandRecord,
+    Community,
+    DuplicateCommandError,
+    RawRow,
+    Store,
+    StoredCommand,
+    check_community_id,
+    commands_table,
+    events_table,
+)
+from ledger.store.recorder import ChainedRecorder
+
+# Seconds a writer waits for another's write lock before giving up.
+LOCK_TIMEOUT_SECONDS: Final = 60
+
+
+def _append_only_triggers(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'gongkai: {table} is append-only'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'gongkai: {table} is append-only'); END",
+    ]
+
+
+def community_ddl(community_id: str) -> list[str]:
+    """Tables and triggers of one community's file. STRICT makes SQLite enforce the
+    column types, so a row cannot silently hold text where the chain hashed bytes."""
+    events = events_table(community_id)
+    commands = commands_table(community_id)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {events} ("
+        "seq INTEGER PRIMARY KEY, "
+        "prev_hash BLOB NOT NULL, "
+        "hash BLOB NOT NULL, "
+        "originator_id TEXT NOT NULL, "
+        "originator_version INTEGER NOT NULL, "
+        "topic TEXT NOT NULL, "
+        "state BLOB NOT NULL, "
+        "UNIQUE (originator_id, originator_version)) STRICT",
+        f"CREATE TABLE IF NOT EXISTS {commands} ("
+        "idempotency_key TEXT PRIMARY KEY, "
+        "fingerprint BLOB NOT NULL, "
+        "result TEXT NOT NULL, "
+        "first_seq INTEGER NOT NULL, "
+        "last_seq INTEGER NOT NULL, "
+        "recorded_at TEXT NOT NULL) STRICT",
+        *_append_only_triggers(events),
+        *_append_only_triggers(commands),
+    ]
+
+
+def _translate(error: sqlite3.Error) -> PersistenceError:
+    if isinstance(error, sqlite3.IntegrityError):
+        return IntegrityError(str(error))
+    if isinstance(error, sqlite3.OperationalError):
+        return OperationalError(str(error))
+    return PersistenceError(str(error))
+
+
+class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
+    """eventsourcing's SQLite application recorder, with every insert chained."""
+
+    def __init__(self, datastore: SQLiteDatastore, community_id: str) -> None:
+        self.community_id = check_community_id(community_id)
+        self.commands_table_name = commands_table(community_id)
+        super().__init__(datastore, events_table_name=events_table(community_id))
+        t = self.events_table_name
+        self.insert_events_statement = (
+            f"INSERT INTO {t} (seq, prev_hash, hash, originator_id, originator_version, "
+            "topic, state) VALUES (?,?,?,?,?,?,?)"
+        )
+        self.select_head_statement = f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1"
+        self.insert_command_statement = (
+            f"INSERT INTO {self.commands_table_name} (idempotency_key, fingerprint, result, "
+            "first_seq, last_seq, recorded_at) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT (idempotency_key) DO NOTHING"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        return community_ddl(self.community_id)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with self.datastore.get_connection(commit=True) as conn:
+            curs = conn.cursor()
+            try:
+                curs.execute("BEGIN IMMEDIATE")
+                try:
+                    seqs = self._insert_events(curs, stored_events, **kwargs)
+                    conn.commit()
+                except BaseException:
+                    conn.rollback()
+                    raise
+            except sqlite3.Error as e:
+                raise _translate(e) from e
+            finally:
+                curs.sqlite_cursor.close()
+        return seqs
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int]:
+        if not stored_events:
+            return []
+        c.execute(self.select_head_statement)
+        row = c.fetchone()
+        chained = self.link(Head(row[0], row[1]) if row else Head(0, b""), stored_events)
+        c.executemany(
+            self.insert_events_statement,
+            [
+                (
+                    e.seq,
+                    e.prev_hash,
+                    e.hash,
+                    e.originator_id.hex,
+                    e.originator_version,
+                    e.topic,
+                    e.state,
+                )
+                for e in chained
+            ],
+        )
+        command: CommandRecord | None = kwargs.get("command")
+        if command is not None:
+            c.execute(
+                self.insert_command_statement,
+                (
+                    command.idempotency_key,
+                    command.fingerprint,
+                    command.result,
+                    chained[0].seq,
+                    chained[-1].seq,
+                    dt.datetime.now(dt.UTC).isoformat(),
+                ),
+            )
+            if c.sqlite_cursor.rowcount == 0:
+                raise DuplicateCommandError(command.idempotency_key)
+        return [e.seq for e in chained]
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        # The library reads "rowid", which SQLite names after our INTEGER PRIMARY KEY.
+        clauses: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            clauses.append("seq>=?" if inclusive_of_start else "seq>?")
+            params.append(start)
+        if stop is not None:
+            clauses.append("seq<=?")
+            params.append(stop)
+        if topics:
+            clauses.append(f"topic IN ({','.join('?' * len(topics))})")
+            params.extend(topics)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        statement = (
+            "SELECT seq, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} {where}ORDER BY seq LIMIT ?"
+        )
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [
+                Notification(
+                    id=row[0],
+                    originator_id=UUID(row[1]),
+                    originator_version=row[2],
+                    topic=row[3],
+                    state=row[4],
+                )
+                for row in c.fetchall()
+            ]
+
+    def _max_notification_id(self, c: SQLiteCursor) -> int:
+        c.execute(f"SELECT MAX(seq) FROM {self.events_table_name}")
+        value: int | None = c.fetchone()[0]
+        return value or 0
+
+    def head(self) -> Head:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_head_statement)
+            row = c.fetchone()
+        return Head(row[0], row[1]) if row else Head(0, b"")
+
+    def find_command(self, idempotency_key: str) -> StoredCommand | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT idempotency_key, fingerprint, result, first_seq, last_seq "
+                f"FROM {self.commands_table_name} WHERE idempotency_key=?",
+                (idempotency_key,),
+            )
+            row = c.fetchone()
+        return StoredCommand(*row) if row else None
+
+    def seq_of(self, originator_id: UUID, originator_version: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT seq FROM {self.events_table_name} "
+                "WHERE originator_id=? AND originator_version=?",
+                (originator_id.hex, originator_version),
+            )
+            row = c.fetchone()
+        return int(row[0]) if row else None
+
+    def read_chain(self, *, after: int = 0, limit: int = 100) -> list[ChainedEvent]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT seq, prev_hash, hash, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE seq>? ORDER BY seq LIMIT ?",
+                (after, limit),
+            )
+            rows = c.fetchall()
+        return [ChainedEvent(r[0], r[1], r[2], UUID(r[3]), r[4], r[5], r[6]) for r in rows]
+
+
+class SQLiteStore(Store):
+    """A registry file plus one file per community (see the module docstring)."""
+
+    def __init__(self, url: str, path: Path) -> None:
+        self.url = url
+        self.path = path
+        self._lock = threading.Lock()
+        self._datastores: dict[str, SQLiteDatastore] = {}
+        self._recorders: dict[str, SQLiteChainedRecorder] = {}
+
+    def community_path(self, community_id: str) -> Path:
+        check_community_id(community_id)
+        return self.path.with_name(f"{self.path.stem}.{community_id}{self.path.suffix}")
+
+    def _connect_registry(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise StoreError(
+                f"no database at {self.path}: create it with 'gongkai db init --db {self.url}'"
+            )
+        return sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_SECONDS)
+
+    def init_schema(self, *, service_role: str | None = None) -> None:
+        del service_role  # SQLite has no roles; the triggers are the lock on the door.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_SECONDS)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            with conn:
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} ("
+                    "id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL) STRICT"
+                )
+                for statement in _append_only_triggers(REGISTRY_TABLE):
+                    conn.execute(statement)
+        for community in self.communities():
+            self._create_community_tables(community.id)
+
+    def _create_community_tables(self, community_id: str) -> None:
+        with closing(
+            sqlite3.connect(self.community_path(community_id), timeout=LOCK_TIMEOUT_SECONDS)
+        ) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            with conn:
+                for statement in community_ddl(community_id):
+                    conn.execute(statement)
+
+    def add_community(self, community: Community) -> None:
+        check_community_id(community.id)
+        with closing(self._connect_registry()) as conn, conn:
+            conn.execute(
+                f"INSERT INTO {REGISTRY_TABLE} (id, name, created_at) VALUES (?,?,?) "
+                "ON CONFLICT (id) DO NOTHING",
+                (community.id, community.name, dt.datetime.now(dt.UTC).isoformat()),
+            )
+            (name,) = conn.execute(
+                f"SELECT name FROM {REGISTRY_TABLE} WHERE id=?", (community.id,)
+            ).fetchone()
+        if name != community.name:
+            raise StoreError(f"community {community.id!r} already exists as {name!r}")
+        self._create_community_tables(community.id)
+
+    def communities(self) -> list[Community]:
+        try:
+            with closing(self._connect_registry()) as conn:
+                rows = conn.execute(
+                    f"SELECT id, name FROM {REGISTRY_TABLE} ORDER BY id"
+                ).fetchall()
+        except sqlite3.OperationalError as e:
+            raise StoreError(
+                f"{self.path} has no gongkai tables: run 'gongkai db init --db {self.url}'"
+            ) from e
+        return [Community(id=r[0], name=r[1]) for r in rows]
+
+    def recorder(self, community_id: str) -> SQLiteChainedRecorder:
+        with self._lock:
+            recorder = self._recorders.get(community_id)
+            if recorder is None:
+                path = self.community_path(community_id)
+                if not path.exists():
+                    raise UnknownCommunityError(f"no community {community_id!r} in this store")
+                datastore = SQLiteDatastore(
+                    str(path), lock_timeout=LOCK_TIMEOUT_SECONDS, pool_size=4, max_overflow=12
+                )
+                self._datastores[community_id] = datastore
+                recorder = SQLiteChainedRecorder(datastore, community_id)
+                self._recorders[community_id] = recorder
+            return recorder
+
+    def _connect_readonly(self, community_id: str) -> sqlite3.Connection:
+        path = self.community_path(community_id)
+        if not path.exists():
+            raise UnknownCommunityError(f"no log for community {community_id!r} at {path}")
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+    def chain_rows(self, community_id: str, *, batch_size: int = 10_000) -> Iterator[RawRow]:
+        with closing(self._connect_readonly(community_id)) as conn:
+            # Read inside one transaction so that the whole scan sees one snapshot.
+            conn.execute("BEGIN")
+            cursor = conn.execute(
+                "SELECT seq, prev_hash, hash, originator_id, originator_version, topic, state "
+                f"FROM {events_table(community_id)} ORDER BY seq"
+            )
+            while batch := cursor.fetchmany(batch_size):
+                for seq, prev, digest, oid, version, topic, state in batch:
+                    yield (
+                        seq,
+                        _as_bytes(prev),
+                        _as_bytes(digest),
+                        _uuid_bytes(oid),
+                        version,
+                        _as_bytes(topic),
+                        _as_bytes(state),
+                    )
+
+    def max_seq(self, community_id: str) -> int:
+        with closing(self._connect_readonly(community_id)) as conn:
+            (value,) = conn.execute(
+                f"SELECT MAX(seq) FROM {events_table(community_id)}"
+            ).fetchone()
+        return int(value or 0)
+
+    def close(self) -> None:
+        with self._lock:
+            for datastore in self._datastores.values():
+                datastore.close()
+            self._datastores.clear()
+            self._recorders.clear()
+
+
+def _as_bytes(value: object) -> bytes:
+    # STRICT tables keep these as BLOB/TEXT; a table rebuilt by hand may not, and then
+    # whatever is there is hashed as it reads.
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return repr(value).encode("utf-8")
+
+
+def _uuid_bytes(value: object) -> bytes:
+    # The chain hashes the UUID's 16 bytes; SQLite stores them as 32 lower-case hex
+    # digits. Anything else is not what was written, so it is passed on in a form
+    # whose hash cannot match.
+    if isinstance(value, str) and len(value) == 32 and value == value.lower():
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    return b"!" + _as_bytes(value)
