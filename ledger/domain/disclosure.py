@@ -1,0 +1,252 @@
+"""A disclosure (公开事项): drafted, reviewed, posted, corrected, withdrawn, archived.
+
+How a disclosure is made [000, 004 篇六, 篇九]: the clerk prepares the material, the
+supervision committee reviews it (and the party branch and the three-stage
+confidentiality review 初审 / 复审 / 终审 may too), it is posted on a channel for a period,
+residents may object, and a verified objection leads to a correction that is a new
+version pointing at the one it corrects; the original stays on the record.
+
+Rules the aggregate enforces (each refusal raises before any event is recorded):
+
+* only a draft (or a rejected draft) is revised or submitted;
+* a review is recorded only while the disclosure is submitted for review; a rejection
+  sends it back to the clerk; the confidentiality stages go in order;
+* publication needs the supervision committee's approval in the current review round,
+  and, if the confidentiality review was started, its final approval (终审);
+* only a posted disclosure is corrected or withdrawn; only a posted or withdrawn one is
+  archived, and nothing happens to an archived one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
+from ledger.domain.vocabulary import (
+    CONFIDENTIALITY_STAGES,
+    STAGE_NAMES,
+    Channel,
+    ReviewOutcome,
+    ReviewStage,
+    Scope,
+)
+from ledger.errors import InvalidTransitionError
+
+
+class Status(StrEnum):
+    DRAFT = "draft"  # 草稿
+    SUBMITTED = "submitted"  # 待审核
+    REJECTED = "rejected"  # 审核未通过
+    PUBLISHED = "published"  # 已公开
+    WITHDRAWN = "withdrawn"  # 已撤回
+    ARCHIVED = "archived"  # 已归档
+
+
+class Disclosure(LedgerAggregate):
+    """One disclosure and its whole life."""
+
+    class Drafted(LedgerAggregate.Created):
+        TOPIC = "gongkai/disclosure/drafted"
+        category: str
+        title: str
+        body: str
+        attachments: list[str]  # SHA-256 of each file, hex
+        scope: str
+        planned_from: str  # ISO date
+        planned_until: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.on_drafted(self)
+
+    class DraftRevised(LedgerAggregate.Event):
+        TOPIC = "gongkai/disclosure/draft-revised"
+        category: str
+        title: str
+        body: str
+        attachments: list[str]
+        scope: str
+        planned_from: str
+        planned_until: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.on_content(self, self.originator_version)
+            aggregate.status = Status.DRAFT
+
+    class SubmittedForReview(LedgerAggregate.Event):
+        TOPIC = "gongkai/disclosure/submitted-for-review"
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.SUBMITTED
+            aggregate.round_approvals = set()
+
+    class Reviewed(LedgerAggregate.Event):
+        """One review act (审核 / 审查 / 初审 / 复审 / 终审) with its opinion."""
+
+        TOPIC = "gongkai/disclosure/reviewed"
+        stage: str
+        outcome: str
+        opinion: str
+
+        def apply(self, aggregate: Any) -> None:
+            if self.outcome == ReviewOutcome.REJECTED:
+                aggregate.status = Status.REJECTED
+                aggregate.round_approvals = set()
+            else:
+                aggregate.round_approvals.add(ReviewStage(self.stage))
+
+    class Published(LedgerAggregate.Event):
+        TOPIC = "gongkai/disclosure/published"
+        channel: str
+        period_from: str
+        period_until: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.PUBLISHED
+            aggregate.channels.append(self.channel)
+            aggregate.period = (self.period_from, self.period_until)
+
+    class Corrected(LedgerAggregate.Event):
+        """A new version replacing the posted one; the correction explains why."""
+
+        TOPIC = "gongkai/disclosure/corrected"
+        correction_id: UUID
+        corrects_version: int
+        title: str
+        body: str
+        attachments: list[str]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.title, aggregate.body = self.title, self.body
+            aggregate.attachments = list(self.attachments)
+            aggregate.content_version += 1
+            aggregate.version_events[aggregate.content_version] = self.originator_version
+
+    class Withdrawn(LedgerAggregate.Event):
+        TOPIC = "gongkai/disclosure/withdrawn"
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.WITHDRAWN
+
+    class Archived(LedgerAggregate.Event):
+        TOPIC = "gongkai/disclosure/archived"
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.ARCHIVED
+
+    # --- state -------------------------------------------------------------------
+
+    def __init__(self, **_: Any) -> None:
+        self.status = Status.DRAFT
+        self.content_version = 0
+        # content version -> the aggregate version of the event that produced it
+        self.version_events: dict[int, int] = {}
+        self.round_approvals: set[ReviewStage] = set()
+        self.channels: list[str] = []
+        self.period: tuple[str, str] | None = None
+
+    def on_drafted(self, event: Drafted) -> None:
+        self.on_content(event, event.originator_version)
+
+    def on_content(self, event: Drafted | DraftRevised, aggregate_version: int) -> None:
+        self.category = event.category
+        self.title, self.body = event.title, event.body
+        self.attachments = list(event.attachments)
+        self.scope = Scope(event.scope)
+        self.planned = (event.planned_from, event.planned_until)
+        self.content_version += 1
+        self.version_events[self.content_version] = aggregate_version
+
+    # --- commands ----------------------------------------------------------------
+
+    @classmethod
+    def draft(cls, actor: Actor, **content: Any) -> Disclosure:
+        return cls._create(cls.Drafted, id=uuid4(), **actor.event_fields(), **content)
+
+    def revise_draft(self, actor: Actor, **content: Any) -> None:
+        self._require(Status.DRAFT, Status.REJECTED, doing="revise the draft of")
+        self.act(self.DraftRevised, actor, **content)
+
+    def submit_for_review(self, actor: Actor) -> None:
+        self._require(Status.DRAFT, Status.REJECTED, doing="submit")
+        self.act(self.SubmittedForReview, actor)
+
+    def review(
+        self, actor: Actor, stage: ReviewStage, outcome: ReviewOutcome, opinion: str
+    ) -> None:
+        self._require(Status.SUBMITTED, doing="review")
+        if stage in CONFIDENTIALITY_STAGES and outcome is ReviewOutcome.APPROVED:
+            before = CONFIDENTIALITY_STAGES[: CONFIDENTIALITY_STAGES.index(stage)]
+            missing = [s for s in before if s not in self.round_approvals]
+            if missing:
+                raise InvalidTransitionError(
+                    f"{STAGE_NAMES[stage]} needs {STAGE_NAMES[missing[0]]} approved first"
+                )
+        self.act(self.Reviewed, actor, stage=stage.value, outcome=outcome.value, opinion=opinion)
+
+    def publish(self, actor: Actor, channel: Channel, period_from: str, period_until: str) -> None:
+        if self.status is not Status.PUBLISHED:
+            self._require(Status.SUBMITTED, doing="publish")
+            if ReviewStage.COMMITTEE not in self.round_approvals:
+                raise InvalidTransitionError(
+                    "publishing needs the supervision committee's approval (监委会审核)"
+                )
+            started = self.round_approvals & set(CONFIDENTIALITY_STAGES)
+            if started and ReviewStage.FINAL not in self.round_approvals:
+                raise InvalidTransitionError(
+                    "the confidentiality review (保密审查) was started but not finally approved"
+                )
+        elif channel.value in self.channels:
+            raise InvalidTransitionError(f"already posted on channel {channel.value!r}")
+        self.act(
+            self.Published,
+            actor,
+            channel=channel.value,
+            period_from=period_from,
+            period_until=period_until,
+        )
+
+    def correct(
+        self,
+        actor: Actor,
+        correction_id: UUID,
+        corrects_version: int,
+        title: str,
+        body: str,
+        attachments: list[str],
+    ) -> None:
+        self._require(Status.PUBLISHED, doing="correct")
+        if corrects_version != self.content_version:
+            raise InvalidTransitionError(
+                f"the correction is of version {corrects_version}, but the current version "
+                f"is {self.content_version}"
+            )
+        self.act(
+            self.Corrected,
+            actor,
+            correction_id=correction_id,
+            corrects_version=corrects_version,
+            title=title,
+            body=body,
+            attachments=attachments,
+        )
+
+    def withdraw(self, actor: Actor, reason: str) -> None:
+        self._require(Status.PUBLISHED, doing="withdraw")
+        self.act(self.Withdrawn, actor, reason=reason)
+
+    def archive(self, actor: Actor) -> None:
+        self._require(Status.PUBLISHED, Status.WITHDRAWN, doing="archive")
+        self.act(self.Archived, actor)
+
+    def _require(self, *allowed: Status, doing: str) -> None:
+        if self.status not in allowed:
+            names = " or ".join(s.value for s in allowed)
+            raise InvalidTransitionError(
+                f"cannot {doing} a disclosure that is {self.status.value}; it must be {names}"
+            )
+
+
+register_event_topics(Disclosure)

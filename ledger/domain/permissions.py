@@ -1,0 +1,63 @@
+"""Which roles may perform which command (DOMAIN.md, "Who uses it").
+
+The API checks this too, with the community; the ledger checks it again so that no
+path around the API can record an act in the wrong role.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ledger.domain.base import Actor
+from ledger.domain.vocabulary import ROLE_NAMES, STAGE_NAMES, STAGE_ROLES, ReviewStage, Role
+from ledger.errors import PermissionDeniedError
+
+_CLERK: Final = frozenset({Role.CLERK})
+
+COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
+    "draft_disclosure": _CLERK,
+    "revise_draft": _CLERK,
+    "submit_for_review": _CLERK,
+    "publish": _CLERK,
+    "withdraw": _CLERK,
+    "archive": _CLERK,
+    "publish_correction": _CLERK,
+    "record_entry": _CLERK,
+    "reverse_entry": _CLERK,
+    "adopt_chart": frozenset({Role.CLERK, Role.SYSTEM}),
+    "add_account": _CLERK,
+    # Residents and integrity supervisors object; a clerk records an oral objection.
+    "raise_objection": frozenset(
+        {
+            Role.RESIDENT,
+            Role.CLERK,
+            Role.COMMITTEE_MEMBER,
+            Role.COMMITTEE_CHAIR,
+            Role.PARTY_REVIEWER,
+        }
+    ),
+    # The party branch or the street disciplinary committee verifies [004 篇六].
+    "verify_objection": frozenset(
+        {Role.PARTY_REVIEWER, Role.DISCIPLINARY_AUDITOR, Role.COMMITTEE_CHAIR}
+    ),
+    "dismiss_objection": frozenset(
+        {Role.PARTY_REVIEWER, Role.DISCIPLINARY_AUDITOR, Role.COMMITTEE_CHAIR}
+    ),
+}
+
+
+def require_role(actor: Actor, command: str) -> None:
+    allowed = COMMAND_ROLES[command]
+    if actor.role not in allowed:
+        raise PermissionDeniedError(
+            f"a {ROLE_NAMES[actor.role]} ({actor.role.value}) may not {command.replace('_', ' ')}"
+        )
+
+
+def require_stage_role(actor: Actor, stage: ReviewStage) -> None:
+    if actor.role not in STAGE_ROLES[stage]:
+        allowed = ", ".join(sorted(r.value for r in STAGE_ROLES[stage]))
+        raise PermissionDeniedError(
+            f"{STAGE_NAMES[stage]} ({stage.value}) is recorded by: {allowed}; "
+            f"not by {actor.role.value}"
+        )
