@@ -50,6 +50,24 @@ def store_url(backend: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def isolated_store_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A store of this test's own, for tests that look at every community of a store.
+    On PostgreSQL that is a database made for the test and dropped after it."""
+    if backend == "sqlite":
+        yield url_for(backend, tmp_path)
+        return
+    import psycopg
+
+    name = "gk_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg_url("SUPER"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} OWNER gongkai_admin")
+    base, _, _ = pg_url().rpartition("/")
+    yield f"{base}/{name}"
+    with psycopg.connect(pg_url("SUPER"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
 def community_id() -> str:
     """A fresh community per test: on PostgreSQL, tests share one database."""
     return "t" + uuid.uuid4().hex[:16]

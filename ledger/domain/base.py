@@ -50,6 +50,8 @@ def register_event_topics(aggregate_class: type[Aggregate]) -> None:
     """Register the explicit topic of every event class defined on ``aggregate_class``,
     so that stored events resolve in a process that has not yet triggered one."""
     for value in vars(aggregate_class).values():
-        topic = isinstance(value, type) and value.__dict__.get("TOPIC")
+        # eventsourcing's metaclass redefines nested event classes as subclasses, so the
+        # class stored on the aggregate inherits TOPIC rather than defining it.
+        topic = isinstance(value, type) and getattr(value, "TOPIC", None)
         if topic:
             register_topic(topic, value)

@@ -1,0 +1,1 @@
+"""The edge of gongkai: the HTTP service and the command line."""

@@ -1,0 +1,265 @@
+"""The ``gongkai`` command line.
+
+Exit status: 0 success; 1 the record failed verification; 2 bad usage or an error
+(bad input, unknown community, store unavailable), always with a message on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from ledger.chain import Head
+from ledger.errors import GongkaiError
+from ledger.store import default_url, open_store
+from ledger.store.base import Community, Store
+from ledger.verify import ChainIntegrityError, VerifiedChain, verify_store
+
+EXIT_OK = 0
+EXIT_VERIFY_FAILED = 1
+EXIT_ERROR = 2
+
+
+class ProgressLine:
+    """A one-line progress display on a terminal, redrawn at most ten times a second."""
+
+    def __init__(self, label: str, stream: TextIO) -> None:
+        self.label = label
+        self.stream = stream
+        self.started = time.monotonic()
+        self.drawn = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.drawn < 0.1 and done < total:
+            return
+        self.drawn = now
+        rate = done / max(now - self.started, 1e-9)
+        share = f" ({100 * done // total}%)" if total else ""
+        self.stream.write(
+            f"\r{self.label}: {done:,}/{total:,}{share}, {rate:,.0f} entries/s\033[K"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r\033[K")
+        self.stream.flush()
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="sqlite:///path or postgresql://...; default $GONGKAI_DB or " + default_url(),
+    )
+
+
+# --- db and community ----------------------------------------------------------------
+
+
+def cmd_db_init(args: argparse.Namespace) -> int:
+    with open_store(args.db) as store:
+        store.init_schema(service_role=args.service_role)
+        names = ", ".join(c.id for c in store.communities()) or "none yet"
+    print(f"schema ready at {store.url} (communities: {names})")
+    return EXIT_OK
+
+
+def cmd_community_add(args: argparse.Namespace) -> int:
+    from ledger.application import Ledger
+
+    with Ledger(open_store(args.db)) as ledger:
+        community = ledger.add_community(Community(args.id, args.name)).community
+    print(f"community {community.id} ({community.name}) is ready")
+    return EXIT_OK
+
+
+def cmd_community_list(args: argparse.Namespace) -> int:
+    with open_store(args.db) as store:
+        for community in store.communities():
+            print(f"{community.id}\t{community.name}")
+    return EXIT_OK
+
+
+# --- verify ----------------------------------------------------------------------------
+
+
+def _verify_one(
+    store: Store, community_id: str, expect: Head | None, show_progress: bool
+) -> VerifiedChain | ChainIntegrityError:
+    progress = ProgressLine(f"verifying {community_id}", sys.stderr) if show_progress else None
+    try:
+        return verify_store(store, community_id, expect_head=expect, on_progress=progress)
+    except ChainIntegrityError as e:
+        return e
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _verify_report(outcome: VerifiedChain | ChainIntegrityError) -> dict[str, Any]:
+    if isinstance(outcome, VerifiedChain):
+        return {
+            "community": outcome.community_id,
+            "ok": True,
+            "count": outcome.count,
+            "head": str(outcome.head) if outcome.count else None,
+        }
+    return {
+        "community": outcome.community_id,
+        "ok": False,
+        "seq": outcome.seq,
+        "defect": outcome.defect.value,
+        "detail": outcome.detail,
+    }
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    expect = None
+    if args.expect_head:
+        try:
+            expect = Head.parse(args.expect_head)
+        except ValueError as e:
+            raise UsageError(f"--expect-head: {e}") from None
+    with open_store(args.db) as store:
+        if args.community:
+            ids = [store.community(args.community).id]
+        else:
+            ids = [c.id for c in store.communities()]
+            if expect is not None and len(ids) != 1:
+                raise UsageError("--expect-head needs --community when there are several")
+        show_progress = not args.json and sys.stderr.isatty()
+        outcomes = [_verify_one(store, cid, expect, show_progress) for cid in ids]
+    reports = [_verify_report(o) for o in outcomes]
+    ok = all(r["ok"] for r in reports)
+    if args.json:
+        print(json.dumps({"ok": ok, "communities": reports}, ensure_ascii=False, indent=2))
+    else:
+        for r in reports:
+            if r["ok"]:
+                head = r["head"] or "empty"
+                print(f"{r['community']}: intact, {r['count']:,} entries, head {head}")
+            else:
+                print(
+                    f"{r['community']}: FAILED at entry {r['seq']}: {r['defect']}: {r['detail']}"
+                )
+        if not ids:
+            print("no communities in this store")
+    return EXIT_OK if ok else EXIT_VERIFY_FAILED
+
+
+# --- demo and serve --------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ledger.demo import create_demo
+
+    from ledger.application import Ledger
+
+    store = open_store(args.db)
+    store.init_schema()
+    with Ledger(store) as ledger:
+        summary = create_demo(ledger)
+    print(f"demo community ready: {summary}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(db_url=args.db or default_url())
+    with open_store(settings.db_url) as store:
+        communities = store.communities()  # fails early, clearly, if there is no schema
+    print(
+        f"serving {len(communities)} communities from {settings.db_url} "
+        f"on http://{args.host}:{args.port}",
+        file=sys.stderr,
+    )
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
+# --- wiring ----------------------------------------------------------------------------
+
+
+class UsageError(Exception):
+    """A command-line mistake that argparse could not catch."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gongkai", description="Tamper-evident ledger for community affairs disclosure."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True, metavar="ACTION"
+    )
+    init = db.add_parser("init", help="create the tables (the service never does)")
+    _add_db(init)
+    init.add_argument(
+        "--service-role",
+        metavar="ROLE",
+        help="PostgreSQL: the role the service connects as; it gets SELECT and INSERT only",
+    )
+    init.set_defaults(func=cmd_db_init)
+
+    community = sub.add_parser("community", help="communities of this store").add_subparsers(
+        dest="community_command", required=True, metavar="ACTION"
+    )
+    add = community.add_parser("add", help="register a community and create its log")
+    add.add_argument("id", help="2-32 characters of a-z, 0-9 and _, e.g. tianhai")
+    add.add_argument("--name", required=True, help="the community's name, e.g. 天海社区")
+    _add_db(add)
+    add.set_defaults(func=cmd_community_add)
+    listing = community.add_parser("list", help="list registered communities")
+    _add_db(listing)
+    listing.set_defaults(func=cmd_community_list)
+
+    verify = sub.add_parser("verify", help="recompute and check every chain hash")
+    _add_db(verify)
+    verify.add_argument("--community", metavar="ID", help="only this community")
+    verify.add_argument(
+        "--expect-head", metavar="SEQ:HASH", help="a head printed by an earlier verify"
+    )
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.set_defaults(func=cmd_verify)
+
+    demo = sub.add_parser("demo", help="create the demo community tianhai (天海社区)")
+    _add_db(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    _add_db(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except UsageError as e:
+        parser.print_usage(sys.stderr)
+        print(f"gongkai: error: {e}", file=sys.stderr)
+    except GongkaiError as e:
+        print(f"gongkai: error: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("gongkai: interrupted", file=sys.stderr)
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

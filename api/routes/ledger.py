@@ -1,0 +1,63 @@
+"""Read the stored chain: communities, heads and entries as JSON.
+
+These routes show every stored event, whatever its scope: they serve operators and
+verifiers on loopback until accounts and scopes guard them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import LedgerDep
+from ledger.chain import ChainedEvent
+
+router = APIRouter(prefix="/v1/communities", tags=["ledger"])
+
+
+def _state(state: bytes) -> Any:
+    try:
+        return json.loads(state)
+    except ValueError:
+        return {"base64": base64.b64encode(state).decode()}
+
+
+def entry_json(e: ChainedEvent) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "hash": e.hash.hex(),
+        "prev_hash": e.prev_hash.hex(),
+        "originator_id": str(e.originator_id),
+        "originator_version": e.originator_version,
+        "topic": e.topic,
+        "state": _state(e.state),
+    }
+
+
+@router.get("")
+def list_communities(ledger: LedgerDep) -> list[dict[str, str]]:
+    return [{"id": c.id, "name": c.name} for c in ledger.store.communities()]
+
+
+@router.get("/{community_id}/head")
+def head(community_id: str, ledger: LedgerDep) -> dict[str, Any]:
+    h = ledger.community(community_id).head()
+    return {"community": community_id, "seq": h.seq, "hash": h.hash.hex()}
+
+
+@router.get("/{community_id}/events")
+def events(
+    community_id: str,
+    ledger: LedgerDep,
+    after: Annotated[int, Query(ge=0, description="entries with seq greater than this")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    entries = ledger.community(community_id).entries(after=after, limit=limit)
+    return {
+        "community": community_id,
+        "events": [entry_json(e) for e in entries],
+        "next_after": entries[-1].seq if entries else after,
+    }

@@ -1,0 +1,65 @@
+"""The service: health, the stored events as JSON, and errors as problem+json."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from ledger.application import CommunityLedger
+from tests.contract.test_ledger_contract import posted
+
+
+@pytest.fixture
+def client(ledger: CommunityLedger, store_url: str) -> Iterator[TestClient]:
+    posted(ledger)
+    with TestClient(create_app(Settings(db_url=store_url))) as c:
+        yield c
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_events_are_served_as_json_with_their_chain(
+    client: TestClient, ledger: CommunityLedger
+) -> None:
+    cid = ledger.community.id
+    body = client.get(f"/v1/communities/{cid}/events", params={"after": 1, "limit": 2}).json()
+    assert [e["seq"] for e in body["events"]] == [2, 3]
+    assert body["next_after"] == 3
+    drafted = body["events"][0]
+    assert drafted["topic"] == "gongkai/disclosure/drafted"
+    assert drafted["state"]["title"] == "2026年7月低保发放公示"
+    assert drafted["state"]["actor"] == "李娜"
+    assert body["events"][1]["prev_hash"] == drafted["hash"]
+    head = client.get(f"/v1/communities/{cid}/head").json()
+    assert (head["seq"], head["hash"]) == (5, ledger.head().hash.hex())
+    listed = client.get("/v1/communities").json()
+    assert {"id": cid, "name": "测试社区"} in listed
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "detail"),
+    [
+        ("/v1/communities/nowhere/events", 404, "no community 'nowhere'"),
+        ("/v1/communities/NO%20WAY/head", 422, "community ID"),
+        ("/v1/communities/{cid}/events?limit=0", 422, "limit"),
+        ("/v1/communities/{cid}/events?after=x", 422, "after"),
+        ("/v1/nothing-here", 404, "Not Found"),
+    ],
+)
+def test_errors_are_problem_json(
+    client: TestClient, ledger: CommunityLedger, path: str, status: int, detail: str
+) -> None:
+    response = client.get(path.replace("{cid}", ledger.community.id))
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status
+    assert detail in problem["detail"]

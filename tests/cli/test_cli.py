@@ -1,0 +1,145 @@
+"""The command line: exit codes, messages, JSON, on both backends."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from ledger.application import CommunityLedger
+from ledger.store.base import Store
+from tests.contract.test_ledger_contract import posted
+from tests.rawdb import RawTable
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_verify_reports_count_and_head(
+    ledger: CommunityLedger, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posted(ledger)
+    cid = ledger.community.id
+    code, out, _ = run(capsys, "verify", "--db", store_url, "--community", cid)
+    assert code == 0
+    assert out.strip() == f"{cid}: intact, 5 entries, head {ledger.head()}"
+
+
+def test_verify_json_and_expect_head(
+    ledger: CommunityLedger, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posted(ledger)
+    cid, head = ledger.community.id, str(ledger.head())
+    code, out, _ = run(
+        capsys, "verify", "--db", store_url, "--community", cid, "--expect-head", head, "--json"
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert report == {
+        "ok": True,
+        "communities": [{"community": cid, "ok": True, "count": 5, "head": head}],
+    }
+    later = f"9:{'00' * 32}"
+    code, out, _ = run(
+        capsys, "verify", "--db", store_url, "--community", cid, "--expect-head", later, "--json"
+    )
+    assert code == 1
+    (failure,) = json.loads(out)["communities"]
+    assert (failure["seq"], failure["defect"]) == (6, "tail truncated")
+
+
+def test_verify_names_the_first_bad_entry(
+    ledger: CommunityLedger, store_url: str, raw: RawTable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posted(ledger)
+    rows = raw.read()
+    rows[2] = {**rows[2], "state": rows[2]["state"].replace(b"clerk", b"chair")}
+    raw.replace_all(rows)
+    code, out, _ = run(capsys, "verify", "--db", store_url, "--community", ledger.community.id)
+    assert code == 1
+    assert f"{ledger.community.id}: FAILED at entry 3: content edited" in out
+
+
+def test_verify_without_community_checks_them_all(
+    isolated_store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = isolated_store_url
+    assert run(capsys, "db", "init", "--db", url)[0] == 0
+    code, out, _ = run(capsys, "verify", "--db", url)
+    assert (code, out.strip()) == (0, "no communities in this store")
+    for cid, name in [("tcli_a", "甲社区"), ("tcli_b", "乙社区")]:
+        assert run(capsys, "community", "add", cid, "--name", name, "--db", url)[0] == 0
+    code, out, _ = run(capsys, "verify", "--db", url)
+    assert code == 0
+    assert out.splitlines()[0].startswith("tcli_a: intact, 1 entries, head 1:")
+    assert out.splitlines()[1].startswith("tcli_b: intact, 1 entries, head 1:")
+    code, _, err = run(capsys, "verify", "--db", url, "--expect-head", "1:" + "00" * 32)
+    assert code == 2
+    assert "needs --community" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--community", "nowhere"], "no community 'nowhere'"),
+        (["--community", "BAD ID"], "community ID"),
+        (["--expect-head", "12"], "--expect-head"),
+    ],
+)
+def test_verify_bad_usage_exits_2_with_a_message(
+    store: Store, store_url: str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, "verify", "--db", store_url, *argv)
+    assert code == 2
+    assert message in err
+
+
+def test_a_missing_database_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "verify", "--db", f"sqlite:///{tmp_path}/none.sqlite3")
+    assert code == 2
+    assert "gongkai db init" in err
+    assert not (tmp_path / "none.sqlite3").exists()  # verify never creates anything
+
+
+@pytest.mark.parametrize("url", ["mysql://x", "sqlite:///:memory:", "nonsense"])
+def test_an_unsupported_url_is_refused(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "verify", "--db", url)
+    assert code == 2
+    assert "gongkai: error:" in err
+
+
+def test_db_init_and_community_add(
+    isolated_store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_url = isolated_store_url
+    code, out, _ = run(capsys, "db", "init", "--db", store_url)
+    assert code == 0
+    assert "schema ready" in out
+    code, out, _ = run(capsys, "community", "add", "tcli_b", "--name", "乙社区", "--db", store_url)
+    assert (code, out.strip()) == (0, "community tcli_b (乙社区) is ready")
+    code, out, _ = run(capsys, "community", "list", "--db", store_url)
+    assert "tcli_b\t乙社区" in out.splitlines()
+    code, _, err = run(capsys, "community", "add", "tcli_b", "--name", "丙社区", "--db", store_url)
+    assert code == 2
+    assert "already exists" in err
+
+
+def test_the_console_script_is_installed_and_exits_nonzero_on_failure(tmp_path: Path) -> None:
+    gongkai = Path(sys.executable).with_name("gongkai")
+    done = subprocess.run(
+        [str(gongkai), "verify", "--db", f"sqlite:///{tmp_path}/none.sqlite3"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("gongkai: error:")

@@ -1,0 +1,77 @@
+"""The demo community: realistic, complete, sealed in its chain, and idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from api.cli import main
+from ledger.application import Ledger
+from ledger.domain.vocabulary import CATEGORIES, Scope
+from ledger.store import open_store
+from ledger.verify import verify_store
+
+
+def test_demo_covers_the_domain_and_runs_twice_without_storing_twice(
+    isolated_store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--db", isolated_store_url]) == 0
+    with open_store(isolated_store_url) as store:
+        first = verify_store(store, "tianhai")
+        with Ledger(store) as whole:
+            entries = whole.community("tianhai").entries(limit=500)
+    assert first.count == len(entries) > 100
+    states = [json.loads(e.state) for e in entries]
+    drafted = [s for e, s in zip(entries, states, strict=True) if e.topic.endswith("/drafted")]
+    assert {s["category"] for s in drafted} == {c.code for c in CATEGORIES}
+    assert {s["scope"] for s in drafted} == set(Scope)
+    for s in drafted:
+        if s["scope"] == "internal":
+            assert "内部" in s["title"]
+        if s["scope"] == "leadership":
+            assert "班子内部" in s["title"]
+    topics = {e.topic for e in entries}
+    for expected in [
+        "gongkai/finance/entry-reversed",
+        "gongkai/correction/correction-published",
+        "gongkai/correction/objection-dismissed",
+        "gongkai/disclosure/withdrawn",
+        "gongkai/disclosure/archived",
+        "gongkai/disclosure/draft-revised",
+    ]:
+        assert expected in topics
+    stages = {
+        s.get("stage") for e, s in zip(entries, states, strict=True) if "reviewed" in e.topic
+    }
+    assert {"committee", "party_branch", "first", "second", "final"} <= stages
+    periods = {
+        s["period"] for e, s in zip(entries, states, strict=True) if "entry-recorded" in e.topic
+    }
+    assert len(periods) >= 6
+    amounts = [
+        s["amount_fen"]
+        for e, s in zip(entries, states, strict=True)
+        if "entry-recorded" in e.topic
+    ]
+    assert all(isinstance(a, int) for a in amounts)
+    assert any(a < 0 for a in amounts)  # the red-ink reversal
+
+    capsys.readouterr()
+    assert main(["demo", "--db", isolated_store_url]) == 0
+    with open_store(isolated_store_url) as store:
+        assert verify_store(store, "tianhai") == first
+
+
+def test_demo_dates_follow_today(isolated_store_url: str) -> None:
+    from ledger.demo import create_demo
+
+    store = open_store(isolated_store_url)
+    store.init_schema()
+    with Ledger(store) as whole:
+        summary = create_demo(whole, today=dt.date(2026, 2, 10))
+        entries = whole.community("tianhai").entries(limit=500)
+    periods = sorted(json.loads(e.state)["period"] for e in entries if "entry-recorded" in e.topic)
+    assert (periods[0], periods[-1]) == ("2025-08", "2026-01")
+    assert summary.head.seq == len(entries)

@@ -1,0 +1,53 @@
+"""Stored topics are explicit, stable strings that resolve in a fresh process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from eventsourcing.domain import CanMutateAggregate
+
+from ledger.domain.correction import Correction
+from ledger.domain.disclosure import Disclosure
+from ledger.domain.finance import ChartOfAccounts, FinanceEntry
+
+AGGREGATES = [Disclosure, Correction, FinanceEntry, ChartOfAccounts]
+
+
+def event_classes() -> dict[str, type]:
+    found = {}
+    for aggregate in AGGREGATES:
+        for name, value in vars(aggregate).items():
+            if isinstance(value, type) and issubclass(value, CanMutateAggregate):
+                topic = getattr(value, "TOPIC", None)
+                if topic:
+                    found[topic] = value
+                else:
+                    assert name in ("Event", "Created"), (
+                        f"{aggregate.__name__}.{name} has no TOPIC"
+                    )
+    return found
+
+
+def test_every_event_has_an_explicit_past_tense_topic() -> None:
+    topics = event_classes()
+    assert len(topics) == 16
+    for topic, cls in topics.items():
+        assert topic.startswith("gongkai/")
+        past = cls.__name__.removesuffix("ForReview")
+        assert past.endswith(("ed", "Withdrawn")), f"{cls.__name__} is not past tense"
+
+
+def test_topics_resolve_in_a_fresh_interpreter() -> None:
+    code = (
+        "from eventsourcing.utils import resolve_topic\n"
+        "import ledger.application\n"
+        f"for t in {sorted(event_classes())!r}:\n"
+        "    cls = resolve_topic(t)\n"
+        "    assert cls.TOPIC == t, t\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr
