@@ -365,10 +365,14 @@ class PostgresStore(Store):
         self._lock = threading.Lock()
         self._recorders: dict[str, PostgresChainedRecorder] = {}
 
-    def connect(self, *, autocommit: bool = True) -> psycopg.Connection[Any]:
-        """A connection of its own, outside the pool (DDL, raw reads, tests)."""
+    def connect(
+        self, *, autocommit: bool = True, read_only: bool = False
+    ) -> psycopg.Connection[Any]:
+        """A connection of its own, outside the pool (DDL, and the verifier's raw reads,
+        which run with every transaction read-only)."""
+        options = "-c default_transaction_read_only=on" if read_only else None
         try:
-            return psycopg.connect(self._conninfo, autocommit=autocommit)
+            return psycopg.connect(self._conninfo, autocommit=autocommit, options=options)
         except psycopg.Error as e:
             raise StoreError(f"cannot connect to PostgreSQL: {e}") from None
 
@@ -434,7 +438,7 @@ class PostgresStore(Store):
                 raise StoreError(f"cannot add community {community.id!r}: {e}") from None
 
     def communities(self) -> list[Community]:
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             try:
                 rows = conn.execute(
                     sql.SQL("SELECT id, name FROM {t} ORDER BY id").format(
@@ -458,29 +462,30 @@ class PostgresStore(Store):
 
     def chain_rows(self, community_id: str, *, batch_size: int = 10_000) -> Iterator[RawRow]:
         table = _ident(SCHEMA, events_table(community_id))
-        with self.connect(autocommit=False) as conn:
-            conn.read_only = True
-            # Raw bytes straight from the server: uuid_send gives the UUID's 16 bytes and
-            # convert_to the topic's stored UTF-8, so nothing is decoded on the way.
-            with conn.cursor(name="gongkai_verify", binary=True) as cursor:
-                cursor.itersize = batch_size
-                try:
-                    cursor.execute(
-                        sql.SQL(
-                            "SELECT seq, prev_hash, hash, uuid_send(originator_id), "
-                            "originator_version, convert_to(topic, 'UTF8'), state "
-                            "FROM {t} ORDER BY seq"
-                        ).format(t=table)
-                    )
-                except psycopg.errors.UndefinedTable:
-                    raise UnknownCommunityError(
-                        f"no log for community {community_id!r} in this database"
-                    ) from None
-                while batch := cursor.fetchmany(batch_size):
-                    yield from batch
+        # Raw bytes straight from the server: uuid_send gives the UUID's 16 bytes and
+        # convert_to the topic's stored UTF-8, so nothing is decoded on the way.
+        with (
+            self.connect(autocommit=False, read_only=True) as conn,
+            conn.cursor(name="gongkai_verify", binary=True) as cursor,
+        ):
+            cursor.itersize = batch_size
+            try:
+                cursor.execute(
+                    sql.SQL(
+                        "SELECT seq, prev_hash, hash, uuid_send(originator_id), "
+                        "originator_version, convert_to(topic, 'UTF8'), state "
+                        "FROM {t} ORDER BY seq"
+                    ).format(t=table)
+                )
+            except psycopg.errors.UndefinedTable:
+                raise UnknownCommunityError(
+                    f"no log for community {community_id!r} in this database"
+                ) from None
+            while batch := cursor.fetchmany(batch_size):
+                yield from batch
 
     def max_seq(self, community_id: str) -> int:
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             row = conn.execute(
                 sql.SQL("SELECT max(seq) FROM {t}").format(
                     t=_ident(SCHEMA, events_table(community_id))

@@ -271,11 +271,14 @@ class SQLiteStore(Store):
         check_community_id(community_id)
         return self.path.with_name(f"{self.path.stem}.{community_id}{self.path.suffix}")
 
-    def _connect_registry(self) -> sqlite3.Connection:
+    def _connect_registry(self, *, read_only: bool = False) -> sqlite3.Connection:
         if not self.path.exists():
             raise StoreError(
                 f"no database at {self.path}: create it with 'gongkai db init --db {self.url}'"
             )
+        if read_only:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            return sqlite3.connect(uri, uri=True, timeout=LOCK_TIMEOUT_SECONDS)
         return sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_SECONDS)
 
     def init_schema(self, *, service_role: str | None = None) -> None:
@@ -319,7 +322,7 @@ class SQLiteStore(Store):
 
     def communities(self) -> list[Community]:
         try:
-            with closing(self._connect_registry()) as conn:
+            with closing(self._connect_registry(read_only=True)) as conn:
                 rows = conn.execute(
                     f"SELECT id, name FROM {REGISTRY_TABLE} ORDER BY id"
                 ).fetchall()

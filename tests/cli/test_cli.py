@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import subprocess
 import sys
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from api.cli import ProgressLine, main
 from ledger.application import CommunityLedger
 from ledger.store.base import Store
 from tests.contract.test_ledger_contract import posted
@@ -143,3 +145,35 @@ def test_the_console_script_is_installed_and_exits_nonzero_on_failure(tmp_path: 
     )
     assert done.returncode == 2
     assert done.stderr.startswith("gongkai: error:")
+
+
+def test_verify_changes_no_stored_byte(
+    ledger: CommunityLedger,
+    backend: str,
+    store_url: str,
+    raw: RawTable,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    posted(ledger)
+    before = raw.read()
+    if backend == "sqlite":
+        from tests.rawdb import SQLiteRawTable
+
+        assert isinstance(raw, SQLiteRawTable)
+        digest = hashlib.sha256(raw.path.read_bytes()).hexdigest()
+    assert run(capsys, "verify", "--db", store_url, "--community", ledger.community.id)[0] == 0
+    assert raw.read() == before
+    if backend == "sqlite":
+        assert hashlib.sha256(raw.path.read_bytes()).hexdigest() == digest
+
+
+def test_progress_line_draws_counts_and_share() -> None:
+    stream = io.StringIO()
+    progress = ProgressLine("verifying tianhai", stream)
+    progress(500, 1000)
+    progress(1000, 1000)
+    progress.close()
+    text = stream.getvalue()
+    assert "verifying tianhai: 500/1,000 (50%)" in text
+    assert "1,000/1,000 (100%)" in text
+    assert text.endswith("\r\033[K")
