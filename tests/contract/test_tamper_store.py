@@ -19,7 +19,7 @@ from ledger.verify import ChainIntegrityError, Defect, verify_store
 from tests.contract.test_ledger_contract import CLERK, VOUCHER, key, posted
 from tests.rawdb import RawTable, Row
 
-EXAMPLES = int(os.environ.get("GONGKAI_HYPOTHESIS_DB_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("GONGKAI_HYPOTHESIS_DB_EXAMPLES", "150"))
 
 
 def fill(ledger: CommunityLedger) -> None:

@@ -164,7 +164,7 @@ def _rechain(rows: list[RawRow]) -> list[RawRow]:
     return out
 
 
-@settings(max_examples=int(os.environ.get("GONGKAI_HYPOTHESIS_EXAMPLES", "400")), deadline=None)
+@settings(max_examples=int(os.environ.get("GONGKAI_HYPOTHESIS_EXAMPLES", "1000")), deadline=None)
 @given(tampers())
 def test_every_single_tamper_is_named_at_the_right_entry(tamper: Tamper) -> None:
     error = diagnose(tamper.rows, tamper.expect)
