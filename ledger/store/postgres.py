@@ -1,13 +1,21 @@
-"""The PostgreSQL backend: one database, two tables per community.
+"""The PostgreSQL backend: one database, two tables and one append function per community.
 
-Writers serialize per community on a transaction-scoped advisory lock keyed by the
-community, so two communities are written in parallel and readers are never blocked.
-(eventsourcing takes ``LOCK TABLE ... IN EXCLUSIVE MODE`` instead, which PostgreSQL grants
-only to roles holding UPDATE, DELETE or TRUNCATE: exactly what the service's role must
-not have.) The lock is held to commit, so entries commit in ``seq`` order.
+Each community's entries are appended by a PL/pgSQL function of its own,
+``<community>_append``, created by ``gongkai db init``. In one call it takes the
+community's transaction-scoped advisory lock, reads the chain head, links and hashes the
+new entries with the layout of :mod:`ledger.chain` (``gongkai_entry_hash``, PostgreSQL's
+``sha256``), inserts them with the idempotency row, and returns the first ``seq``. Doing
+this in the database keeps the lock held only for the insert and the commit, not for
+extra client round trips, so writers of one community queue no longer than
+eventsourcing's own; the verifier recomputes every hash in Python, an independent
+implementation of the same layout.
 
-The chain's ``seq`` is computed under that lock rather than taken from a ``bigserial``,
-whose values are not gapless (a rolled-back insert leaves a hole).
+Why an advisory lock: eventsourcing takes ``LOCK TABLE ... IN EXCLUSIVE MODE``, which
+PostgreSQL grants only to roles holding UPDATE, DELETE or TRUNCATE, exactly what the
+service's role must not have. The lock is keyed by community, so two communities are
+written in parallel, and it is held to commit, so entries commit in ``seq`` order. The
+``seq`` is computed under it rather than taken from a ``bigserial``, whose values are
+not gapless (a rolled-back insert leaves a hole); its primary key is the backstop.
 
 Append-only is enforced twice: triggers refuse UPDATE, DELETE and TRUNCATE for every
 role, including the owner; and ``gongkai db init --service-role ROLE`` grants the
@@ -55,6 +63,7 @@ from ledger.store.base import (
 from ledger.store.recorder import ChainedRecorder
 
 SCHEMA: Final = "public"
+LOCK_TIMEOUT_SECONDS: Final = 60
 REFUSE_FUNCTION: Final = "gongkai_refuse_change"
 # Serializes concurrent 'db init' runs: DDL on the same catalog rows from two sessions
 # at once fails with "tuple concurrently updated".
@@ -103,6 +112,77 @@ def _append_only_ddl(table: str, service_role: str | None) -> list[sql.Composed]
     return statements
 
 
+def _hash_functions_ddl() -> list[sql.Composed]:
+    """The chain's byte layout (see ledger.chain) in SQL. int8send and int4send give
+    big-endian bytes; sequence numbers, versions and lengths are never negative."""
+    return [
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.gongkai_genesis_hash(community text) "
+            "RETURNS bytea LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+            "SELECT sha256(convert_to(E'gongkai/chain/v1/genesis\\n', 'UTF8') "
+            "|| convert_to(community, 'UTF8')) $$"
+        ).format(schema=_ident(SCHEMA)),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.gongkai_entry_hash(seq bigint, prev_hash bytea, "
+            "originator_id uuid, originator_version bigint, topic text, state bytea) "
+            "RETURNS bytea LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+            "SELECT sha256(convert_to(E'gongkai/chain/v1/entry\\n', 'UTF8') "
+            "|| int8send(seq) || prev_hash || uuid_send(originator_id) "
+            "|| int8send(originator_version) "
+            "|| int4send(octet_length(convert_to(topic, 'UTF8'))) || convert_to(topic, 'UTF8') "
+            "|| int4send(octet_length(state)) || state) $$"
+        ).format(schema=_ident(SCHEMA)),
+    ]
+
+
+def _append_function_ddl(community_id: str) -> sql.Composed:
+    """``<community>_append``: lock, read the head, chain, insert, record the command.
+    Community IDs are checked to be ``[a-z][a-z0-9_]*``, so they are safe in the body."""
+    events = events_table(community_id)
+    body = f"""
+DECLARE
+  head_seq bigint;
+  head_hash bytea;
+  n integer := cardinality(states);
+  seqs bigint[] := '{{}}';
+  prevs bytea[] := '{{}}';
+  hashes bytea[] := '{{}}';
+BEGIN
+  PERFORM set_config('lock_timeout', '{LOCK_TIMEOUT_SECONDS}s', true);
+  PERFORM pg_advisory_xact_lock({_advisory_key(events)});
+  PERFORM pg_notify('{events}', '');
+  SELECT e.seq, e.hash INTO head_seq, head_hash
+    FROM {SCHEMA}."{events}" e ORDER BY e.seq DESC LIMIT 1;
+  IF NOT FOUND THEN
+    head_seq := 0;
+    head_hash := {SCHEMA}.gongkai_genesis_hash('{community_id}');
+  END IF;
+  FOR i IN 1 .. n LOOP
+    seqs[i] := head_seq + i;
+    prevs[i] := head_hash;
+    head_hash := {SCHEMA}.gongkai_entry_hash(head_seq + i, head_hash, originator_ids[i],
+                                            originator_versions[i], topics[i], states[i]);
+    hashes[i] := head_hash;
+  END LOOP;
+  INSERT INTO {SCHEMA}."{events}"
+      (seq, prev_hash, hash, originator_id, originator_version, topic, state)
+    SELECT * FROM unnest(seqs, prevs, hashes, originator_ids, originator_versions, topics,
+                         states);
+  IF command_key IS NOT NULL THEN
+    INSERT INTO {SCHEMA}."{commands_table(community_id)}"
+        (idempotency_key, fingerprint, result, first_seq, last_seq, recorded_at)
+      VALUES (command_key, command_fingerprint, command_result, head_seq + 1, head_seq + n,
+              now());
+  END IF;
+  RETURN head_seq + 1;
+END"""
+    return sql.SQL(
+        "CREATE OR REPLACE FUNCTION {fn}(originator_ids uuid[], originator_versions bigint[], "
+        "topics text[], states bytea[], command_key text, command_fingerprint bytea, "
+        "command_result text) RETURNS bigint LANGUAGE plpgsql AS {body}"
+    ).format(fn=_ident(SCHEMA, f"{community_id}_append"), body=sql.Literal(body))
+
+
 def community_ddl(community_id: str, service_role: str | None) -> list[sql.Composed]:
     events = events_table(community_id)
     commands = commands_table(community_id)
@@ -129,6 +209,7 @@ def community_ddl(community_id: str, service_role: str | None) -> list[sql.Compo
         ).format(t=_ident(SCHEMA, commands)),
         *_append_only_ddl(events, service_role),
         *_append_only_ddl(commands, service_role),
+        _append_function_ddl(community_id),
     ]
 
 
@@ -142,25 +223,13 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
         commands = _ident(SCHEMA, commands_table(community_id))
         # Tables are made by 'gongkai db init', never by the running service.
         self.sql_create_statements = []
-        self.lock_table_statements = [
-            sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
-            sql.SQL("SELECT pg_advisory_xact_lock({0})").format(
-                sql.Literal(_advisory_key(self.events_table_name))
-            ),
-        ]
+        self.append_statement = sql.SQL(
+            "SELECT {fn}(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], %s, %s, %s)"
+        ).format(fn=_ident(SCHEMA, f"{community_id}_append"))
+        self.duplicate_command_constraint = f"{commands_table(community_id)}_pkey"
         self.select_head_statement = sql.SQL(
             "SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1"
         ).format(t=events)
-        self.insert_chained_statement = sql.SQL(
-            "INSERT INTO {t} (seq, prev_hash, hash, originator_id, originator_version, "
-            "topic, state) SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], "
-            "%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
-        ).format(t=events)
-        self.insert_command_statement = sql.SQL(
-            "INSERT INTO {t} (idempotency_key, fingerprint, result, first_seq, last_seq, "
-            "recorded_at) VALUES (%s, %s, %s, %s, %s, now()) "
-            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
-        ).format(t=commands)
         self.select_command_statement = sql.SQL(
             "SELECT idempotency_key, fingerprint, result, first_seq, last_seq FROM {t} "
             "WHERE idempotency_key = %s"
@@ -181,65 +250,47 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
         if not stored_events:
             return []
         command: CommandRecord | None = kwargs.get("command")
-        chained: list[ChainedEvent] = []
-        duplicate = False
+        params = (
+            [s.originator_id for s in stored_events],
+            [s.originator_version for s in stored_events],
+            [s.topic for s in stored_events],
+            [s.state for s in stored_events],
+            command.idempotency_key if command else None,
+            command.fingerprint if command else None,
+            command.result if command else None,
+        )
+        first_seq = 0
         error: Exception | None = None
-        # Pipelined: lock + head in one round trip, inserts + commit in the next.
+        # Pipelined: BEGIN and the append go in one round trip, then COMMIT.
         with (
             self.datastore.get_connection() as conn,
-            conn.pipeline() as pipeline,
+            conn.pipeline(),
             conn.transaction() as transaction,
             conn.cursor() as curs,
         ):
             try:
-                self._lock_table(curs)
-                self._notify_channel(curs)
-                curs.execute(self.select_head_statement, prepare=True)
+                curs.execute(self.append_statement, params, prepare=True)
                 row = curs.fetchone()
-                head = Head(row["seq"], row["hash"]) if row else Head(0, b"")
-                chained = self.link(head, stored_events)
-                curs.execute(
-                    self.insert_chained_statement,
-                    (
-                        [e.seq for e in chained],
-                        [e.prev_hash for e in chained],
-                        [e.hash for e in chained],
-                        [e.originator_id for e in chained],
-                        [e.originator_version for e in chained],
-                        [e.topic for e in chained],
-                        [e.state for e in chained],
-                    ),
-                    prepare=True,
-                )
-                if command is not None:
-                    curs.execute(
-                        self.insert_command_statement,
-                        (
-                            command.idempotency_key,
-                            command.fingerprint,
-                            command.result,
-                            chained[0].seq,
-                            chained[-1].seq,
-                        ),
-                        prepare=True,
-                    )
-                    pipeline.sync()
-                    duplicate = curs.fetchone() is None
-                    if duplicate:
-                        raise DuplicateCommandError(command.idempotency_key)
-                pipeline.sync()
+                assert row is not None
+                first_seq = int(next(iter(row.values())))
             except Exception as e:
-                # Roll back explicitly (a refused duplicate leaves the transaction
-                # healthy, so merely leaving the block would commit), and re-raise once
-                # the pipeline has exited cleanly.
+                # Roll back explicitly and re-raise once the pipeline has exited cleanly.
                 error = e
                 raise psycopg.Rollback(transaction) from None
         if error is not None:
-            translated = _translate(error)
+            translated = self._translate(error)
             if translated is error:
                 raise error
             raise translated from error
-        return [e.seq for e in chained]
+        return list(range(first_seq, first_seq + len(stored_events)))
+
+    def _translate(self, error: Exception) -> Exception:
+        if (
+            isinstance(error, psycopg.errors.UniqueViolation)
+            and error.diag.constraint_name == self.duplicate_command_constraint
+        ):
+            return DuplicateCommandError(str(error))
+        return _translate(error)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_notifications(
@@ -387,6 +438,8 @@ class PostgresStore(Store):
                     ).format(t=_ident(SCHEMA, REGISTRY_TABLE))
                 )
                 conn.execute(_refuse_function_ddl())
+                for statement in _hash_functions_ddl():
+                    conn.execute(statement)
                 for statement in _append_only_ddl(REGISTRY_TABLE, service_role):
                     conn.execute(statement)
                 if service_role:

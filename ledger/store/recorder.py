@@ -2,9 +2,10 @@
 
 Both backends subclass eventsourcing's application recorder and replace its insert: the
 chain head is read after the write lock is taken and the new rows are linked and hashed
-in the same transaction as the insert, so no acknowledged event is ever unchained and
-concurrent writers can never fork the chain. The notification ID that eventsourcing
-hands to readers *is* the chain's ``seq``: gapless and in commit order.
+in the same transaction as the insert (in Python on SQLite, in SQL on PostgreSQL), so no
+acknowledged event is ever unchained and concurrent writers can never fork the chain.
+The notification ID that eventsourcing hands to readers *is* the chain's ``seq``:
+gapless and in commit order.
 """
 
 from __future__ import annotations
