@@ -109,9 +109,12 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         self.select_head_statement = f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1"
         self.insert_command_statement = (
             f"INSERT INTO {self.commands_table_name} (idempotency_key, fingerprint, result, "
-            "first_seq, last_seq, recorded_at) VALUES (?,?,?,?,?,?) "
+            "first_seq, last_seq, recorded_at) "
+            "VALUES (?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%fZ','now')) "
             "ON CONFLICT (idempotency_key) DO NOTHING"
         )
+        # The head this process last committed; see _insert_chained.
+        self._last_head: Head | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         return community_ddl(self.community_id)
@@ -124,7 +127,7 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
             try:
                 curs.execute("BEGIN IMMEDIATE")
                 try:
-                    seqs = self._insert_events(curs, stored_events, **kwargs)
+                    chained = self._insert_chained(curs.sqlite_cursor, stored_events, **kwargs)
                     conn.commit()
                 except BaseException:
                     conn.rollback()
@@ -133,31 +136,30 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
                 raise _translate(e) from e
             finally:
                 curs.sqlite_cursor.close()
-        return seqs
+        if chained:
+            self._last_head = Head(chained[-1].seq, chained[-1].hash)
+        return [e.seq for e in chained]
 
-    def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int]:
+    def _insert_chained(
+        self, c: sqlite3.Cursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> list[ChainedEvent]:
+        """Inside the write transaction: link, insert, record the command."""
         if not stored_events:
             return []
-        c.execute(self.select_head_statement)
-        row = c.fetchone()
-        chained = self.link(Head(row[0], row[1]) if row else Head(0, b""), stored_events)
-        c.executemany(
-            self.insert_events_statement,
-            [
-                (
-                    e.seq,
-                    e.prev_hash,
-                    e.hash,
-                    e.originator_id.hex,
-                    e.originator_version,
-                    e.topic,
-                    e.state,
-                )
-                for e in chained
-            ],
-        )
+        # The head this process last committed saves a read. If another writer has
+        # appended since, the first new seq is taken and the primary key refuses it;
+        # then the head is read and the entries are linked again.
+        head = self._last_head
+        if head is None:
+            head = self._read_head(c)
+        chained = self.link(head, stored_events)
+        try:
+            self._insert_rows(c, chained)
+        except sqlite3.IntegrityError as e:
+            if not str(e).endswith(f"{self.events_table_name}.seq"):
+                raise
+            chained = self.link(self._read_head(c), stored_events)
+            self._insert_rows(c, chained)
         command: CommandRecord | None = kwargs.get("command")
         if command is not None:
             c.execute(
@@ -168,12 +170,33 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
                     command.result,
                     chained[0].seq,
                     chained[-1].seq,
-                    dt.datetime.now(dt.UTC).isoformat(),
                 ),
             )
-            if c.sqlite_cursor.rowcount == 0:
+            if c.rowcount == 0:
                 raise DuplicateCommandError(command.idempotency_key)
-        return [e.seq for e in chained]
+        return chained
+
+    def _read_head(self, c: sqlite3.Cursor) -> Head:
+        row = c.execute(self.select_head_statement).fetchone()
+        return Head(row[0], row[1]) if row else Head(0, b"")
+
+    def _insert_rows(self, c: sqlite3.Cursor, chained: list[ChainedEvent]) -> None:
+        rows = [
+            (
+                e.seq,
+                e.prev_hash,
+                e.hash,
+                e.originator_id.hex,
+                e.originator_version,
+                e.topic,
+                e.state,
+            )
+            for e in chained
+        ]
+        if len(rows) == 1:
+            c.execute(self.insert_events_statement, rows[0])
+        else:
+            c.executemany(self.insert_events_statement, rows)
 
     def select_notifications(
         self,

@@ -91,3 +91,18 @@ def test_a_chain_cannot_be_moved_to_another_community(
     with pytest.raises(ChainIntegrityError) as info:
         verify_rows("elsewhere", rows)
     assert info.value.seq == 1
+
+
+def test_two_writers_taking_turns_keep_one_chain(
+    store_url: str, store: Store, ledger: CommunityLedger
+) -> None:
+    """Each writer's idea of the head goes stale whenever the other appends; every
+    append must still land right after the true head."""
+    from ledger.store import open_store
+
+    with Ledger(open_store(store_url)) as other_process:
+        other = other_process.community(ledger.community.id)
+        for _ in range(5):
+            ledger.draft_disclosure(CLERK, key(), **DRAFT)
+            other.draft_disclosure(CLERK, key(), **DRAFT)
+    assert verify_store(store, ledger.community.id).count == 11
