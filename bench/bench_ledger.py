@@ -59,7 +59,7 @@ from ledger.chain import ChainedEvent, Head, chain_events
 from ledger.domain.base import Actor
 from ledger.domain.finance import FinanceEntry
 from ledger.domain.vocabulary import Role
-from ledger.store import open_store
+from ledger.store import Store, open_store
 from ledger.store.base import CommandRecord, Community, events_table
 from ledger.store.sqlite import SQLiteStore
 from ledger.verify import verify_store
@@ -116,6 +116,7 @@ class Run:
     pg_url: str | None
     token: str = field(default_factory=lambda: secrets.token_hex(3))
     _counter: Iterator[int] = field(default_factory=itertools.count)
+    _schema_ready: set[str] = field(default_factory=set)
 
     @property
     def backends(self) -> list[str]:
@@ -129,6 +130,20 @@ class Run:
         if not self.pg_url:
             raise RuntimeError("no PostgreSQL: run under .ci/with-postgres")
         return self.pg_url
+
+    def store_url(self, backend: str) -> str:
+        """The ledger's store on ``backend``: every community of the run lives there."""
+        if backend == SQLITE:
+            return f"sqlite:///{self.workdir / 'ledger.sqlite3'}"
+        return self.require_pg()
+
+    def open_store(self, backend: str) -> Store:
+        """The ledger's store on ``backend``, its schema created on first use."""
+        store = open_store(self.store_url(backend))
+        if backend not in self._schema_ready:
+            store.init_schema()
+            self._schema_ready.add(backend)
+        return store
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Config:
@@ -420,20 +435,12 @@ def prepare_plain(run: Run, backend: str) -> tuple[tuple[str, str], ...]:
     return tuple({**env, "CREATE_TABLE": "n"}.items())
 
 
-def store_url(run: Run, backend: str) -> str:
-    if backend == SQLITE:
-        return f"sqlite:///{run.workdir / 'ledger.sqlite3'}"
-    return run.require_pg()
-
-
 def prepare_community(run: Run, backend: str) -> tuple[str, str]:
     """A fresh community with its chart of accounts: (store URL, community ID)."""
-    url = store_url(run, backend)
     community_id = run.fresh_name("c")
-    with Ledger(open_store(url)) as ledger:
-        ledger.store.init_schema()
+    with Ledger(run.open_store(backend)) as ledger:
         ledger.add_community(Community(community_id, f"基准社区 {community_id}"))
-    return url, community_id
+    return run.store_url(backend), community_id
 
 
 def writer_jobs(run: Run, cell: AppendCell, variant: str) -> list[WriterJob]:
@@ -638,14 +645,12 @@ class SQLiteSink:
     """Inserts chained events straight into a community's SQLite file."""
 
     def __init__(self, run: Run, community_id: str) -> None:
-        self.url = store_url(run, SQLITE)
-        store = open_store(self.url)
+        store = run.open_store(SQLITE)
         with closing(store):
-            store.init_schema()
             store.add_community(Community(community_id, "核验基准社区"))
             assert isinstance(store, SQLiteStore)
             self.path = store.community_path(community_id)
-        self.source = VerifySource(SQLITE, self.url, community_id, str(self.path))
+        self.source = VerifySource(SQLITE, store.url, community_id, str(self.path))
         self.conn = sqlite3.connect(self.path)
         self.conn.execute("PRAGMA synchronous=OFF")
         self.insert = (
@@ -679,14 +684,12 @@ class PostgresSink:
     """COPYs chained events straight into a community's PostgreSQL table."""
 
     def __init__(self, run: Run, community_id: str) -> None:
-        url = run.require_pg()
-        store = open_store(url)
+        store = run.open_store(POSTGRES)
         with closing(store):
-            store.init_schema()
             store.add_community(Community(community_id, "核验基准社区"))
-        self.source = VerifySource(POSTGRES, url, community_id)
+        self.source = VerifySource(POSTGRES, store.url, community_id)
         self.table = sql.Identifier(events_table(community_id))
-        self.conn = psycopg.connect(url)
+        self.conn = psycopg.connect(store.url)
         self.copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             self.table, sql.SQL(CHAIN_COLUMNS)
         )
