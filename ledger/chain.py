@@ -88,6 +88,23 @@ def entry_preimage(
     )
 
 
+def entry_suffix(
+    originator_id: bytes, originator_version: int, topic: bytes, state: bytes
+) -> bytes:
+    """The part of an entry's preimage after ``prev_hash``: it does not depend on the
+    entry's place in the chain, so a writer can prepare it before taking the lock."""
+    return entry_preimage(0, bytes(HASH_SIZE), originator_id, originator_version, topic, state)[
+        len(ENTRY_TAG) + 8 + HASH_SIZE :
+    ]
+
+
+def entry_hash_from_suffix(seq: int, prev_hash: bytes, suffix: bytes) -> bytes:
+    """:func:`entry_hash` given :func:`entry_suffix`."""
+    if len(prev_hash) != HASH_SIZE:
+        raise ValueError(f"prev_hash must be {HASH_SIZE} bytes, not {len(prev_hash)}")
+    return hashlib.sha256(ENTRY_TAG + _U64.pack(seq) + prev_hash + suffix).digest()
+
+
 def entry_hash(
     seq: int,
     prev_hash: bytes,

@@ -8,7 +8,10 @@ append-only tables:
   ``seq``, ``prev_hash`` and ``hash`` (see :mod:`ledger.chain`);
 * ``<community>_commands``: one row per idempotency key, written in the same
   transaction as the events it produced, so that a retried command answers the first
-  result and stores nothing twice.
+  result and stores nothing twice. It names the command's first event by originator ID
+  and version, and how many events it wrote: the events of one transaction have
+  consecutive ``seq`` numbers, so the row can be written before they are numbered,
+  outside the community's write lock.
 """
 
 from __future__ import annotations

@@ -148,9 +148,17 @@ DECLARE
   prevs bytea[] := '{{}}';
   hashes bytea[] := '{{}}';
 BEGIN
-  PERFORM set_config('lock_timeout', '{LOCK_TIMEOUT_SECONDS}s', true);
-  PERFORM pg_advisory_xact_lock({_advisory_key(events)});
+  -- Before the lock: what does not depend on the head. A second attempt with the same
+  -- idempotency key fails here, on the key, without queueing for the lock.
+  IF command_key IS NOT NULL THEN
+    INSERT INTO {SCHEMA}."{commands_table(community_id)}"
+        (idempotency_key, fingerprint, result, originator_id, originator_version,
+         event_count, recorded_at)
+      VALUES (command_key, command_fingerprint, command_result, originator_ids[1],
+              originator_versions[1], n, now());
+  END IF;
   PERFORM pg_notify('{events}', '');
+  PERFORM pg_advisory_xact_lock({_advisory_key(events)});
   SELECT e.seq, e.hash INTO head_seq, head_hash
     FROM {SCHEMA}."{events}" e ORDER BY e.seq DESC LIMIT 1;
   IF NOT FOUND THEN
@@ -168,19 +176,18 @@ BEGIN
       (seq, prev_hash, hash, originator_id, originator_version, topic, state)
     SELECT * FROM unnest(seqs, prevs, hashes, originator_ids, originator_versions, topics,
                          states);
-  IF command_key IS NOT NULL THEN
-    INSERT INTO {SCHEMA}."{commands_table(community_id)}"
-        (idempotency_key, fingerprint, result, first_seq, last_seq, recorded_at)
-      VALUES (command_key, command_fingerprint, command_result, head_seq + 1, head_seq + n,
-              now());
-  END IF;
   RETURN head_seq + 1;
 END"""
     return sql.SQL(
         "CREATE OR REPLACE FUNCTION {fn}(originator_ids uuid[], originator_versions bigint[], "
         "topics text[], states bytea[], command_key text, command_fingerprint bytea, "
-        "command_result text) RETURNS bigint LANGUAGE plpgsql AS {body}"
-    ).format(fn=_ident(SCHEMA, f"{community_id}_append"), body=sql.Literal(body))
+        "command_result text) RETURNS bigint LANGUAGE plpgsql "
+        "SET lock_timeout = '{timeout}s' AS {body}"
+    ).format(
+        fn=_ident(SCHEMA, f"{community_id}_append"),
+        timeout=sql.SQL(str(LOCK_TIMEOUT_SECONDS)),
+        body=sql.Literal(body),
+    )
 
 
 def community_ddl(community_id: str, service_role: str | None) -> list[sql.Composed]:
@@ -203,8 +210,9 @@ def community_ddl(community_id: str, service_role: str | None) -> list[sql.Compo
             "idempotency_key text PRIMARY KEY, "
             "fingerprint bytea NOT NULL, "
             "result text NOT NULL, "
-            "first_seq bigint NOT NULL, "
-            "last_seq bigint NOT NULL, "
+            "originator_id uuid NOT NULL, "
+            "originator_version bigint NOT NULL, "
+            "event_count integer NOT NULL, "
             "recorded_at timestamptz NOT NULL)"
         ).format(t=_ident(SCHEMA, commands)),
         *_append_only_ddl(events, service_role),
@@ -231,9 +239,11 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
             "SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1"
         ).format(t=events)
         self.select_command_statement = sql.SQL(
-            "SELECT idempotency_key, fingerprint, result, first_seq, last_seq FROM {t} "
-            "WHERE idempotency_key = %s"
-        ).format(t=commands)
+            "SELECT c.idempotency_key, c.fingerprint, c.result, e.seq AS first_seq, "
+            "e.seq + c.event_count - 1 AS last_seq FROM {c} c JOIN {e} e "
+            "ON e.originator_id = c.originator_id AND e.originator_version = c.originator_version "
+            "WHERE c.idempotency_key = %s"
+        ).format(c=commands, e=events)
         self.select_chain_statement = sql.SQL(
             "SELECT seq, prev_hash, hash, originator_id, originator_version, topic, state "
             "FROM {t} WHERE seq > %s ORDER BY seq LIMIT %s"

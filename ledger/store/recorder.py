@@ -11,12 +11,9 @@ gapless and in commit order.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-
-from ledger.chain import ChainedEvent, Head, chain_events
+from ledger.chain import ChainedEvent, Head
 from ledger.store.base import StoredCommand
 
 
@@ -24,15 +21,6 @@ class ChainedRecorder(ABC):
     """Chain-aware reads that the application and the API need besides eventsourcing's."""
 
     community_id: str
-
-    def link(self, head: Head, stored_events: Sequence[StoredEvent]) -> list[ChainedEvent]:
-        """Number, link and hash ``stored_events`` after ``head``."""
-        rows: list[tuple[UUID, int, str, bytes]] = []
-        for s in stored_events:
-            if not isinstance(s.originator_id, UUID):
-                raise TypeError(f"originator IDs must be UUIDs, not {s.originator_id!r}")
-            rows.append((s.originator_id, s.originator_version, s.topic, s.state))
-        return chain_events(self.community_id, head, rows)
 
     @abstractmethod
     def head(self) -> Head:

@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
@@ -30,7 +31,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from ledger.chain import ChainedEvent, Head
+from ledger.chain import ChainedEvent, Head, entry_hash_from_suffix, entry_suffix, genesis_hash
 from ledger.errors import StoreError, UnknownCommunityError
 from ledger.store.base import (
     REGISTRY_TABLE,
@@ -48,6 +49,37 @@ from ledger.store.recorder import ChainedRecorder
 
 # Seconds a writer waits for another's write lock before giving up.
 LOCK_TIMEOUT_SECONDS: Final = 60
+# After finding its last head stale, a writer reads the head for this many appends.
+READ_HEAD_AFTER_COLLISION: Final = 64
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """A stored event ready to be chained: its columns, and the part of its hash
+    preimage that does not depend on its place in the chain."""
+
+    columns: tuple[str, int, str, bytes]  # originator_id hex, version, topic, state
+    suffix: bytes
+
+    @property
+    def originator_id_hex(self) -> str:
+        return self.columns[0]
+
+    @property
+    def originator_version(self) -> int:
+        return self.columns[1]
+
+    @classmethod
+    def of(cls, s: StoredEvent) -> PendingEntry:
+        if not isinstance(s.originator_id, UUID):
+            raise TypeError(f"originator IDs must be UUIDs, not {s.originator_id!r}")
+        return cls(
+            (s.originator_id.hex, s.originator_version, s.topic, s.state),
+            entry_suffix(s.originator_id.bytes, s.originator_version, s.topic.encode(), s.state),
+        )
+
+    def hash_at(self, seq: int, prev_hash: bytes) -> bytes:
+        return entry_hash_from_suffix(seq, prev_hash, self.suffix)
 
 
 def _append_only_triggers(table: str) -> list[str]:
@@ -78,8 +110,9 @@ def community_ddl(community_id: str) -> list[str]:
         "idempotency_key TEXT PRIMARY KEY, "
         "fingerprint BLOB NOT NULL, "
         "result TEXT NOT NULL, "
-        "first_seq INTEGER NOT NULL, "
-        "last_seq INTEGER NOT NULL, "
+        "originator_id TEXT NOT NULL, "
+        "originator_version INTEGER NOT NULL, "
+        "event_count INTEGER NOT NULL, "
         "recorded_at TEXT NOT NULL) STRICT",
         *_append_only_triggers(events),
         *_append_only_triggers(commands),
@@ -109,12 +142,15 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         self.select_head_statement = f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1"
         self.insert_command_statement = (
             f"INSERT INTO {self.commands_table_name} (idempotency_key, fingerprint, result, "
-            "first_seq, last_seq, recorded_at) "
-            "VALUES (?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%fZ','now')) "
+            "originator_id, originator_version, event_count, recorded_at) "
+            "VALUES (?,?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%fZ','now')) "
             "ON CONFLICT (idempotency_key) DO NOTHING"
         )
-        # The head this process last committed; see _insert_chained.
+        self.genesis = genesis_hash(community_id)
+        # The head this process last committed, and how many appends should read the
+        # head instead of trusting it; see _append.
         self._last_head: Head | None = None
+        self._trust_last_head = 0
 
     def construct_create_table_statements(self) -> list[str]:
         return community_ddl(self.community_id)
@@ -122,12 +158,18 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        # Everything that does not depend on the chain's head is prepared before the
+        # write lock is taken, so that writers queue for as short a time as possible.
+        pending = [PendingEntry.of(s) for s in stored_events]
+        command: CommandRecord | None = kwargs.get("command")
         with self.datastore.get_connection(commit=True) as conn:
             curs = conn.cursor()
             try:
                 curs.execute("BEGIN IMMEDIATE")
                 try:
-                    chained = self._insert_chained(curs.sqlite_cursor, stored_events, **kwargs)
+                    head = self._append(curs.sqlite_cursor, pending, command)
                     conn.commit()
                 except BaseException:
                     conn.rollback()
@@ -136,67 +178,62 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
                 raise _translate(e) from e
             finally:
                 curs.sqlite_cursor.close()
-        if chained:
-            self._last_head = Head(chained[-1].seq, chained[-1].hash)
-        return [e.seq for e in chained]
+        self._last_head = head
+        return list(range(head.seq - len(pending) + 1, head.seq + 1))
 
-    def _insert_chained(
-        self, c: sqlite3.Cursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> list[ChainedEvent]:
-        """Inside the write transaction: link, insert, record the command."""
-        if not stored_events:
-            return []
-        # The head this process last committed saves a read. If another writer has
-        # appended since, the first new seq is taken and the primary key refuses it;
-        # then the head is read and the entries are linked again.
-        head = self._last_head
-        if head is None:
-            head = self._read_head(c)
-        chained = self.link(head, stored_events)
-        try:
-            self._insert_rows(c, chained)
-        except sqlite3.IntegrityError as e:
-            if not str(e).endswith(f"{self.events_table_name}.seq"):
-                raise
-            chained = self.link(self._read_head(c), stored_events)
-            self._insert_rows(c, chained)
-        command: CommandRecord | None = kwargs.get("command")
+    def _append(
+        self, c: sqlite3.Cursor, pending: list[PendingEntry], command: CommandRecord | None
+    ) -> Head:
+        """Inside the write transaction: record the command, link and insert the entries;
+        returns the new head."""
         if command is not None:
+            first = pending[0]
             c.execute(
                 self.insert_command_statement,
                 (
                     command.idempotency_key,
                     command.fingerprint,
                     command.result,
-                    chained[0].seq,
-                    chained[-1].seq,
+                    first.originator_id_hex,
+                    first.originator_version,
+                    len(pending),
                 ),
             )
             if c.rowcount == 0:
                 raise DuplicateCommandError(command.idempotency_key)
-        return chained
+        # The head this process last committed saves a read. If another writer has
+        # appended since, the first new seq is taken and the primary key refuses it;
+        # then the head is read, and is read for the next appends too, since other
+        # writers are evidently busy.
+        head = self._last_head if self._trust_last_head <= 0 else None
+        self._trust_last_head -= 1
+        if head is None:
+            head = self._read_head(c)
+        try:
+            return self._insert_rows(c, head, pending)
+        except sqlite3.IntegrityError as e:
+            if not str(e).endswith(f"{self.events_table_name}.seq"):
+                raise
+        self._trust_last_head = READ_HEAD_AFTER_COLLISION
+        return self._insert_rows(c, self._read_head(c), pending)
 
     def _read_head(self, c: sqlite3.Cursor) -> Head:
         row = c.execute(self.select_head_statement).fetchone()
         return Head(row[0], row[1]) if row else Head(0, b"")
 
-    def _insert_rows(self, c: sqlite3.Cursor, chained: list[ChainedEvent]) -> None:
-        rows = [
-            (
-                e.seq,
-                e.prev_hash,
-                e.hash,
-                e.originator_id.hex,
-                e.originator_version,
-                e.topic,
-                e.state,
-            )
-            for e in chained
-        ]
+    def _insert_rows(self, c: sqlite3.Cursor, head: Head, pending: list[PendingEntry]) -> Head:
+        seq, prev = head.seq, head.hash if head.seq else self.genesis
+        rows = []
+        for entry in pending:
+            seq += 1
+            digest = entry.hash_at(seq, prev)
+            rows.append((seq, prev, digest, *entry.columns))
+            prev = digest
         if len(rows) == 1:
             c.execute(self.insert_events_statement, rows[0])
         else:
             c.executemany(self.insert_events_statement, rows)
+        return Head(seq, prev)
 
     def select_notifications(
         self,
@@ -252,8 +289,12 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
     def find_command(self, idempotency_key: str) -> StoredCommand | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT idempotency_key, fingerprint, result, first_seq, last_seq "
-                f"FROM {self.commands_table_name} WHERE idempotency_key=?",
+                "SELECT c.idempotency_key, c.fingerprint, c.result, e.seq, "
+                "e.seq + c.event_count - 1 "
+                f"FROM {self.commands_table_name} c JOIN {self.events_table_name} e "
+                "ON e.originator_id = c.originator_id "
+                "AND e.originator_version = c.originator_version "
+                "WHERE c.idempotency_key=?",
                 (idempotency_key,),
             )
             row = c.fetchone()

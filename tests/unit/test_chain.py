@@ -8,7 +8,15 @@ from uuid import UUID
 
 import pytest
 
-from ledger.chain import Head, chain_events, entry_hash, entry_preimage, genesis_hash
+from ledger.chain import (
+    Head,
+    chain_events,
+    entry_hash,
+    entry_hash_from_suffix,
+    entry_preimage,
+    entry_suffix,
+    genesis_hash,
+)
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "chain_v1.json").read_text())
 
@@ -101,3 +109,20 @@ def test_head_round_trips_through_text() -> None:
 def test_head_parse_refuses_malformed_text(text: str) -> None:
     with pytest.raises(ValueError, match=r"SEQ|HASH"):
         Head.parse(text)
+
+
+@pytest.mark.parametrize(("community", "entry"), _chain_cases(), ids=lambda x: str(x)[:20])
+def test_hash_from_a_prepared_suffix_matches_known_answer(
+    community: str, entry: dict[str, object]
+) -> None:
+    """Writers prepare the position-free part of the preimage before taking the lock."""
+    suffix = entry_suffix(
+        bytes.fromhex(str(entry["originator_id"])),
+        int(str(entry["originator_version"])),
+        str(entry["topic"]).encode(),
+        bytes.fromhex(str(entry["state_hex"])),
+    )
+    digest = entry_hash_from_suffix(
+        int(str(entry["seq"])), bytes.fromhex(str(entry["prev_hash"])), suffix
+    )
+    assert digest.hex() == entry["hash"]
