@@ -54,6 +54,27 @@ def genesis_hash(community_id: str) -> bytes:
     return hashlib.sha256(GENESIS_TAG + community_id.encode("utf-8")).digest()
 
 
+def entry_suffix(
+    originator_id: bytes, originator_version: int, topic: bytes, state: bytes
+) -> bytes:
+    """The part of an entry's preimage after ``prev_hash``. It does not depend on the
+    entry's place in the chain, so a writer can prepare it before taking the lock."""
+    if len(originator_id) != 16:
+        raise ValueError(f"originator_id must be 16 bytes, not {len(originator_id)}")
+    if len(topic) > _MAX_U32 or len(state) > _MAX_U32:
+        raise ValueError("topic and state must each be shorter than 4 GiB")
+    return b"".join(
+        (
+            originator_id,
+            _U64.pack(originator_version),
+            _U32.pack(len(topic)),
+            topic,
+            _U32.pack(len(state)),
+            state,
+        )
+    )
+
+
 def entry_preimage(
     seq: int,
     prev_hash: bytes,
@@ -69,33 +90,8 @@ def entry_preimage(
     """
     if len(prev_hash) != HASH_SIZE:
         raise ValueError(f"prev_hash must be {HASH_SIZE} bytes, not {len(prev_hash)}")
-    if len(originator_id) != 16:
-        raise ValueError(f"originator_id must be 16 bytes, not {len(originator_id)}")
-    if len(topic) > _MAX_U32 or len(state) > _MAX_U32:
-        raise ValueError("topic and state must each be shorter than 4 GiB")
-    return b"".join(
-        (
-            ENTRY_TAG,
-            _U64.pack(seq),
-            prev_hash,
-            originator_id,
-            _U64.pack(originator_version),
-            _U32.pack(len(topic)),
-            topic,
-            _U32.pack(len(state)),
-            state,
-        )
-    )
-
-
-def entry_suffix(
-    originator_id: bytes, originator_version: int, topic: bytes, state: bytes
-) -> bytes:
-    """The part of an entry's preimage after ``prev_hash``: it does not depend on the
-    entry's place in the chain, so a writer can prepare it before taking the lock."""
-    return entry_preimage(0, bytes(HASH_SIZE), originator_id, originator_version, topic, state)[
-        len(ENTRY_TAG) + 8 + HASH_SIZE :
-    ]
+    suffix = entry_suffix(originator_id, originator_version, topic, state)
+    return ENTRY_TAG + _U64.pack(seq) + prev_hash + suffix
 
 
 def entry_hash_from_suffix(seq: int, prev_hash: bytes, suffix: bytes) -> bytes:

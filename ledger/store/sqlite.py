@@ -113,7 +113,7 @@ def community_ddl(community_id: str) -> list[str]:
         "originator_id TEXT NOT NULL, "
         "originator_version INTEGER NOT NULL, "
         "event_count INTEGER NOT NULL, "
-        "recorded_at TEXT NOT NULL) STRICT",
+        "recorded_at TEXT NOT NULL) STRICT, WITHOUT ROWID",
         *_append_only_triggers(events),
         *_append_only_triggers(commands),
     ]
