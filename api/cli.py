@@ -157,9 +157,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ledger.demo import create_demo
-
     from ledger.application import Ledger
+    from ledger.demo import create_demo
 
     store = open_store(args.db)
     store.init_schema()
