@@ -63,6 +63,8 @@ from ledger.store.base import (
 from ledger.store.recorder import ChainedRecorder
 
 SCHEMA: Final = "public"
+BEGIN: Final = sql.SQL("BEGIN")
+COMMIT: Final = sql.SQL("COMMIT")
 LOCK_TIMEOUT_SECONDS: Final = 60
 REFUSE_FUNCTION: Final = "gongkai_refuse_change"
 # Serializes concurrent 'db init' runs: DDL on the same catalog rows from two sessions
@@ -269,29 +271,24 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
             command.fingerprint if command else None,
             command.result if command else None,
         )
-        first_seq = 0
-        error: Exception | None = None
-        # Pipelined: BEGIN and the append go in one round trip, then COMMIT.
-        with (
-            self.datastore.get_connection() as conn,
-            conn.pipeline(),
-            conn.transaction() as transaction,
-            conn.cursor() as curs,
-        ):
+        # BEGIN, the append and COMMIT go to the server in one round trip: the commit
+        # does not wait for the append's answer to reach this process and come back,
+        # so the community's lock is held only for the server's own work. If the
+        # append fails, the server skips the COMMIT and the transaction is rolled back.
+        with self.datastore.get_connection() as conn:
             try:
-                curs.execute(self.append_statement, params, prepare=True)
-                row = curs.fetchone()
-                assert row is not None
-                first_seq = int(next(iter(row.values())))
-            except Exception as e:
-                # Roll back explicitly and re-raise once the pipeline has exited cleanly.
-                error = e
-                raise psycopg.Rollback(transaction) from None
-        if error is not None:
-            translated = self._translate(error)
-            if translated is error:
-                raise error
-            raise translated from error
+                with conn.pipeline() as pipeline:
+                    conn.execute(BEGIN)
+                    append = conn.execute(self.append_statement, params, prepare=True)
+                    conn.execute(COMMIT)
+                    pipeline.sync()
+                row = append.fetchone()
+            except psycopg.Error as e:
+                conn.rollback()
+                translated = self._translate(e)
+                raise translated from (None if translated is e else e)
+        assert row is not None
+        first_seq = int(next(iter(row.values())))
         return list(range(first_seq, first_seq + len(stored_events)))
 
     def _translate(self, error: Exception) -> Exception:
