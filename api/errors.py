@@ -41,7 +41,9 @@ async def _handle(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GongkaiError)
     for cls, status, title in _STATUS:
         if isinstance(exc, cls):
-            extra = {"field": exc.field} if isinstance(exc, InvalidInputError) else {}
+            extra = (
+                {"field": exc.field} if isinstance(exc, InvalidInputError) and exc.field else {}
+            )
             return problem(status, title, str(exc), **extra)
     return problem(500, "Internal error", "the ledger raised an unexpected error")
 

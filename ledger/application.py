@@ -69,7 +69,6 @@ class CommunityLedger(Application[UUID]):
             raise TypeError("the recorder must be an eventsourcing application recorder")
         self.community = community
         self.chain = recorder
-        self._recorder = recorder
         # eventsourcing's factory is used only for its mapper and transcoder here: the
         # recorder comes from the store, which decides the backend.
         super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
@@ -79,8 +78,8 @@ class CommunityLedger(Application[UUID]):
         return Environment(name, dict(env or {}))
 
     def construct_recorder(self) -> ApplicationRecorder:
-        assert isinstance(self._recorder, ApplicationRecorder)
-        return self._recorder
+        assert isinstance(self.chain, ApplicationRecorder)
+        return self.chain
 
     # --- the command runner -------------------------------------------------------
 
@@ -89,11 +88,11 @@ class CommunityLedger(Application[UUID]):
     ) -> CommandResult:
         """Run one command at most once per idempotency key."""
         key = check_key(idempotency_key)
-        print_ = fingerprint(command, arguments)
+        digest = fingerprint(command, arguments)
         for _ in range(MAX_ATTEMPTS):
             prior = self.chain.find_command(key)
             if prior is not None:
-                if prior.fingerprint != print_:
+                if prior.fingerprint != digest:
                     raise IdempotencyKeyReusedError(
                         f"idempotency key {key!r} was already used for a different command"
                     )
@@ -101,7 +100,7 @@ class CommunityLedger(Application[UUID]):
                     json.loads(prior.result), prior.first_seq, prior.last_seq, replayed=True
                 )
             aggregates, result = build()
-            record = CommandRecord(key, print_, canonical_json(result))
+            record = CommandRecord(key, digest, canonical_json(result))
             try:
                 recordings = self.save(*aggregates, command=record)
             except (DuplicateCommandError, IntegrityError):
