@@ -10,6 +10,10 @@ extra client round trips, so writers of one community queue no longer than
 eventsourcing's own; the verifier recomputes every hash in Python, an independent
 implementation of the same layout.
 
+No NOTIFY is sent: PostgreSQL serializes the commits of every transaction that
+notifies, database-wide, which would make one community's writers wait for another's
+commits. Readers of the chain poll it (see :meth:`PostgresChainedRecorder.subscribe`).
+
 Why an advisory lock: eventsourcing takes ``LOCK TABLE ... IN EXCLUSIVE MODE``, which
 PostgreSQL grants only to roles holding UPDATE, DELETE or TRUNCATE, exactly what the
 service's role must not have. The lock is keyed by community, so two communities are
@@ -34,12 +38,14 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import (
+    ApplicationRecorder,
     IntegrityError,
     InterfaceError,
     Notification,
     OperationalError,
     PersistenceError,
     StoredEvent,
+    Subscription,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
@@ -159,7 +165,6 @@ BEGIN
       VALUES (command_key, command_fingerprint, command_result, originator_ids[1],
               originator_versions[1], n, now());
   END IF;
-  PERFORM pg_notify('{events}', '');
   PERFORM pg_advisory_xact_lock({_advisory_key(events)});
   SELECT e.seq, e.hash INTO head_seq, head_hash
     FROM {SCHEMA}."{events}" e ORDER BY e.seq DESC LIMIT 1;
@@ -290,6 +295,14 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
         assert row is not None
         first_seq = int(next(iter(row.values())))
         return list(range(first_seq, first_seq + len(stored_events)))
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
+        """Not offered: appends send no NOTIFY (see the module docstring), so a
+        LISTEN-based subscription would never wake. Poll ``select_notifications``."""
+        msg = "gongkai's PostgreSQL recorder sends no notifications: poll the chain instead"
+        raise NotImplementedError(msg)
 
     def _translate(self, error: Exception) -> Exception:
         if (

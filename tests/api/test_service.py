@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -63,3 +64,24 @@ def test_errors_are_problem_json(
     problem = response.json()
     assert problem["status"] == status
     assert detail in problem["detail"]
+
+
+def test_the_service_never_creates_tables(tmp_path: Path) -> None:
+    """Without 'gongkai db init' the service answers 503 and creates nothing."""
+    url = f"sqlite:///{tmp_path}/gongkai.sqlite3"
+    with TestClient(create_app(Settings(db_url=url))) as c:
+        response = c.get("/healthz")
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "gongkai db init" in response.json()["detail"]
+        assert c.get("/v1/communities/tianhai/events").status_code == 503
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_settings_take_the_database_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GONGKAI_DB", raising=False)
+    assert Settings.from_env().db_url == "sqlite:///data/gongkai.sqlite3"
+    monkeypatch.setenv("GONGKAI_DB", "postgresql://u@h/db")
+    assert Settings.from_env().db_url == "postgresql://u@h/db"
