@@ -110,9 +110,8 @@ def entry_hash(
     state: bytes,
 ) -> bytes:
     """SHA-256 of :func:`entry_preimage`."""
-    return hashlib.sha256(
-        entry_preimage(seq, prev_hash, originator_id, originator_version, topic, state)
-    ).digest()
+    suffix = entry_suffix(originator_id, originator_version, topic, state)
+    return entry_hash_from_suffix(seq, prev_hash, suffix)
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,7 +258,6 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
         self.select_seq_statement = sql.SQL(
             "SELECT seq FROM {t} WHERE originator_id = %s AND originator_version = %s"
         ).format(t=events)
-        self.max_seq_statement = sql.SQL("SELECT max(seq) AS max FROM {t}").format(t=events)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
