@@ -59,3 +59,9 @@ class PermissionDeniedError(GongkaiError):
 
 class ConflictError(GongkaiError):
     """Concurrent commands kept changing the same subject; the command was not applied."""
+
+
+class FormatError(GongkaiError):
+    """Text or bytes that do not follow the format they claim to be in (a signed note, a
+    checkpoint, a key, a proof, a bundle): the input is malformed, which is told apart
+    from input that is well formed but fails to verify."""
