@@ -26,6 +26,7 @@ from ledger.errors import InvalidInputError, StoreError
 
 if TYPE_CHECKING:
     from ledger.store.recorder import ChainedRecorder
+    from ledger.store.seal import SealStore
 
 COMMUNITY_ID_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]{1,31}")
 REGISTRY_TABLE: Final = "gongkai_communities"
@@ -127,6 +128,10 @@ class Store(ABC):
     @abstractmethod
     def recorder(self, community_id: str) -> ChainedRecorder:
         """The chained eventsourcing recorder of one community (cached per store)."""
+
+    @abstractmethod
+    def seal(self, community_id: str) -> SealStore:
+        """The Merkle tree, checkpoints and cosignatures of one registered community."""
 
     @abstractmethod
     def chain_rows(self, community_id: str, *, batch_size: int = 10_000) -> Iterator[RawRow]:

@@ -66,7 +66,9 @@ from ledger.store.base import (
     commands_table,
     events_table,
 )
+from ledger.store.postgres_seal import PostgresSealStore, seal_ddl
 from ledger.store.recorder import ChainedRecorder
+from ledger.store.seal import seal_tables, tree_table
 
 SCHEMA: Final = "public"
 BEGIN: Final = sql.SQL("BEGIN")
@@ -222,8 +224,12 @@ def community_ddl(community_id: str, service_role: str | None) -> list[sql.Compo
             "event_count integer NOT NULL, "
             "recorded_at timestamptz NOT NULL)"
         ).format(t=_ident(SCHEMA, commands)),
-        *_append_only_ddl(events, service_role),
-        *_append_only_ddl(commands, service_role),
+        *seal_ddl(community_id),
+        *[
+            statement
+            for table in (events, commands, *seal_tables(community_id))
+            for statement in _append_only_ddl(table, service_role)
+        ],
         _append_function_ddl(community_id),
     ]
 
@@ -531,6 +537,12 @@ class PostgresStore(Store):
                 recorder = PostgresChainedRecorder(self._datastore, community_id)
                 self._recorders[community_id] = recorder
             return recorder
+
+    def seal(self, community_id: str) -> PostgresSealStore:
+        self.community(community_id)
+        return PostgresSealStore(
+            community_id, self._datastore, _advisory_key(tree_table(community_id))
+        )
 
     def chain_rows(self, community_id: str, *, batch_size: int = 10_000) -> Iterator[RawRow]:
         table = _ident(SCHEMA, events_table(community_id))

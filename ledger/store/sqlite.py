@@ -46,6 +46,8 @@ from ledger.store.base import (
     events_table,
 )
 from ledger.store.recorder import ChainedRecorder
+from ledger.store.seal import seal_tables
+from ledger.store.sqlite_seal import SQLiteSealStore, seal_ddl
 
 # Seconds a writer waits for another's write lock before giving up.
 LOCK_TIMEOUT_SECONDS: Final = 60
@@ -114,8 +116,12 @@ def community_ddl(community_id: str) -> list[str]:
         "originator_version INTEGER NOT NULL, "
         "event_count INTEGER NOT NULL, "
         "recorded_at TEXT NOT NULL) STRICT, WITHOUT ROWID",
-        *_append_only_triggers(events),
-        *_append_only_triggers(commands),
+        *seal_ddl(community_id),
+        *[
+            t
+            for table in (events, commands, *seal_tables(community_id))
+            for t in _append_only_triggers(table)
+        ],
     ]
 
 
@@ -410,6 +416,10 @@ class SQLiteStore(Store):
                 recorder = SQLiteChainedRecorder(datastore, community_id)
                 self._recorders[community_id] = recorder
             return recorder
+
+    def seal(self, community_id: str) -> SQLiteSealStore:
+        self.community(community_id)
+        return SQLiteSealStore(community_id, self.community_path(community_id))
 
     def _connect_readonly(self, community_id: str) -> sqlite3.Connection:
         path = self.community_path(community_id)

@@ -1,0 +1,355 @@
+"""Where a community's seal is kept: Merkle tree nodes, signed checkpoints, cosignatures,
+and the verifier keys of the cosigners the community accepts.
+
+Four append-only tables per community, beside its events:
+
+* ``<community>_tree``: one row per *complete* subtree of the RFC 6962 tree, keyed by
+  ``(level, idx)`` (the subtree over leaves ``[idx << level, (idx + 1) << level)``),
+  level 0 holding the leaf hashes. A complete subtree's hash never changes, so the
+  table only ever grows, and any root or proof is computed from O(log n) of its rows
+  (see :mod:`ledger.merkle`). Tiles of C2SP ``tlog-tiles`` are the rows at levels 0, 8,
+  16, ... read in runs of 256.
+* ``<community>_checkpoints``: every checkpoint the log signed, as its signed note.
+* ``<community>_cosignatures``: the cosignature lines added to them.
+* ``<community>_cosigners``: the verifier keys of the committee members and witnesses
+  whose cosignatures the community accepts.
+
+The tree is derived data: anyone can rebuild it from the chain and compare. What makes
+it binding is the signed checkpoints, whose keys are not in the database.
+
+Both backends share this module's SQL; each supplies connections and its lock.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from ledger.errors import StoreError
+from ledger.store.base import RawRow, check_community_id, events_table
+
+Node = tuple[int, int]
+
+# How many nodes one SELECT asks for at most (SQLite's default variable limit is 32766).
+_READ_CHUNK: Final = 500
+
+
+def tree_table(community_id: str) -> str:
+    return f"{check_community_id(community_id)}_tree"
+
+
+def checkpoints_table(community_id: str) -> str:
+    return f"{check_community_id(community_id)}_checkpoints"
+
+
+def cosignatures_table(community_id: str) -> str:
+    return f"{check_community_id(community_id)}_cosignatures"
+
+
+def cosigners_table(community_id: str) -> str:
+    return f"{check_community_id(community_id)}_cosigners"
+
+
+def seal_tables(community_id: str) -> list[str]:
+    return [
+        tree_table(community_id),
+        checkpoints_table(community_id),
+        cosignatures_table(community_id),
+        cosigners_table(community_id),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A checkpoint the log signed: its size, root, and the signed note (log signature
+    only; cosignatures are kept apart and added when it is served)."""
+
+    tree_size: int
+    root: bytes
+    note: str
+    signed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCosignature:
+    """One cosignature line added to the checkpoint of ``tree_size``."""
+
+    tree_size: int
+    key_name: str
+    key_id: bytes
+    line: str
+    timestamp: int
+    added_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cosigner:
+    """A key whose cosignatures the community accepts: a committee member's seal or a
+    witness. ``label`` says whose it is, for people reading the board."""
+
+    vkey: str
+    name: str
+    key_id: bytes
+    role: str
+    label: str
+    added_at: str
+
+
+class Cursor(Protocol):
+    """The little of a DB-API connection this module uses; placeholders are ``?`` and
+    each backend translates them."""
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> int: ...
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+
+class SealTransaction:
+    """Reads and writes inside the community's seal lock, in one transaction: whoever
+    holds it is the only one extending the tree or signing a checkpoint."""
+
+    def __init__(self, cursor: Cursor, community_id: str) -> None:
+        self._c = cursor
+        self.community_id = community_id
+        self._tree = tree_table(community_id)
+        self._checkpoints = checkpoints_table(community_id)
+
+    def tree_size(self) -> int:
+        return _tree_size(self._c, self._tree)
+
+    def read_nodes(self, nodes: Sequence[Node]) -> dict[Node, bytes]:
+        return _read_nodes(self._c, self._tree, nodes)
+
+    def chain_rows(self, after: int, limit: int) -> list[RawRow]:
+        """Chain rows with ``seq > after``, in order, as the verifier reads them."""
+        return _chain_rows(self._c, self.community_id, after, limit)
+
+    def insert_nodes(self, nodes: Sequence[tuple[Node, bytes]]) -> None:
+        self._c.executemany(
+            f"INSERT INTO {self._tree} (level, idx, hash) VALUES (?, ?, ?)",
+            [(level, idx, digest) for (level, idx), digest in nodes],
+        )
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        return _latest_checkpoint(self._c, self._checkpoints)
+
+    def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        self._c.execute(
+            f"INSERT INTO {self._checkpoints} (tree_size, root, note, signed_at) "
+            "VALUES (?, ?, ?, ?)",
+            (checkpoint.tree_size, checkpoint.root, checkpoint.note, checkpoint.signed_at),
+        )
+
+
+class SealStore(ABC):
+    """One community's seal tables. Reads open their own short transaction; the tree
+    and checkpoints are written only inside :meth:`locked`."""
+
+    def __init__(self, community_id: str) -> None:
+        self.community_id = check_community_id(community_id)
+        self._tree = tree_table(community_id)
+        self._checkpoints = checkpoints_table(community_id)
+        self._cosignatures = cosignatures_table(community_id)
+        self._cosigners = cosigners_table(community_id)
+
+    @abstractmethod
+    def _reading(self) -> AbstractContextManager[Cursor]:
+        """A read-only transaction."""
+
+    @abstractmethod
+    def _writing(self) -> AbstractContextManager[Cursor]:
+        """A write transaction, committed when the block ends without error."""
+
+    @abstractmethod
+    def _locked(self) -> AbstractContextManager[Cursor]:
+        """A write transaction holding the community's seal lock."""
+
+    @contextmanager
+    def locked(self) -> Iterator[SealTransaction]:
+        """The seal lock and a transaction, committed when the block ends normally."""
+        with self._locked() as cursor:
+            yield SealTransaction(cursor, self.community_id)
+
+    def tree_size(self) -> int:
+        with self._reading() as c:
+            return _tree_size(c, self._tree)
+
+    def read_nodes(self, nodes: Sequence[Node]) -> dict[Node, bytes]:
+        """The stored hashes of ``nodes``; :class:`StoreError` if one is missing."""
+        with self._reading() as c:
+            return _read_nodes(c, self._tree, nodes)
+
+    def chain_rows(self, after: int, limit: int) -> list[RawRow]:
+        """Chain rows with ``seq > after``, in order, outside the seal lock."""
+        with self._reading() as c:
+            return _chain_rows(c, self.community_id, after, limit)
+
+    def read_node_range(self, level: int, start: int, stop: int) -> list[bytes]:
+        """The hashes of nodes ``start..stop-1`` at ``level``, in order, as far as stored."""
+        with self._reading() as c:
+            rows = c.query(
+                f"SELECT hash FROM {self._tree} WHERE level = ? AND idx >= ? AND idx < ? "
+                "ORDER BY idx",
+                (level, start, stop),
+            )
+        return [bytes(r[0]) for r in rows]
+
+    def checkpoint(self, tree_size: int | None = None) -> StoredCheckpoint | None:
+        """The checkpoint of ``tree_size``, or the latest one when it is ``None``."""
+        with self._reading() as c:
+            if tree_size is None:
+                return _latest_checkpoint(c, self._checkpoints)
+            rows = c.query(
+                f"SELECT tree_size, root, note, signed_at FROM {self._checkpoints} "
+                "WHERE tree_size = ?",
+                (tree_size,),
+            )
+        return _checkpoint(rows[0]) if rows else None
+
+    def checkpoints(self, *, limit: int = 100, below: int | None = None) -> list[StoredCheckpoint]:
+        """Signed checkpoints, largest first."""
+        with self._reading() as c:
+            rows = c.query(
+                f"SELECT tree_size, root, note, signed_at FROM {self._checkpoints} "
+                "WHERE tree_size < ? ORDER BY tree_size DESC LIMIT ?",
+                (below if below is not None else 2**62, limit),
+            )
+        return [_checkpoint(r) for r in rows]
+
+    def add_cosignature(self, cosignature: StoredCosignature) -> bool:
+        """Store a cosignature; ``False`` if this key already cosigned this checkpoint."""
+        with self._writing() as c:
+            return (
+                c.execute(
+                    f"INSERT INTO {self._cosignatures} (tree_size, key_name, key_id, line, "
+                    "timestamp, added_at) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (tree_size, key_name, key_id) DO NOTHING",
+                    (
+                        cosignature.tree_size,
+                        cosignature.key_name,
+                        cosignature.key_id,
+                        cosignature.line,
+                        cosignature.timestamp,
+                        cosignature.added_at,
+                    ),
+                )
+                == 1
+            )
+
+    def cosignatures(self, tree_sizes: Sequence[int]) -> list[StoredCosignature]:
+        """Cosignatures of the checkpoints of ``tree_sizes``, in the order they came."""
+        if not tree_sizes:
+            return []
+        marks = ",".join("?" * len(tree_sizes))
+        with self._reading() as c:
+            rows = c.query(
+                f"SELECT tree_size, key_name, key_id, line, timestamp, added_at "
+                f"FROM {self._cosignatures} WHERE tree_size IN ({marks}) "
+                "ORDER BY tree_size, added_at, key_name",
+                list(tree_sizes),
+            )
+        return [StoredCosignature(r[0], r[1], bytes(r[2]), r[3], int(r[4]), r[5]) for r in rows]
+
+    def add_cosigner(self, cosigner: Cosigner) -> bool:
+        """Accept a cosigner's key; ``False`` if it was already accepted."""
+        with self._writing() as c:
+            return (
+                c.execute(
+                    f"INSERT INTO {self._cosigners} (vkey, name, key_id, role, label, added_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (vkey) DO NOTHING",
+                    (
+                        cosigner.vkey,
+                        cosigner.name,
+                        cosigner.key_id,
+                        cosigner.role,
+                        cosigner.label,
+                        cosigner.added_at,
+                    ),
+                )
+                == 1
+            )
+
+    def cosigners(self) -> list[Cosigner]:
+        with self._reading() as c:
+            rows = c.query(
+                f"SELECT vkey, name, key_id, role, label, added_at FROM {self._cosigners} "
+                "ORDER BY added_at, vkey"
+            )
+        return [Cosigner(r[0], r[1], bytes(r[2]), r[3], r[4], r[5]) for r in rows]
+
+
+def _tree_size(c: Cursor, table: str) -> int:
+    # Leaves are added in order, so the number of leaves is one past the last leaf.
+    rows = c.query(f"SELECT max(idx) FROM {table} WHERE level = 0")
+    value = rows[0][0] if rows else None
+    return 0 if value is None else int(value) + 1
+
+
+def _read_nodes(c: Cursor, table: str, nodes: Sequence[Node]) -> dict[Node, bytes]:
+    wanted = list(dict.fromkeys(nodes))
+    found: dict[Node, bytes] = {}
+    for start in range(0, len(wanted), _READ_CHUNK):
+        chunk = wanted[start : start + _READ_CHUNK]
+        where = " OR ".join("(level = ? AND idx = ?)" for _ in chunk)
+        params = [v for node in chunk for v in node]
+        for level, idx, digest in c.query(
+            f"SELECT level, idx, hash FROM {table} WHERE {where}", params
+        ):
+            found[(int(level), int(idx))] = bytes(digest)
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise StoreError(
+            f"the Merkle tree in {table} lacks {len(missing)} node(s), e.g. level "
+            f"{missing[0][0]} index {missing[0][1]}: it is incomplete or was altered"
+        )
+    return found
+
+
+def _chain_rows(c: Cursor, community_id: str, after: int, limit: int) -> list[RawRow]:
+    rows = c.query(
+        "SELECT seq, prev_hash, hash, originator_id, originator_version, topic, state "
+        f"FROM {events_table(community_id)} WHERE seq > ? ORDER BY seq LIMIT ?",
+        (after, limit),
+    )
+    return [_raw_row(r) for r in rows]
+
+
+def _latest_checkpoint(c: Cursor, table: str) -> StoredCheckpoint | None:
+    rows = c.query(
+        f"SELECT tree_size, root, note, signed_at FROM {table} ORDER BY tree_size DESC LIMIT 1"
+    )
+    return _checkpoint(rows[0]) if rows else None
+
+
+def _checkpoint(row: Sequence[Any]) -> StoredCheckpoint:
+    return StoredCheckpoint(int(row[0]), bytes(row[1]), row[2], row[3])
+
+
+def _raw_row(row: Sequence[Any]) -> RawRow:
+    seq, prev, digest, oid, version, topic, state = row
+    if isinstance(oid, str):
+        # SQLite keeps the UUID as 32 hex digits; anything else was not written by us
+        # and is passed on in a form whose hash cannot match.
+        try:
+            oid_bytes = bytes.fromhex(oid) if len(oid) == 32 else b"!" + oid.encode()
+        except ValueError:
+            oid_bytes = b"!" + oid.encode()
+    elif isinstance(oid, bytes):
+        oid_bytes = oid
+    else:  # a UUID object from the PostgreSQL driver
+        oid_bytes = oid.bytes
+    topic_bytes = topic.encode("utf-8") if isinstance(topic, str) else bytes(topic)
+    return (
+        int(seq),
+        bytes(prev),
+        bytes(digest),
+        oid_bytes,
+        int(version),
+        topic_bytes,
+        bytes(state),
+    )
