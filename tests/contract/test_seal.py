@@ -1,0 +1,290 @@
+"""The seal's contract on SQLite and PostgreSQL: the tree follows the chain, checkpoints
+are signed only when consistent, proofs verify, cosignatures are checked, and the seal's
+tables refuse edits like the chain's."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from typing import Any
+
+import pytest
+
+from ledger.application import CommunityLedger
+from ledger.checkpoint import open_checkpoint
+from ledger.errors import InvalidInputError, NotFoundError, StoreError
+from ledger.keys import KeyKind, PrivateKey, generate_key
+from ledger.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
+from ledger.note import Signature, parse_note
+from ledger.seal import (
+    BadCosignatureError,
+    CommunityLog,
+    InconsistentCheckpointError,
+    UnknownCosignerError,
+)
+from ledger.store.base import Store
+from ledger.verify import ChainIntegrityError
+from tests.contract.test_ledger_contract import CLERK, DRAFT
+from tests.rawdb import RawTable
+
+
+def grow(ledger: CommunityLedger, n: int) -> None:
+    for i in range(n):
+        ledger.draft_disclosure(CLERK, str(uuid.uuid4()), **{**DRAFT, "title": f"公示{i}"})
+
+
+def log_key(community_id: str) -> PrivateKey:
+    return generate_key(f"gongkai.test/{community_id}", KeyKind.LOG)
+
+
+def expected_root(store: Store, community_id: str, size: int | None = None) -> bytes:
+    leaves = [leaf_hash(row[2]) for row in store.chain_rows(community_id)]
+    return root_of(leaves if size is None else leaves[:size])
+
+
+@pytest.fixture
+def log(ledger: CommunityLedger, store: Store, community_id: str) -> CommunityLog:
+    return CommunityLog(store, community_id)
+
+
+def test_the_tree_follows_the_chain_in_batches(
+    ledger: CommunityLedger, log: CommunityLog, store: Store, community_id: str
+) -> None:
+    """Growing the tree in small batches, several times, gives the RFC 6962 root of
+    the chain's entry hashes."""
+    assert store.max_seq(community_id) == 1, "a new community starts with its chart"
+    grow(ledger, 6)
+    seen: list[int] = []
+    assert log.update_tree(batch=3, on_progress=seen.append) == (0, 7)
+    assert seen == [3, 6, 7]
+    grow(ledger, 10)
+    assert log.update_tree(batch=4) == (7, 17)
+    assert log.update_tree() == (17, 17)
+    assert log.root() == (17, expected_root(store, community_id))
+    assert log.root(5) == (5, expected_root(store, community_id, 5))
+
+
+def test_a_checkpoint_is_signed_once_per_size_and_opens(
+    ledger: CommunityLedger, log: CommunityLog, community_id: str
+) -> None:
+    key = log_key(community_id)
+    grow(ledger, 4)
+    first = log.sign_checkpoint(key.signer())
+    assert first.tree_size == 5
+    assert log.sign_checkpoint(key.signer()) == first, "an unchanged tree is not re-signed"
+    signed = open_checkpoint(first.note, [key.verifier()])
+    assert (signed.checkpoint.origin, signed.checkpoint.size) == (key.name, 5)
+    assert signed.checkpoint.root == first.root
+    grow(ledger, 4)
+    second = log.sign_checkpoint(key.signer())
+    assert second.tree_size == 9
+    proof = log.consistency(5, 9)
+    verify_consistency(5, 9, first.root, second.root, proof)
+    assert [c.tree_size for c in log.seal.checkpoints()] == [9, 5]
+
+
+def test_every_entry_has_an_inclusion_proof_in_the_checkpoint(
+    ledger: CommunityLedger, log: CommunityLog, community_id: str
+) -> None:
+    key = log_key(community_id)
+    grow(ledger, 10)
+    log.sign_checkpoint(key.signer())
+    for seq in range(1, 12):
+        proof = log.inclusion(seq)
+        assert proof.leaf_index == seq - 1
+        assert proof.leaf_hash == leaf_hash(proof.entry_hash)
+        root = open_checkpoint(proof.checkpoint, [key.verifier()]).checkpoint.root
+        verify_inclusion(proof.leaf_index, proof.tree_size, proof.leaf_hash, proof.hashes, root)
+    with pytest.raises(NotFoundError, match="not covered by the checkpoint of size 11"):
+        log.inclusion(12)
+
+
+def test_no_checkpoint_no_proof(ledger: CommunityLedger, log: CommunityLog) -> None:
+    grow(ledger, 1)
+    with pytest.raises(NotFoundError, match="no signed checkpoint yet"):
+        log.inclusion(1)
+
+
+def test_a_key_of_another_community_cannot_sign(
+    ledger: CommunityLedger, log: CommunityLog
+) -> None:
+    grow(ledger, 1)
+    other = generate_key("gongkai.test/someone_else", KeyKind.LOG)
+    with pytest.raises(InvalidInputError, match="must be the community's origin"):
+        log.sign_checkpoint(other.signer())
+
+
+def test_a_broken_chain_is_never_sealed(
+    ledger: CommunityLedger, log: CommunityLog, raw: RawTable, community_id: str
+) -> None:
+    """An entry edited after the tree was built stops the tree from growing."""
+    grow(ledger, 3)
+    log.update_tree()
+    grow(ledger, 3)
+    rows = raw.read()
+    rows[5]["state"] = rows[5]["state"].replace("公示".encode(), "告示".encode())
+    raw.replace_all(rows)
+    with pytest.raises(ChainIntegrityError, match="entry 6: content edited"):
+        log.sign_checkpoint(log_key(community_id).signer())
+    assert log.seal.tree_size() == 4
+
+
+def test_a_rewritten_history_is_refused_a_new_signature(
+    ledger: CommunityLedger, log: CommunityLog, raw: RawTable, store: Store, community_id: str
+) -> None:
+    """The careful administrator: edits an entry, recomputes every hash after it, and
+    rebuilds the tree from the rewritten chain. The log still refuses to sign, because
+    the tree no longer has the root it signed before."""
+    from ledger.chain import entry_hash, genesis_hash
+
+    key = log_key(community_id)
+    grow(ledger, 6)
+    log.sign_checkpoint(key.signer())
+    rows = raw.read()
+    rows[2]["state"] = rows[2]["state"].replace("公示".encode(), "告示".encode())
+    prev = genesis_hash(community_id)
+    for r in rows:
+        oid = r["originator_id"]
+        oid_bytes = bytes.fromhex(oid) if isinstance(oid, str) else oid.bytes
+        r["prev_hash"] = prev
+        r["hash"] = entry_hash(
+            r["seq"], prev, oid_bytes, r["originator_version"], r["topic"].encode(), r["state"]
+        )
+        prev = r["hash"]
+    raw.replace_all(rows)
+    _rebuild_tree(raw, store, community_id)
+    with pytest.raises(InconsistentCheckpointError, match="rewritten"):
+        log.sign_checkpoint(key.signer())
+
+
+def _rebuild_tree(raw: RawTable, store: Store, community_id: str) -> None:
+    """Replace the stored tree with one built from the (rewritten) chain."""
+    from ledger.merkle import append_leaves
+
+    leaves = [leaf_hash(row[2]) for row in store.chain_rows(community_id)]
+    nodes = append_leaves(0, {}, leaves)
+    table = f"{community_id}_tree"
+    if raw.backend == "sqlite":
+        raw.execute(f"DROP TRIGGER {table}_no_delete")
+        raw.execute(f"DELETE FROM {table}")
+        for (level, idx), digest in nodes:
+            raw.execute(f"INSERT INTO {table} VALUES (?, ?, ?)", (level, idx, digest))
+    else:
+        raw.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        raw.execute(f"DELETE FROM {table}")
+        for (level, idx), digest in nodes:
+            raw.execute(f"INSERT INTO {table} VALUES (%s, %s, %s)", (level, idx, digest))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE {c}_tree SET hash = hash",
+        "DELETE FROM {c}_tree",
+        "UPDATE {c}_checkpoints SET note = note",
+        "DELETE FROM {c}_checkpoints",
+        "DELETE FROM {c}_cosignatures",
+        "DELETE FROM {c}_cosigners",
+    ],
+)
+def test_the_seal_tables_are_append_only(
+    ledger: CommunityLedger, log: CommunityLog, raw: RawTable, community_id: str, statement: str
+) -> None:
+    grow(ledger, 2)
+    checkpoint = log.sign_checkpoint(log_key(community_id).signer())
+    member = generate_key("committee.test/wangli", KeyKind.COSIGNER)
+    log.add_cosigner(member.vkey, role="committee", label="监委会 王丽")
+    log.add_cosignature(checkpoint.tree_size, cosign(member, checkpoint.note))
+    with pytest.raises(Exception, match="append-only"):
+        raw.execute(statement.format(c=community_id))
+
+
+def cosign(key: PrivateKey, note: str) -> str:
+    signer = key.signer()
+    text = parse_note(note).text
+    return Signature(signer.name, signer.key_id, signer.sign(text.encode())).line()
+
+
+def test_committee_cosignatures_are_checked_and_served(
+    ledger: CommunityLedger, log: CommunityLog, community_id: str
+) -> None:
+    key = log_key(community_id)
+    member = generate_key("committee.test/wangli", KeyKind.COSIGNER)
+    stranger = generate_key("committee.test/stranger", KeyKind.COSIGNER)
+    grow(ledger, 2)
+    checkpoint = log.sign_checkpoint(key.signer())
+    with pytest.raises(UnknownCosignerError, match="not an accepted cosigner"):
+        log.add_cosignature(3, cosign(member, checkpoint.note))
+    log.add_cosigner(member.vkey, role="committee", label="监委会 王丽")
+    with pytest.raises(UnknownCosignerError):
+        log.add_cosignature(3, cosign(stranger, checkpoint.note))
+    forged = cosign(member, checkpoint.note.replace("\n3\n", "\n4\n"))
+    with pytest.raises(BadCosignatureError, match="does not verify"):
+        log.add_cosignature(3, forged)
+    assert log.add_cosignature(3, cosign(member, checkpoint.note))[1] is True
+    assert log.add_cosignature(3, cosign(member, checkpoint.note))[1] is False
+    served = log.cosigned_note(checkpoint)
+    signed = open_checkpoint(served, [key.verifier()], [member.verifier()])
+    assert [c.name for c, _ in signed.cosignatures] == [member.name]
+    with pytest.raises(NotFoundError):
+        log.add_cosignature(99, cosign(member, checkpoint.note))
+
+
+def test_a_log_key_is_not_a_committee_seal(
+    ledger: CommunityLedger, log: CommunityLog, community_id: str
+) -> None:
+    with pytest.raises(InvalidInputError, match="cosigner key"):
+        log.add_cosigner(log_key(community_id).vkey, role="committee", label="x")
+
+
+def test_concurrent_sealers_and_writers_agree(
+    ledger: CommunityLedger, store: Store, community_id: str
+) -> None:
+    """Two sealers race each other while a clerk keeps writing: the tree is never
+    forked, every checkpoint is consistent with the one before."""
+    key = log_key(community_id)
+    errors: list[Any] = []
+    stop = threading.Event()
+
+    def sealer() -> None:
+        own = CommunityLog(store, community_id)
+        try:
+            while not stop.is_set():
+                own.sign_checkpoint(key.signer())
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=sealer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    grow(ledger, 29)
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    log = CommunityLog(store, community_id)
+    log.sign_checkpoint(key.signer())
+    sizes = sorted(c.tree_size for c in log.seal.checkpoints(limit=500))
+    assert sizes[-1] == 30
+    for old, new in itertools.pairwise(sizes):
+        a, b = log.seal.checkpoint(old), log.seal.checkpoint(new)
+        assert a is not None
+        assert b is not None
+        verify_consistency(old, new, a.root, b.root, log.consistency(old, new))
+    assert log.root() == (30, expected_root(store, community_id))
+
+
+def test_a_missing_tree_node_is_reported(
+    ledger: CommunityLedger, log: CommunityLog, raw: RawTable, community_id: str
+) -> None:
+    grow(ledger, 4)
+    log.update_tree()
+    table = f"{community_id}_tree"
+    if raw.backend == "sqlite":
+        raw.execute(f"DROP TRIGGER {table}_no_delete")
+    else:
+        raw.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    raw.execute(f"DELETE FROM {table} WHERE level = 2")
+    with pytest.raises(StoreError, match="lacks 1 node"):
+        log.root()
