@@ -1,0 +1,636 @@
+"""The offline bundle verifier: checks a ``gongkai-bundle/v1`` file (see :mod:`ledger.bundle`)
+trusting nothing but the public keys it is given.
+
+1. The file is a readable ZIP whose entry names are plain relative paths (no ``..``, no
+   absolute path, no duplicate) and whose sizes are bounded.
+2. ``manifest.sig`` is signed by a given log key, names the manifest's origin and the
+   SHA-256 of ``manifest.json``.
+3. Every file the manifest lists is present with that SHA-256 and nothing else is;
+   attachments are named by their own SHA-256.
+4. ``checkpoint.txt`` is signed by a given log key, for the manifest's origin and tree
+   size; cosignatures by given cosigner keys are verified, others are ignored (and said).
+5. Every entry's hash, recomputed from its stored form, is its recorded hash; each
+   ``prev_hash`` is the previous entry's hash (the genesis hash for entry 1); the ``seq``
+   run from ``first_seq`` to ``last_seq`` without a gap, within the tree size.
+6. Every entry's inclusion proof (leaf ``seq - 1``, data = the entry's hash) leads to the
+   checkpoint's root.
+7. The entries are exactly the manifest's range.
+
+Entries and proofs are streamed, so memory does not grow with the range. Any failure,
+malformed input included, raises :class:`~ledger.bundle.BundleVerificationError` whose
+message names the file, and the entry or key where there is one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import stat
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any, Final, NoReturn
+
+from ledger.bundle import (
+    ATTACHMENTS_DIR,
+    CHECKPOINT,
+    EVENTS,
+    FORMAT,
+    MANIFEST,
+    MANIFEST_SIG,
+    PROOFS,
+    REQUIRED_FILES,
+    SHA256_HEX,
+    BundleRange,
+    BundleReport,
+    BundleVerificationError,
+    Cosigned,
+    check_entry,
+    check_proof,
+    key_label,
+    manifest_sig_text,
+)
+from ledger.chain import HASH_SIZE
+from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.errors import GongkaiError
+from ledger.note import (
+    SIG_COSIGNATURE_V1,
+    SIG_ED25519,
+    Note,
+    NoteVerifier,
+    open_note,
+)
+from ledger.store.base import RawRow, check_community_id
+
+MAX_MEMBERS: Final = 100_000
+MAX_MEMBER_SIZE: Final = 4 << 30
+MAX_TOTAL_SIZE: Final = 16 << 30
+MAX_NOTE_SIZE: Final = 1 << 20  # manifest.sig, checkpoint.txt
+MAX_MANIFEST_SIZE: Final = 64 << 20
+MAX_LINE: Final = 64 << 20  # one line of events.jsonl or proofs.jsonl
+
+# Plain relative paths: components of letters, digits, ".", "_", "-" that start with a
+# letter or digit, so never "", "." or "..", never absolute, never a backslash.
+_SAFE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+_ISO_UTC: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_HEX32: Final = re.compile(r"[0-9a-f]{32}")
+_MAX_U64: Final = (1 << 64) - 1
+
+_EVENT_KEYS: Final = frozenset(
+    {"seq", "prev_hash", "hash", "originator_id", "originator_version", "topic"}
+)
+_PROOF_KEYS: Final = frozenset({"seq", "leaf_index", "hashes"})
+_MANIFEST_KEYS: Final = frozenset(
+    {
+        "format",
+        "community",
+        "community_name",
+        "origin",
+        "range",
+        "tree_size",
+        "created_at",
+        "attachments_missing",
+        "files",
+    }
+)
+_RANGE_KEYS: Final = frozenset({"first_seq", "last_seq", "period", "from", "to"})
+
+# What reading a damaged ZIP member can raise.
+_READ_ERRORS: Final = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,  # an unsupported ZIP version or compression
+    RuntimeError,  # an encrypted entry
+)
+
+
+def _fail(message: str) -> NoReturn:
+    raise BundleVerificationError(message)
+
+
+@dataclass(frozen=True, slots=True)
+class _Manifest:
+    community: str
+    community_name: str
+    origin: str
+    range: BundleRange
+    tree_size: int
+    created_at: datetime
+    attachments_missing: tuple[str, ...]
+    files: dict[str, str]
+
+
+def verify_bundle(path: Path, keys: Sequence[NoteVerifier]) -> BundleReport:
+    """Verify the bundle at ``path`` against ``keys`` (log keys of type 0x01 and cosigner
+    keys of type 0x04, mixed). Returns what was verified; raises
+    :class:`BundleVerificationError` at the first failure."""
+    path = Path(path)
+    log_keys, cosigner_keys = _split_keys(keys)
+    try:
+        zf = zipfile.ZipFile(path)
+    except _READ_ERRORS as e:
+        _fail(f"{path.name}: not a readable ZIP file: {e}")
+    with zf:
+        return _Verifier(path, zf, log_keys, cosigner_keys).run()
+
+
+def _split_keys(
+    keys: Sequence[NoteVerifier],
+) -> tuple[tuple[NoteVerifier, ...], tuple[NoteVerifier, ...]]:
+    log_keys = tuple(k for k in keys if k.sig_type == SIG_ED25519)
+    cosigners = tuple(k for k in keys if k.sig_type == SIG_COSIGNATURE_V1)
+    for key in keys:
+        if key.sig_type not in (SIG_ED25519, SIG_COSIGNATURE_V1):
+            _fail(
+                f"key {key_label(key.name, key.key_id)}: signature type 0x{key.sig_type:02x} "
+                "is neither a log key (0x01) nor a cosigner key (0x04)"
+            )
+    if not log_keys:
+        _fail("no trusted log key given: a bundle is checked against its log's key (type 0x01)")
+    return log_keys, cosigners
+
+
+class _Verifier:
+    """One verification run; each step adds a sentence to ``checks``."""
+
+    def __init__(
+        self,
+        path: Path,
+        zf: zipfile.ZipFile,
+        log_keys: tuple[NoteVerifier, ...],
+        cosigner_keys: tuple[NoteVerifier, ...],
+    ) -> None:
+        self.path = path
+        self.zf = zf
+        self.log_keys = log_keys
+        self.cosigner_keys = cosigner_keys
+        self.checks: list[str] = []
+
+    def run(self) -> BundleReport:
+        self.check_zip()
+        manifest, manifest_signers = self.check_manifest()
+        attachments = self.check_files(manifest)
+        checkpoint, log_signers, cosigned, ignored = self.check_checkpoint(
+            manifest, manifest_signers
+        )
+        entries = self.check_entries(manifest, checkpoint)
+        return BundleReport(
+            path=self.path,
+            community=manifest.community,
+            community_name=manifest.community_name,
+            origin=manifest.origin,
+            range=manifest.range,
+            created_at=manifest.created_at,
+            tree_size=checkpoint.size,
+            root=checkpoint.root,
+            entries=entries,
+            log_keys=tuple(dict.fromkeys(manifest_signers + log_signers)),
+            cosigners=cosigned,
+            ignored_signatures=ignored,
+            attachments=attachments,
+            attachments_missing=manifest.attachments_missing,
+            checks=tuple(self.checks),
+        )
+
+    # 1. A readable ZIP: safe names, no duplicates, bounded sizes.
+    def check_zip(self) -> None:
+        infos = self.zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            _fail(f"{self.path.name}: {len(infos)} entries, more than the limit {MAX_MEMBERS}")
+        seen: set[str] = set()
+        total = 0
+        for info in infos:
+            name = info.orig_filename
+            if not _SAFE_NAME.fullmatch(name) or name != info.filename:
+                _fail(f"{name!r}: unsafe entry name (absolute, '..', or odd characters)")
+            if name in seen:
+                _fail(f"{name}: appears twice in the ZIP")
+            seen.add(name)
+            if info.flag_bits & 0x1:
+                _fail(f"{name}: encrypted")
+            file_type = stat.S_IFMT(info.external_attr >> 16)  # Unix mode, when given
+            if info.create_system == 3 and file_type not in (0, stat.S_IFREG):
+                _fail(f"{name}: not a regular file (a link, a directory or a device)")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                _fail(f"{name}: unsupported compression method {info.compress_type}")
+            if info.file_size > MAX_MEMBER_SIZE:
+                _fail(f"{name}: {info.file_size} bytes, more than the limit {MAX_MEMBER_SIZE}")
+            total += info.file_size
+        if total > MAX_TOTAL_SIZE:
+            _fail(f"{self.path.name}: {total} bytes unpacked, more than the limit")
+        self.checks.append(
+            f"1. {self.path.name} is a readable ZIP of {len(infos)} entries, each a plain "
+            f"relative name without '..' and appearing once, {total} bytes unpacked in all."
+        )
+
+    # 2. manifest.sig: signed by a log key, for manifest.json's SHA-256.
+    def check_manifest(self) -> tuple[_Manifest, tuple[str, ...]]:
+        sig_data = self.read_small(MANIFEST_SIG, MAX_NOTE_SIZE)
+        manifest_data = self.read_small(MANIFEST, MAX_MANIFEST_SIZE)
+        note, signers = self.open_signed(MANIFEST_SIG, sig_data)
+        lines = note.text.split("\n")
+        if len(lines) != 4 or lines[0] != FORMAT or lines[3] != "":
+            _fail(f"{MANIFEST_SIG}: its text is not '{FORMAT}', origin, 'sha256 HEX'")
+        origin = lines[1]
+        digest = hashlib.sha256(manifest_data).hexdigest()
+        if note.text != manifest_sig_text(origin, digest):
+            _fail(
+                f"{MANIFEST}: its SHA-256 {digest} is not the one signed in {MANIFEST_SIG} "
+                f"({lines[2]!r})"
+            )
+        manifest = _parse_manifest(manifest_data)
+        if manifest.origin != origin:
+            _fail(
+                f"{MANIFEST}: origin {manifest.origin!r} is not the origin {origin!r} signed "
+                f"in {MANIFEST_SIG}"
+            )
+        self.checks.append(
+            f"2. {MANIFEST_SIG} is signed by the log key {', '.join(signers)} for origin "
+            f"{origin!r}, and names the SHA-256 of {MANIFEST} ({digest})."
+        )
+        return manifest, signers
+
+    # 3. Every listed file present with its SHA-256, nothing unlisted, attachments by hash.
+    def check_files(self, manifest: _Manifest) -> int:
+        files = manifest.files
+        for name in REQUIRED_FILES:
+            if name not in files:
+                _fail(f"{MANIFEST}: does not list {name}")
+        attachments = 0
+        for name, digest in files.items():
+            if name.startswith(ATTACHMENTS_DIR):
+                if name[len(ATTACHMENTS_DIR) :] != digest:
+                    _fail(f"{name}: an attachment not named by its SHA-256 {digest}")
+                if digest in manifest.attachments_missing:
+                    _fail(f"{name}: is present but listed as missing in {MANIFEST}")
+                attachments += 1
+            elif name not in REQUIRED_FILES:
+                _fail(f"{MANIFEST}: lists {name!r}, which is not part of {FORMAT}")
+        present = set(self.zf.namelist())
+        for name in files:
+            if name not in present:
+                _fail(f"{name}: listed in {MANIFEST} but missing from the bundle")
+        for name in sorted(present - set(files) - {MANIFEST, MANIFEST_SIG}):
+            _fail(f"{name}: in the bundle but not listed in {MANIFEST}")
+        for name, digest in files.items():
+            actual = self.sha256_of(name)
+            if actual != digest:
+                _fail(f"{name}: its SHA-256 {actual} does not match {MANIFEST} ({digest})")
+        self.checks.append(
+            f"3. All {len(files)} files listed in {MANIFEST} are present with the SHA-256 it "
+            f"gives, and no other file is in the bundle; the {attachments} attachments are "
+            "named by their own SHA-256."
+        )
+        return attachments
+
+    # 4. checkpoint.txt: signed by the manifest's log key, same origin and size, cosignatures.
+    def check_checkpoint(
+        self, manifest: _Manifest, manifest_signers: tuple[str, ...]
+    ) -> tuple[Checkpoint, tuple[str, ...], tuple[Cosigned, ...], tuple[str, ...]]:
+        data = self.read_small(CHECKPOINT, MAX_NOTE_SIZE)
+        try:
+            signed = open_checkpoint(data, self.log_keys, self.cosigner_keys)
+        except GongkaiError as e:  # a bad signature, or malformed
+            _fail(f"{CHECKPOINT}: {e}")
+        checkpoint = signed.checkpoint
+        if checkpoint.origin != manifest.origin:
+            _fail(
+                f"{CHECKPOINT}: origin {checkpoint.origin!r} is not the manifest's origin "
+                f"{manifest.origin!r}"
+            )
+        if checkpoint.size != manifest.tree_size:
+            _fail(
+                f"{CHECKPOINT}: tree size {checkpoint.size} is not the manifest's tree_size "
+                f"{manifest.tree_size}"
+            )
+        log_signers = tuple(key_label(k.name, k.key_id) for k in signed.log_keys)
+        # Each log key signs its own origin's checkpoints; asking the same key to sign the
+        # manifest keeps another trusted log from dressing a real checkpoint in its files.
+        if not set(manifest_signers) & set(log_signers):
+            _fail(
+                f"{CHECKPOINT}: signed by the log key {', '.join(log_signers)}, but "
+                f"{MANIFEST_SIG} by {', '.join(manifest_signers)}: one log key must sign both"
+            )
+        cosigned = tuple(Cosigned(k.name, k.key_id, ts) for k, ts in signed.cosignatures)
+        known = {(k.name, bytes(k.key_id)) for k in (*self.log_keys, *self.cosigner_keys)}
+        ignored = tuple(
+            dict.fromkeys(s.key for s in signed.note.signatures if (s.name, s.key_id) not in known)
+        )
+        sentence = (
+            f"4. {CHECKPOINT} is signed by the log key {', '.join(log_signers)} (as is "
+            f"{MANIFEST_SIG}) for origin "
+            f"{checkpoint.origin!r} at tree size {checkpoint.size} (the manifest's), root "
+            f"{base64.b64encode(checkpoint.root).decode()}; "
+        )
+        if cosigned:
+            sentence += "cosigned by " + ", ".join(
+                f"{key_label(c.name, c.key_id)} (at {_when(c.timestamp)})" for c in cosigned
+            )
+        else:
+            sentence += "no cosignature by a given cosigner key"
+        if ignored:
+            sentence += f"; ignored {len(ignored)} signature(s) by keys not given: "
+            sentence += ", ".join(ignored)
+        self.checks.append(sentence + ".")
+        return checkpoint, log_signers, cosigned, ignored
+
+    # 5.-7. Every entry: hash, link and place; its inclusion proof; the range's count.
+    def check_entries(self, manifest: _Manifest, checkpoint: Checkpoint) -> int:
+        first, last = manifest.range.first_seq, manifest.range.last_seq
+        expected = first
+        prev: bytes | None = None
+        with self.member(EVENTS) as ev_stream, self.member(PROOFS) as pr_stream:
+            proofs = _jsonl(PROOFS, pr_stream)
+            for lineno, obj in _jsonl(EVENTS, ev_stream):
+                row = _parse_event(lineno, obj)
+                if expected > last:  # step 7
+                    _fail(
+                        f"{EVENTS}: line {lineno}: entry {row[0]} is past the manifest's "
+                        f"range, which ends at {last}"
+                    )
+                check_entry(manifest.community, row, expected, prev)  # step 5
+                proof_line = next(proofs, None)
+                if proof_line is None:
+                    _fail(f"{PROOFS}: no inclusion proof for entry {row[0]}")
+                seq, proof = _parse_proof(*proof_line)
+                if seq != row[0]:
+                    _fail(
+                        f"{PROOFS}: line {proof_line[0]}: a proof for entry {seq} where the "
+                        f"one for entry {row[0]} belongs"
+                    )
+                check_proof(seq, row[2], proof, checkpoint)  # step 6
+                prev = row[2]
+                expected += 1
+            if expected - 1 != last:  # step 7
+                _fail(
+                    f"{EVENTS}: ends before entry {expected}; the manifest's range ends at {last}"
+                )
+            extra = next(proofs, None)
+            if extra is not None:
+                _fail(f"{PROOFS}: line {extra[0]}: a proof for no entry of {EVENTS}")
+        count = last - first + 1
+        link = (
+            f"entry 1's is the genesis hash of {manifest.community!r}"
+            if first == 1
+            else f"entry {first}'s points before the range and is covered by entry {first}'s "
+            "hash and inclusion proof"
+        )
+        self.checks += [
+            f"5. {EVENTS}: the hash of each of the {count} entries, recomputed from its "
+            f"stored form, is its recorded hash; each prev_hash is the previous entry's hash "
+            f"({link}); seq runs {first}..{last} without a gap, within tree size "
+            f"{checkpoint.size}.",
+            f"6. {PROOFS}: each entry's inclusion proof (leaf index seq - 1, leaf = "
+            f"SHA-256(0x00 || entry hash), RFC 6962) leads to the checkpoint's root.",
+            f"7. The bundle holds exactly the {count} entries of the manifest's range "
+            f"{first}..{last}.",
+        ]
+        return count
+
+    # --- reading ---
+
+    def read_small(self, name: str, limit: int) -> bytes:
+        try:
+            info = self.zf.getinfo(name)
+        except KeyError:
+            _fail(f"{name}: missing from the bundle")
+        if info.file_size > limit:
+            _fail(f"{name}: {info.file_size} bytes, more than the limit {limit}")
+        with self.member(name) as stream:
+            try:
+                return stream.read()
+            except _READ_ERRORS as e:
+                _fail(f"{name}: cannot be read: {e}")
+
+    @contextmanager
+    def member(self, name: str) -> Iterator[IO[bytes]]:
+        try:
+            stream = self.zf.open(name)
+        except KeyError:
+            _fail(f"{name}: missing from the bundle")
+        except _READ_ERRORS as e:
+            _fail(f"{name}: cannot be read: {e}")
+        with stream:
+            yield stream
+
+    def sha256_of(self, name: str) -> str:
+        with self.member(name) as stream:
+            digest = hashlib.sha256()
+            try:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+            except _READ_ERRORS as e:
+                _fail(f"{name}: cannot be read: {e}")
+        return digest.hexdigest()
+
+    # --- signatures ---
+
+    def open_signed(self, name: str, data: bytes) -> tuple[Note, tuple[str, ...]]:
+        """Open a note signed by a given log key (unknown keys' signatures are ignored)."""
+        try:
+            opened = open_note(data, self.log_keys)
+        except GongkaiError as e:  # not signed by a trusted key, a bad signature, malformed
+            _fail(f"{name}: {e}")
+        return opened.note, tuple(key_label(k.name, k.key_id) for k, _sig in opened.verified)
+
+
+def _when(timestamp: int) -> str:
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):  # far beyond what datetime can show
+        return f"{timestamp} s after the Epoch"
+
+
+# --- JSON, strictly ---
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("a key appears twice in an object")
+    return obj
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json(where: str, data: bytes) -> Any:
+    try:
+        return json.loads(
+            data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+        )
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        _fail(f"{where}: not valid JSON: {e}")
+
+
+def _jsonl(name: str, stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each line of a JSON-lines member."""
+    lineno = 0
+    while True:
+        try:
+            line = stream.readline(MAX_LINE + 1)
+        except _READ_ERRORS as e:
+            _fail(f"{name}: cannot be read: {e}")
+        if not line:
+            return
+        lineno += 1
+        if len(line) > MAX_LINE:
+            _fail(f"{name}: line {lineno} is longer than {MAX_LINE} bytes")
+        if not line.endswith(b"\n"):
+            _fail(f"{name}: line {lineno} does not end with a newline")
+        obj = _json(f"{name}: line {lineno}", line)
+        if not isinstance(obj, dict):
+            _fail(f"{name}: line {lineno} is not a JSON object")
+        yield lineno, obj
+
+
+def _int(where: str, value: Any, low: int = 0, high: int = _MAX_U64) -> int:
+    if type(value) is not int or not low <= value <= high:
+        _fail(f"{where}: expected an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+def _str(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        _fail(f"{where}: expected a string, got {value!r}")
+    return value
+
+
+def _hex(where: str, value: Any, pattern: re.Pattern[str] = SHA256_HEX) -> bytes:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        _fail(f"{where}: expected lowercase hex, got {value!r}")
+    return bytes.fromhex(value)
+
+
+def _keys(where: str, obj: dict[str, Any], expected: frozenset[str]) -> None:
+    if set(obj) != expected:
+        missing = sorted(expected - set(obj))
+        extra = sorted(set(obj) - expected)
+        _fail(f"{where}: fields missing {missing}, unexpected {extra}")
+
+
+def _date(where: str, value: Any) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(_str(where, value))
+    except ValueError:
+        _fail(f"{where}: not an ISO date: {value!r}")
+
+
+def _parse_manifest(data: bytes) -> _Manifest:
+    obj = _json(MANIFEST, data)
+    if not isinstance(obj, dict):
+        _fail(f"{MANIFEST}: not a JSON object")
+    if obj.get("format") != FORMAT:
+        _fail(f"{MANIFEST}: format {obj.get('format')!r} is not {FORMAT!r}")
+    _keys(MANIFEST, obj, _MANIFEST_KEYS)
+    community = _str(f"{MANIFEST}: community", obj["community"])
+    try:
+        check_community_id(community)
+    except GongkaiError as e:
+        _fail(f"{MANIFEST}: {e}")
+    rng = obj["range"]
+    if not isinstance(rng, dict):
+        _fail(f"{MANIFEST}: range is not an object")
+    _keys(f"{MANIFEST}: range", rng, _RANGE_KEYS)
+    first = _int(f"{MANIFEST}: first_seq", rng["first_seq"], 1)
+    last = _int(f"{MANIFEST}: last_seq", rng["last_seq"], first)
+    period = rng["period"]
+    if period is not None:
+        _str(f"{MANIFEST}: period", period)
+    tree_size = _int(f"{MANIFEST}: tree_size", obj["tree_size"], last)
+    created = _str(f"{MANIFEST}: created_at", obj["created_at"])
+    try:
+        if not _ISO_UTC.fullmatch(created):
+            raise ValueError(created)
+        created_at = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        _fail(f"{MANIFEST}: created_at {created!r} is not YYYY-MM-DDTHH:MM:SSZ")
+    missing = obj["attachments_missing"]
+    if not isinstance(missing, list):
+        _fail(f"{MANIFEST}: attachments_missing is not a list")
+    for digest in missing:
+        _hex(f"{MANIFEST}: attachments_missing", digest)
+    if len(set(missing)) != len(missing):
+        _fail(f"{MANIFEST}: attachments_missing lists an attachment twice")
+    files = obj["files"]
+    if not isinstance(files, dict):
+        _fail(f"{MANIFEST}: files is not an object")
+    for name, digest in files.items():
+        _hex(f"{MANIFEST}: files[{name!r}]", digest)
+        if name in (MANIFEST, MANIFEST_SIG):
+            _fail(f"{MANIFEST}: lists {name}, which is signed otherwise")
+    return _Manifest(
+        community=community,
+        community_name=_str(f"{MANIFEST}: community_name", obj["community_name"]),
+        origin=_str(f"{MANIFEST}: origin", obj["origin"]),
+        range=BundleRange(
+            first,
+            last,
+            period,
+            _date(f"{MANIFEST}: from", rng["from"]),
+            _date(f"{MANIFEST}: to", rng["to"]),
+        ),
+        tree_size=tree_size,
+        created_at=created_at,
+        attachments_missing=tuple(missing),
+        files=files,
+    )
+
+
+def _parse_event(lineno: int, obj: dict[str, Any]) -> RawRow:
+    where = f"{EVENTS}: line {lineno}"
+    seq = _int(f"{where}: seq", obj.get("seq"), 1)
+    where = f"{EVENTS}: entry {seq}"
+    state_key = "state" if "state" in obj else "state_base64"
+    _keys(where, obj, _EVENT_KEYS | {state_key})
+    try:
+        topic = _str(f"{where}: topic", obj["topic"]).encode("utf-8")
+        if state_key == "state":
+            state = _str(f"{where}: state", obj["state"]).encode("utf-8")
+        else:
+            state = base64.b64decode(_str(f"{where}: state_base64", obj[state_key]), validate=True)
+    except (UnicodeEncodeError, binascii.Error) as e:
+        _fail(f"{where}: {e}")
+    return (
+        seq,
+        _hex(f"{where}: prev_hash", obj["prev_hash"]),
+        _hex(f"{where}: hash", obj["hash"]),
+        _hex(f"{where}: originator_id", obj["originator_id"], _HEX32),
+        _int(f"{where}: originator_version", obj["originator_version"]),
+        topic,
+        state,
+    )
+
+
+def _parse_proof(lineno: int, obj: dict[str, Any]) -> tuple[int, list[bytes]]:
+    where = f"{PROOFS}: line {lineno}"
+    _keys(where, obj, _PROOF_KEYS)
+    seq = _int(f"{where}: seq", obj["seq"], 1)
+    where = f"{PROOFS}: entry {seq}"
+    _int(f"{where}: leaf_index", obj["leaf_index"], seq - 1, seq - 1)
+    hashes = obj["hashes"]
+    if not isinstance(hashes, list) or len(hashes) > 64:
+        _fail(f"{where}: hashes is not a list of at most 64 hashes")
+    proof = []
+    for item in hashes:
+        try:
+            digest = base64.b64decode(_str(f"{where}: hashes", item), validate=True)
+        except binascii.Error as e:
+            _fail(f"{where}: a proof hash is not base64: {e}")
+        if len(digest) != HASH_SIZE:
+            _fail(f"{where}: a proof hash is {len(digest)} bytes, not {HASH_SIZE}")
+        proof.append(digest)
+    return seq, proof

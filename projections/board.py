@@ -1,0 +1,139 @@
+"""The board (公开栏) as it stands after a run of chain entries: what is posted, since
+and until when, who reviewed it, and whether it was corrected or withdrawn.
+
+This is the pure fold that every board view is built on: it reads stored events (the
+chain's raw rows) and needs no database, so an archive bundle can carry the board as it
+stood at the end of its range, and anyone can recompute it from the bundle's events.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from ledger.domain.vocabulary import CATEGORY_BY_CODE, SECTION_NAMES
+from ledger.store.base import RawRow
+
+_PREFIX = "gongkai/disclosure/"
+STATUS_NAMES = {
+    "drafted": "草稿",
+    "submitted": "待审核",
+    "rejected": "审核未通过",
+    "approved": "已审核",
+    "published": "公开中",
+    "withdrawn": "已撤回",
+    "archived": "已归档",
+}
+
+
+@dataclass(slots=True)
+class BoardItem:
+    """One disclosure's current state."""
+
+    disclosure_id: UUID
+    category: str
+    title: str
+    scope: str
+    status: str = "drafted"
+    period_from: str = ""
+    period_until: str = ""
+    channel: str = ""
+    reviews: list[str] = field(default_factory=list)
+    corrections: int = 0
+    last_seq: int = 0
+
+
+def _state(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def fold_board(rows: Iterable[RawRow]) -> list[BoardItem]:
+    """Every disclosure's state after ``rows`` (in ``seq`` order), ordered by category
+    and title."""
+    items: dict[UUID, BoardItem] = {}
+    for seq, _prev, _hash, oid, _version, topic_bytes, state_bytes in rows:
+        topic = topic_bytes.decode("utf-8", errors="replace")
+        if not topic.startswith(_PREFIX):
+            continue
+        kind = topic.removeprefix(_PREFIX)
+        state = _state(state_bytes)
+        key = UUID(bytes=oid) if len(oid) == 16 else UUID(int=0)
+        if kind == "drafted":
+            items[key] = BoardItem(
+                key, state.get("category", ""), state.get("title", ""), state.get("scope", "")
+            )
+        item = items.get(key)
+        if item is None:
+            continue
+        item.last_seq = seq
+        if kind == "draft-revised":
+            item.category = state.get("category", item.category)
+            item.title = state.get("title", item.title)
+            item.scope = state.get("scope", item.scope)
+        elif kind == "submitted-for-review":
+            item.status = "submitted"
+        elif kind == "reviewed":
+            outcome = state.get("outcome", "")
+            who = f"{state.get('actor', '')}（{state.get('actor_role', '')}）"
+            verdict = "通过" if outcome == "approved" else "不通过"
+            item.reviews.append(f"{state.get('stage', '')} {who}{verdict}")
+            item.status = "approved" if outcome == "approved" else "rejected"
+        elif kind == "published":
+            item.status = "published"
+            item.channel = state.get("channel", "")
+            item.period_from = state.get("period_from", "")
+            item.period_until = state.get("period_until", "")
+        elif kind == "corrected":
+            item.corrections += 1
+            item.title = state.get("title", item.title)
+        elif kind == "withdrawn":
+            item.status = "withdrawn"
+        elif kind == "archived":
+            item.status = "archived"
+    return sorted(items.values(), key=lambda i: (i.category, i.title, str(i.disclosure_id)))
+
+
+def render_board_html(community_name: str, items: Iterable[BoardItem], *, as_of: str) -> str:
+    """A self-contained HTML page of the board (every scope, labelled: it is for
+    auditors, who may read them all)."""
+    rows = []
+    for item in items:
+        category = CATEGORY_BY_CODE.get(item.category)
+        section = SECTION_NAMES.get(category.section, "") if category else ""
+        rows.append(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(v))}</td>"
+                for v in (
+                    section,
+                    category.name if category else item.category,
+                    item.title,
+                    item.scope,
+                    STATUS_NAMES.get(item.status, item.status),
+                    f"{item.period_from} – {item.period_until}" if item.period_from else "",
+                    "；".join(item.reviews),
+                    f"更正 {item.corrections} 次" if item.corrections else "",
+                    item.last_seq,
+                )
+            )
+            + "</tr>"
+        )
+    title = html.escape(f"{community_name} 居务公开栏（截至 {as_of}）")
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("栏目", "类别", "标题", "公开范围", "状态", "公开期", "审核", "更正", "最后条目")
+    )
+    return (
+        '<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{title}</title></head><body><h1>{title}</h1>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "</body></html>\n"
+    )
