@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
-	@test -f data/gongkai.tianhai.sqlite3 || $(BIN)/gongkai demo --db $(DB)
+	@test -f data/keys/tianhai.log.key || $(BIN)/gongkai demo --db $(DB)
 	$(BIN)/gongkai serve --db $(DB) --host 127.0.0.1 --port $(PORT)
 
 lint: install

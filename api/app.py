@@ -8,11 +8,29 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.keyfiles import find_log_key
 from api.routes import ledger as ledger_routes
+from api.routes import seal as seal_routes
+from api.sealer import Sealer
 from api.settings import Settings
 from ledger.application import Ledger
-from ledger.errors import StoreError
+from ledger.errors import GongkaiError, StoreError
 from ledger.store import open_store
+from ledger.store.base import Store
+
+
+def log_vkeys(store: Store, settings: Settings) -> dict[str, str]:
+    """The verifier key of each community whose log key this service holds."""
+    found = {}
+    try:
+        communities = store.communities()
+    except GongkaiError:
+        return {}
+    for community in communities:
+        key = find_log_key(settings.keys_dir, community.id)
+        if key is not None:
+            found[community.id] = key.vkey
+    return found
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,14 +41,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ledger = Ledger(open_store(settings.db_url))
         app.state.ledger = ledger
+        app.state.log_vkeys = log_vkeys(ledger.store, settings)
+        sealer = None
+        if settings.checkpoint_interval > 0 and app.state.log_vkeys:
+            sealer = Sealer(ledger.store, settings.keys_dir, interval=settings.checkpoint_interval)
+            sealer.start()
         try:
             yield
         finally:
+            if sealer is not None:
+                sealer.stop()
             ledger.close()
 
     app = FastAPI(title="gongkai", version="0.1.0", lifespan=lifespan)
     errors.install_all(app)
     app.include_router(ledger_routes.router)
+    app.include_router(seal_routes.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, object]:

@@ -11,17 +11,19 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
+from api.cli_common import EXIT_ERROR, EXIT_OK, EXIT_VERIFY_FAILED, UsageError, add_db
+from api.cli_seal import add_seal_commands
+from api.keyfiles import DEFAULT_KEYS_DIR
+from api.witness_cli import add_witness_commands
 from ledger.chain import Head
 from ledger.errors import GongkaiError
+from ledger.seal import CommunityLog
 from ledger.store import default_url, open_store
 from ledger.store.base import Community, Store
 from ledger.verify import ChainIntegrityError, VerifiedChain, verify_store
-
-EXIT_OK = 0
-EXIT_VERIFY_FAILED = 1
-EXIT_ERROR = 2
 
 
 class ProgressLine:
@@ -48,15 +50,6 @@ class ProgressLine:
     def close(self) -> None:
         self.stream.write("\r\033[K")
         self.stream.flush()
-
-
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        default=None,
-        help="sqlite:///path or postgresql://...; default $GONGKAI_DB or " + default_url(),
-    )
 
 
 # --- db and community ----------------------------------------------------------------
@@ -157,6 +150,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from api.demo_seal import seal_demo
     from ledger.application import Ledger
     from ledger.demo import create_demo
 
@@ -164,33 +158,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store.init_schema()
     with Ledger(store) as ledger:
         summary = create_demo(ledger)
+        sealed = seal_demo(ledger.store, summary.community_id, Path(args.keys_dir))
     print(f"demo community ready: {summary}")
+    print(f"sealed: checkpoint of size {sealed.tree_size}, cosigned by the committee")
+    print(f"log key:       {sealed.log_vkey}")
+    print(f"committee key: {sealed.committee_vkey}")
+    print(f"(private keys and .vkey files in {args.keys_dir})")
     return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import dataclasses
+
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, log_vkeys
     from api.settings import Settings
 
-    settings = Settings(db_url=args.db or default_url())
+    settings = dataclasses.replace(Settings.from_env(), db_url=args.db or default_url())
     with open_store(settings.db_url) as store:
         communities = store.communities()  # fails early, clearly, if there is no schema
+        vkeys = log_vkeys(store, settings)
+        cosigners = {c.id: CommunityLog(store, c.id).cosigners() for c in communities}
     print(
         f"serving {len(communities)} communities from {settings.db_url} "
         f"on http://{args.host}:{args.port}",
         file=sys.stderr,
     )
+    for community in communities:
+        if community.id in vkeys:
+            print(f"{community.id} log key: {vkeys[community.id]}", file=sys.stderr)
+        for c in cosigners[community.id]:
+            print(f"{community.id} {c.role} seal ({c.label}): {c.vkey}", file=sys.stderr)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return EXIT_OK
 
 
 # --- wiring ----------------------------------------------------------------------------
-
-
-class UsageError(Exception):
-    """A command-line mistake that argparse could not catch."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="db_command", required=True, metavar="ACTION"
     )
     init = db.add_parser("init", help="create the tables (the service never does)")
-    _add_db(init)
+    add_db(init)
     init.add_argument(
         "--service-role",
         metavar="ROLE",
@@ -217,14 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     add = community.add_parser("add", help="register a community and create its log")
     add.add_argument("id", help="2-32 characters of a-z, 0-9 and _, e.g. tianhai")
     add.add_argument("--name", required=True, help="the community's name, e.g. 天海社区")
-    _add_db(add)
+    add_db(add)
     add.set_defaults(func=cmd_community_add)
     listing = community.add_parser("list", help="list registered communities")
-    _add_db(listing)
+    add_db(listing)
     listing.set_defaults(func=cmd_community_list)
 
     verify = sub.add_parser("verify", help="recompute and check every chain hash")
-    _add_db(verify)
+    add_db(verify)
     verify.add_argument("--community", metavar="ID", help="only this community")
     verify.add_argument(
         "--expect-head", metavar="SEQ:HASH", help="a head printed by an earlier verify"
@@ -232,15 +236,21 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(func=cmd_verify)
 
-    demo = sub.add_parser("demo", help="create the demo community tianhai (天海社区)")
-    _add_db(demo)
+    demo = sub.add_parser("demo", help="create the demo community tianhai (天海社区), sealed")
+    add_db(demo)
+    demo.add_argument(
+        "--keys-dir", metavar="DIR", default=str(DEFAULT_KEYS_DIR), help="default data/keys"
+    )
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the HTTP service")
-    _add_db(serve)
+    add_db(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
+
+    add_seal_commands(sub)
+    add_witness_commands(sub)
     return parser
 
 

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import (
     ConflictError,
+    FormatError,
     GongkaiError,
     IdempotencyKeyReusedError,
     InvalidInputError,
@@ -16,13 +17,20 @@ from ledger.errors import (
     NotFoundError,
     PermissionDeniedError,
     StoreError,
+    VerificationError,
 )
+from ledger.seal import BadCosignatureError, InconsistentCheckpointError, UnknownCosignerError
 
 PROBLEM_JSON = "application/problem+json"
 
 # Most specific first: the first matching class decides the status.
 _STATUS: list[tuple[type[GongkaiError], int, str]] = [
     (NotFoundError, 404, "Not found"),
+    (UnknownCosignerError, 403, "Unknown cosigner"),
+    (BadCosignatureError, 403, "Bad cosignature"),
+    (InconsistentCheckpointError, 409, "Inconsistent with a signed checkpoint"),
+    (FormatError, 400, "Malformed"),
+    (VerificationError, 422, "Verification failed"),
     (InvalidInputError, 422, "Invalid input"),
     (InvalidTransitionError, 409, "Not allowed in the current state"),
     (IdempotencyKeyReusedError, 422, "Idempotency key reused"),

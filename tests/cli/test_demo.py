@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import stat
+from pathlib import Path
 
 import pytest
 
 from api.cli import main
 from ledger.application import Ledger
+from ledger.checkpoint import open_checkpoint
 from ledger.domain.vocabulary import CATEGORIES, Scope
+from ledger.note import parse_vkey
+from ledger.seal import CommunityLog
 from ledger.store import open_store
 from ledger.verify import verify_store
 
 
 def test_demo_covers_the_domain_and_runs_twice_without_storing_twice(
-    isolated_store_url: str, capsys: pytest.CaptureFixture[str]
+    isolated_store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(["demo", "--db", isolated_store_url]) == 0
+    keys = ["--keys-dir", str(tmp_path / "keys")]
+    assert main(["demo", "--db", isolated_store_url, *keys]) == 0
     with open_store(isolated_store_url) as store:
         first = verify_store(store, "tianhai")
         with Ledger(store) as whole:
@@ -59,9 +65,38 @@ def test_demo_covers_the_domain_and_runs_twice_without_storing_twice(
     assert any(a < 0 for a in amounts)  # the red-ink reversal
 
     capsys.readouterr()
-    assert main(["demo", "--db", isolated_store_url]) == 0
+    assert main(["demo", "--db", isolated_store_url, *keys]) == 0
     with open_store(isolated_store_url) as store:
         assert verify_store(store, "tianhai") == first
+
+
+def test_the_demo_is_sealed_by_its_log_and_its_committee(
+    isolated_store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keys under the keys directory (private ones 0600, vkeys beside them), a signed
+    checkpoint over the whole log, and the committee's cosignature on it; a second run
+    reuses the keys and signs nothing new."""
+    keys = tmp_path / "keys"
+    assert main(["demo", "--db", isolated_store_url, "--keys-dir", str(keys)]) == 0
+    printed = capsys.readouterr().out
+    log_vkey = (keys / "tianhai.log.vkey").read_text().strip()
+    member_vkey = (keys / "tianhai.committee.vkey").read_text().strip()
+    assert log_vkey in printed
+    assert member_vkey in printed
+    for private in ("tianhai.log.key", "tianhai.committee.key"):
+        assert stat.S_IMODE((keys / private).stat().st_mode) == 0o600
+    with open_store(isolated_store_url) as store:
+        log = CommunityLog(store, "tianhai")
+        checkpoint = log.latest_checkpoint()
+        assert checkpoint.tree_size == verify_store(store, "tianhai").count
+        signed = open_checkpoint(
+            log.cosigned_note(checkpoint), [parse_vkey(log_vkey)], [parse_vkey(member_vkey)]
+        )
+    assert [c.vkey for c, _ in signed.cosignatures] == [member_vkey]
+    assert main(["demo", "--db", isolated_store_url, "--keys-dir", str(keys)]) == 0
+    assert (keys / "tianhai.log.vkey").read_text().strip() == log_vkey
+    with open_store(isolated_store_url) as store:
+        assert len(CommunityLog(store, "tianhai").seal.checkpoints()) == 1
 
 
 def test_demo_dates_follow_today(isolated_store_url: str) -> None:

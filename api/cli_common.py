@@ -1,0 +1,24 @@
+"""What every ``gongkai`` command shares: exit codes, the usage error, the --db option."""
+
+from __future__ import annotations
+
+import argparse
+
+from ledger.store import default_url
+
+EXIT_OK = 0
+EXIT_VERIFY_FAILED = 1
+EXIT_ERROR = 2
+
+
+class UsageError(Exception):
+    """A command-line mistake that argparse could not catch."""
+
+
+def add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="sqlite:///path or postgresql://...; default $GONGKAI_DB or " + default_url(),
+    )

@@ -1,0 +1,96 @@
+"""The service's sealer: signs each community's checkpoint after a publication and on a
+schedule, in a background thread, so that readers always find a recent signed head.
+
+It runs only for communities whose log key is in the keys directory. Signing is
+idempotent (an unchanged tree yields the latest checkpoint again) and serialized by the
+community's seal lock, so a sealer in each of several service processes is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Final
+
+from api.keyfiles import find_log_key
+from ledger.errors import GongkaiError
+from ledger.keys import PrivateKey
+from ledger.seal import CommunityLog
+from ledger.store.base import Store
+
+log = logging.getLogger("gongkai.sealer")
+
+# Events after which the board changed for readers: sign without waiting for the schedule.
+PUBLICATION_TOPICS: Final = frozenset(
+    {
+        b"gongkai/disclosure/published",
+        b"gongkai/disclosure/corrected",
+        b"gongkai/disclosure/withdrawn",
+        b"gongkai/correction/correction-published",
+    }
+)
+
+
+class Sealer:
+    """Signs checkpoints for the communities it has keys for."""
+
+    def __init__(
+        self, store: Store, keys_dir: Path, *, interval: float, poll: float = 2.0
+    ) -> None:
+        self.store = store
+        self.keys_dir = keys_dir
+        self.interval = interval
+        self.poll = poll
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_signed: dict[str, float] = {}
+
+    def keys(self) -> dict[str, PrivateKey]:
+        found = {}
+        for community in self.store.communities():
+            key = find_log_key(self.keys_dir, community.id)
+            if key is not None:
+                found[community.id] = key
+        return found
+
+    def seal_once(self, keys: dict[str, PrivateKey], *, force: bool = False) -> None:
+        """One pass: sign every community whose tree is due."""
+        now = time.monotonic()
+        for community_id, key in keys.items():
+            try:
+                community_log = CommunityLog(self.store, community_id)
+                latest = community_log.seal.checkpoint()
+                signed = latest.tree_size if latest else 0
+                new_rows = community_log.seal.chain_rows(signed, 10_000)
+                if not new_rows and latest is not None:
+                    continue
+                published = any(row[5] in PUBLICATION_TOPICS for row in new_rows)
+                due = now - self._last_signed.get(community_id, 0.0) >= self.interval
+                if force or published or due or latest is None:
+                    checkpoint = community_log.sign_checkpoint(key.signer())
+                    self._last_signed[community_id] = now
+                    log.info("signed %s at size %d", community_id, checkpoint.tree_size)
+            except GongkaiError as e:
+                # A broken chain or a refused checkpoint must be loud, not fatal to the
+                # service: readers still get the last good checkpoint.
+                log.error("cannot seal %s: %s", community_id, e)
+
+    def start(self) -> None:
+        keys = self.keys()
+        if not keys:
+            return
+
+        def run() -> None:
+            while not self._stop.is_set():
+                self.seal_once(keys)
+                self._stop.wait(self.poll)
+
+        self._thread = threading.Thread(target=run, name="gongkai-sealer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

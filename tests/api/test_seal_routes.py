@@ -1,0 +1,177 @@
+"""The seal over HTTP: checkpoints, cosignatures, proofs and keys, happy paths and each
+error as problem+json."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.demo_seal import seal_demo
+from api.sealer import Sealer
+from api.settings import Settings
+from ledger.application import Ledger
+from ledger.checkpoint import open_checkpoint
+from ledger.keys import KeyKind, PrivateKey, generate_key, load_private_key
+from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.note import Signature, parse_note, parse_vkey
+from ledger.seal import CommunityLog
+from ledger.store import open_store
+from ledger.store.base import Community
+from ledger.tlog_proof import parse_tlog_proof
+from tests.contract.test_ledger_contract import CLERK, DRAFT, posted
+
+
+@pytest.fixture
+def keys_dir(tmp_path: Path) -> Path:
+    return tmp_path / "keys"
+
+
+@pytest.fixture
+def client(store_url: str, keys_dir: Path, community_id: str) -> Iterator[TestClient]:
+    with open_store(store_url) as store:
+        store.init_schema()
+        with Ledger(store) as whole:
+            book = whole.add_community(Community(community_id, "一号社区"))
+            for _ in range(5):
+                book.draft_disclosure(CLERK, str(uuid.uuid4()), **DRAFT)
+    settings = Settings(db_url=store_url, keys_dir=keys_dir, checkpoint_interval=0)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def seal(client: TestClient, keys_dir: Path, community_id: str) -> None:
+    store = client.app.state.ledger.store  # type: ignore[attr-defined]
+    seal_demo(store, community_id, keys_dir)
+    client.app.state.log_vkeys = {
+        community_id: (keys_dir / f"{community_id}.log.vkey").read_text().strip()
+    }  # type: ignore[attr-defined]
+
+
+def problem(response: object, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
+    body: dict[str, object] = response.json()  # type: ignore[attr-defined]
+    assert body["status"] == status
+    return body
+
+
+def test_no_checkpoint_yet_is_a_404(client: TestClient, community_id: str) -> None:
+    base = f"/v1/communities/{community_id}"
+    assert "no signed checkpoint" in str(problem(client.get(f"{base}/checkpoint"), 404)["detail"])
+    problem(client.get(f"{base}/proof/inclusion?seq=1"), 404)
+    problem(client.get("/v1/communities/nope/checkpoint"), 404)
+
+
+def test_checkpoints_and_their_seals(
+    client: TestClient, keys_dir: Path, community_id: str
+) -> None:
+    base = f"/v1/communities/{community_id}"
+    seal(client, keys_dir, community_id)
+    log_vkey = client.get(f"{base}/keys").json()["log"]
+    member = client.get(f"{base}/keys").json()["cosigners"][0]
+    assert member["role"] == "committee"
+    assert member["label"]
+    text = client.get(f"{base}/checkpoint")
+    assert text.headers["content-type"].startswith("text/plain")
+    signed = open_checkpoint(text.text, [parse_vkey(log_vkey)], [parse_vkey(member["vkey"])])
+    assert signed.checkpoint.size == 6
+    assert len(signed.cosignatures) == 1
+    listing = client.get(f"{base}/checkpoints").json()["checkpoints"]
+    assert [c["tree_size"] for c in listing] == [6]
+    assert listing[0]["seals"][0]["label"] == member["label"]
+    assert client.get(f"{base}/checkpoints/6").text == text.text
+    problem(client.get(f"{base}/checkpoints/5"), 404)
+
+
+def cosignature(key: PrivateKey, note: str) -> str:
+    signer = key.signer()
+    return Signature(
+        signer.name, signer.key_id, signer.sign(parse_note(note).text.encode())
+    ).line()
+
+
+def test_cosignature_upload_and_its_errors(
+    client: TestClient, keys_dir: Path, community_id: str
+) -> None:
+    base = f"/v1/communities/{community_id}"
+    seal(client, keys_dir, community_id)
+    note = client.get(f"{base}/checkpoints/6").text
+    member = load_private_key(keys_dir / f"{community_id}.committee.key")
+    url = f"{base}/checkpoints/6/cosignatures"
+    again = client.post(url, content=cosignature(member, note))
+    assert again.status_code == 201
+    assert again.json()["added"] is False
+    stranger = generate_key("committee.test/x", KeyKind.COSIGNER)
+    assert "not an accepted" in str(
+        problem(client.post(url, content=cosignature(stranger, note)), 403)["detail"]
+    )
+    forged = cosignature(member, note.replace("\n6\n", "\n7\n"))
+    problem(client.post(url, content=forged), 403)
+    problem(client.post(url, content="— committee AAAA\n"), 400)
+    problem(client.post(url, content="two\nlines\n"), 422)
+    problem(
+        client.post(f"{base}/checkpoints/99/cosignatures", content=cosignature(member, note)), 404
+    )
+
+
+def test_inclusion_proofs_json_and_text(
+    client: TestClient, keys_dir: Path, community_id: str
+) -> None:
+    base = f"/v1/communities/{community_id}"
+    seal(client, keys_dir, community_id)
+    log_key = parse_vkey((keys_dir / f"{community_id}.log.vkey").read_text().strip())
+    for seq in range(1, 7):
+        body = client.get(f"{base}/proof/inclusion?seq={seq}").json()
+        assert set(body) >= {"leaf_index", "tree_size", "leaf_hash", "hashes", "checkpoint"}
+        root = open_checkpoint(body["checkpoint"], [log_key]).checkpoint.root
+        entry = bytes.fromhex(body["entry_hash"])
+        assert base64.b64decode(body["leaf_hash"]) == leaf_hash(entry)
+        hashes = [base64.b64decode(h) for h in body["hashes"]]
+        verify_inclusion(seq - 1, body["tree_size"], leaf_hash(entry), hashes, root)
+        text = client.get(f"{base}/proof/inclusion?seq={seq}&format=text").text
+        parsed = parse_tlog_proof(text)
+        assert parsed.index == seq - 1
+        assert list(parsed.hashes) == hashes
+    problem(client.get(f"{base}/proof/inclusion?seq=7"), 404)
+    problem(client.get(f"{base}/proof/inclusion?seq=0"), 422)
+    problem(client.get(f"{base}/proof/inclusion?seq=1&format=xml"), 422)
+
+
+def test_consistency_proofs(client: TestClient, keys_dir: Path, community_id: str) -> None:
+    base = f"/v1/communities/{community_id}"
+    seal(client, keys_dir, community_id)
+    store = client.app.state.ledger.store  # type: ignore[attr-defined]
+    first = CommunityLog(store, community_id).latest_checkpoint()
+    book = client.app.state.ledger.community(community_id)  # type: ignore[attr-defined]
+    posted(book)
+    key = load_private_key(keys_dir / f"{community_id}.log.key")
+    second = CommunityLog(store, community_id).sign_checkpoint(key.signer())
+    body = client.get(f"{base}/proof/consistency?from=6&to={second.tree_size}").json()
+    hashes = [base64.b64decode(h) for h in body["hashes"]]
+    verify_consistency(6, second.tree_size, first.root, second.root, hashes)
+    problem(client.get(f"{base}/proof/consistency?from=9&to=6"), 422)
+    problem(client.get(f"{base}/proof/consistency?from=1&to=999"), 422)
+
+
+def test_the_sealer_signs_after_a_publication(
+    client: TestClient, keys_dir: Path, community_id: str
+) -> None:
+    seal(client, keys_dir, community_id)
+    store = client.app.state.ledger.store  # type: ignore[attr-defined]
+    sealer = Sealer(store, keys_dir, interval=3600)
+    keys = sealer.keys()
+    book = client.app.state.ledger.community(community_id)  # type: ignore[attr-defined]
+    book.draft_disclosure(CLERK, str(uuid.uuid4()), **DRAFT)
+    sealer._last_signed[community_id] = time.monotonic()  # as if it had signed just now
+    sealer.seal_once(keys)
+    assert CommunityLog(store, community_id).latest_checkpoint().tree_size == 6, "a draft waits"
+    posted(book)
+    sealer.seal_once(keys)
+    assert CommunityLog(store, community_id).latest_checkpoint().tree_size == book.head().seq
