@@ -11,19 +11,22 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from api.cli_common import EXIT_ERROR, EXIT_OK, EXIT_VERIFY_FAILED, UsageError, add_db
 from api.cli_seal import add_seal_commands
-from api.keyfiles import DEFAULT_KEYS_DIR
+from api.keyfiles import DEFAULT_KEYS_DIR, log_key_path, vkey_path
 from api.witness_cli import add_witness_commands
 from ledger.chain import Head
 from ledger.errors import GongkaiError
+from ledger.note import NoteVerifier, parse_vkey
 from ledger.seal import CommunityLog
 from ledger.store import default_url, open_store
 from ledger.store.base import Community, Store
 from ledger.verify import ChainIntegrityError, VerifiedChain, verify_store
+from ledger.verify_seal import CheckpointMismatchError, VerifiedCheckpoints, verify_checkpoints
 
 
 class ProgressLine:
@@ -82,34 +85,89 @@ def cmd_community_list(args: argparse.Namespace) -> int:
 # --- verify ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class VerifyOutcome:
+    chain: VerifiedChain | ChainIntegrityError
+    seal: VerifiedCheckpoints | CheckpointMismatchError | None = None
+
+
+def _log_keys(args: argparse.Namespace, community_id: str) -> list[NoteVerifier]:
+    """The log keys to check checkpoints with: --log-key, else the community's .vkey
+    file in the keys directory. Never read from the database being checked."""
+    if args.log_key:
+        return [parse_vkey(k) for k in args.log_key]
+    path = vkey_path(log_key_path(Path(args.keys_dir), community_id))
+    return [parse_vkey(path.read_text(encoding="utf-8").strip())] if path.exists() else []
+
+
 def _verify_one(
-    store: Store, community_id: str, expect: Head | None, show_progress: bool
-) -> VerifiedChain | ChainIntegrityError:
+    store: Store, community_id: str, expect: Head | None, args: argparse.Namespace
+) -> VerifyOutcome:
+    show_progress = not args.json and sys.stderr.isatty()
     progress = ProgressLine(f"verifying {community_id}", sys.stderr) if show_progress else None
     try:
-        return verify_store(store, community_id, expect_head=expect, on_progress=progress)
+        chain = verify_store(store, community_id, expect_head=expect, on_progress=progress)
     except ChainIntegrityError as e:
-        return e
+        return VerifyOutcome(e)
     finally:
         if progress is not None:
             progress.close()
+    try:
+        keys = _log_keys(args, community_id)
+        return VerifyOutcome(chain, verify_checkpoints(store, community_id, log_keys=keys))
+    except CheckpointMismatchError as e:
+        return VerifyOutcome(chain, e)
 
 
-def _verify_report(outcome: VerifiedChain | ChainIntegrityError) -> dict[str, Any]:
-    if isinstance(outcome, VerifiedChain):
+def _verify_report(outcome: VerifyOutcome) -> dict[str, Any]:
+    chain = outcome.chain
+    if isinstance(chain, ChainIntegrityError):
         return {
-            "community": outcome.community_id,
-            "ok": True,
-            "count": outcome.count,
-            "head": str(outcome.head) if outcome.count else None,
+            "community": chain.community_id,
+            "ok": False,
+            "seq": chain.seq,
+            "defect": chain.defect.value,
+            "detail": chain.detail,
         }
-    return {
-        "community": outcome.community_id,
-        "ok": False,
-        "seq": outcome.seq,
-        "defect": outcome.defect.value,
-        "detail": outcome.detail,
+    report: dict[str, Any] = {
+        "community": chain.community_id,
+        "ok": True,
+        "count": chain.count,
+        "head": str(chain.head) if chain.count else None,
     }
+    seal = outcome.seal
+    if isinstance(seal, CheckpointMismatchError):
+        report.update(
+            ok=False,
+            checkpoint=seal.tree_size,
+            defect="checkpoint mismatch",
+            detail=seal.detail,
+        )
+    elif seal is not None and seal.count:
+        report["checkpoints"] = {
+            "count": seal.count,
+            "latest_size": seal.latest_size,
+            "signatures_checked_with": seal.signed_by,
+        }
+    return report
+
+
+def _verify_line(r: dict[str, Any]) -> str:
+    if not r["ok"] and "checkpoint" in r:
+        return (
+            f"{r['community']}: FAILED at the checkpoint of size {r['checkpoint']}: {r['detail']}"
+        )
+    if not r["ok"]:
+        return f"{r['community']}: FAILED at entry {r['seq']}: {r['defect']}: {r['detail']}"
+    line = f"{r['community']}: intact, {r['count']:,} entries, head {r['head'] or 'empty'}"
+    cps = r.get("checkpoints")
+    if cps and cps["count"]:
+        line += f"; {cps['count']} signed checkpoint(s) match, latest of size {cps['latest_size']}"
+        if cps["signatures_checked_with"]:
+            line += f", signatures checked with {cps['signatures_checked_with']}"
+        else:
+            line += " (signatures not checked: give --log-key)"
+    return line
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -126,21 +184,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
             ids = [c.id for c in store.communities()]
             if expect is not None and len(ids) != 1:
                 raise UsageError("--expect-head needs --community when there are several")
-        show_progress = not args.json and sys.stderr.isatty()
-        outcomes = [_verify_one(store, cid, expect, show_progress) for cid in ids]
+        outcomes = [_verify_one(store, cid, expect, args) for cid in ids]
     reports = [_verify_report(o) for o in outcomes]
     ok = all(r["ok"] for r in reports)
     if args.json:
         print(json.dumps({"ok": ok, "communities": reports}, ensure_ascii=False, indent=2))
     else:
         for r in reports:
-            if r["ok"]:
-                head = r["head"] or "empty"
-                print(f"{r['community']}: intact, {r['count']:,} entries, head {head}")
-            else:
-                print(
-                    f"{r['community']}: FAILED at entry {r['seq']}: {r['defect']}: {r['detail']}"
-                )
+            print(_verify_line(r))
         if not ids:
             print("no communities in this store")
     return EXIT_OK if ok else EXIT_VERIFY_FAILED
@@ -234,6 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--expect-head", metavar="SEQ:HASH", help="a head printed by an earlier verify"
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.add_argument(
+        "--log-key",
+        metavar="VKEY",
+        action="append",
+        help="check checkpoint signatures with this log verifier key "
+        "(default: KEYS_DIR/ID.log.vkey if present)",
+    )
+    verify.add_argument(
+        "--keys-dir", metavar="DIR", default=str(DEFAULT_KEYS_DIR), help="default data/keys"
+    )
     verify.set_defaults(func=cmd_verify)
 
     demo = sub.add_parser("demo", help="create the demo community tianhai (天海社区), sealed")

@@ -11,6 +11,7 @@ checkpoint, with each entry's inclusion proof in that checkpoint. See
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from ledger.keys import PrivateKey
 from ledger.merkle import inclusion_proof
 from ledger.seal import CommunityLog
 from ledger.store.base import RawRow, Store
+from ledger.store.seal import BlockReader
 from projections.board import fold_board, render_board_html
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -64,11 +66,20 @@ def parse_range(period: str | None, date_from: str | None, date_to: str | None) 
     return DateRange(start, end, None)
 
 
+# Events store their timestamp first; reading it without parsing the whole state keeps a
+# scan of a million entries quick. Anything unusual falls back to parsing JSON.
+_TIMESTAMP = re.compile(rb'^\{"timestamp":\{"_type_":"datetime_iso","_data_":"([^"]+)"')
+
+
 def recorded_day(state: bytes) -> dt.date | None:
     """The China-time date an event was recorded, from its stored ``timestamp``."""
     try:
-        value: Any = json.loads(state)["timestamp"]
-        text = value["_data_"] if isinstance(value, dict) else value
+        match = _TIMESTAMP.match(state)
+        if match is not None:
+            text = match.group(1).decode()
+        else:
+            value: Any = json.loads(state)["timestamp"]
+            text = value["_data_"] if isinstance(value, dict) else value
         return dt.datetime.fromisoformat(text).astimezone(CHINA_TIME).date()
     except (ValueError, KeyError, TypeError):
         return None
@@ -88,6 +99,17 @@ def _attachments(state: bytes) -> Iterator[str]:
         yield value["voucher_sha256"]
 
 
+def _chain_range(log: CommunityLog, first: int, last: int) -> Iterator[RawRow]:
+    """Entries ``first..last`` in order, read a page at a time."""
+    after = first - 1
+    while after < last:
+        page = log.seal.chain_rows(after, min(10_000, last - after))
+        if not page:
+            return
+        yield from page
+        after = page[-1][0]
+
+
 def export_bundle(
     store: Store,
     community_id: str,
@@ -97,48 +119,51 @@ def export_bundle(
     *,
     overwrite: bool = False,
 ) -> BundleSummary:
-    """Write the bundle of ``dates`` for ``community_id`` to ``output``."""
+    """Write the bundle of ``dates`` for ``community_id`` to ``output``, in constant
+    memory: one pass finds the range, a second folds the board, a third streams the
+    entries and their proofs into the bundle."""
     if output.exists() and not overwrite:
         raise InvalidInputError(f"{output} exists; pass --force to replace it", field="output")
     community = store.community(community_id)
     log = CommunityLog(store, community.id)
     checkpoint = log.latest_checkpoint()
     size = checkpoint.tree_size
-    history: list[RawRow] = []
     first = last = 0
+    referenced: list[tuple[int, str]] = []
     for row in store.chain_rows(community.id):
         if row[0] > size:
             break
-        history.append(row)
         day = recorded_day(row[6])
         if day is not None and day in dates:
             first = first or row[0]
             last = row[0]
+        if first:
+            referenced.extend((row[0], digest) for digest in _attachments(row[6]))
     if not first:
         raise NotFoundError(
             f"no entry of {community.id!r} up to the checkpoint of size {size} was recorded "
             "in that range"
         )
-    rows = history[first - 1 : last]
-    items = fold_board(history[:last])
-    as_of = recorded_day(rows[-1][6]) or "?"
-    referenced = sorted({d for row in rows for d in _attachments(row[6])})
+    items = fold_board(itertools.takewhile(lambda r: r[0] <= last, store.chain_rows(community.id)))
+    last_rows = log.seal.chain_rows(last - 1, 1)
+    as_of = recorded_day(last_rows[0][6]) if last_rows else None
+    reader = BlockReader(log.seal)
     contents = BundleContents(
         community_id=community.id,
         community_name=community.name,
         origin=log_key.name,
         first_seq=first,
         last_seq=last,
-        rows=rows,
-        proofs=[inclusion_proof(seq - 1, size, log.seal.read_nodes) for seq, *_ in rows],
+        rows=_chain_range(log, first, last),
+        proofs=(inclusion_proof(seq - 1, size, reader) for seq in range(first, last + 1)),
         signed_checkpoint=log.cosigned_note(checkpoint),
         tree_size=size,
-        board_html=render_board_html(community.name, items, as_of=str(as_of)),
+        board_html=render_board_html(community.name, items, as_of=str(as_of or "?")),
         period=dates.period,
         date_from=dates.first,
         date_to=dates.last,
         # The store keeps attachments' hashes, not the files themselves (yet).
         attachments={},
-        attachments_missing=referenced,
+        attachments_missing=sorted({d for seq, d in referenced if seq <= last}),
     )
     return write_bundle(output, contents, log_key.signer(), overwrite=overwrite)

@@ -129,10 +129,15 @@ def test_committee_seal_over_http(
         assert "consistent with size" in capsys.readouterr().out
         state_file = key_file.with_suffix(".cosign-state.json")
         state = json.loads(state_file.read_text())
+        good = json.loads(state_file.read_text())
         state["tianhai"]["size"] += 100
         state_file.write_text(json.dumps(state))
         assert main(args) == 1
         assert "rolled back" in capsys.readouterr().err
+        forked = dict(good["tianhai"], size=good["tianhai"]["size"] - 3)
+        state_file.write_text(json.dumps({"tianhai": forked}))
+        assert main(args) == 1, "a root this key never saw at that size: a fork"
+        assert "not consistent" in capsys.readouterr().err
         wrong = ["--log-key", generate_key("gongkai.local/tianhai", KeyKind.LOG).vkey]
         state_file.unlink()
         assert main([*args, *wrong]) == 1

@@ -5,6 +5,7 @@ tables refuse edits like the chain's."""
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import uuid
 from typing import Any
@@ -24,7 +25,7 @@ from ledger.seal import (
     UnknownCosignerError,
 )
 from ledger.store.base import Store
-from ledger.verify import ChainIntegrityError
+from ledger.verify import ChainIntegrityError, verify_store
 from tests.contract.test_ledger_contract import CLERK, DRAFT
 from tests.rawdb import RawTable
 
@@ -136,13 +137,24 @@ def test_a_rewritten_history_is_refused_a_new_signature(
     """The careful administrator: edits an entry, recomputes every hash after it, and
     rebuilds the tree from the rewritten chain. The log still refuses to sign, because
     the tree no longer has the root it signed before."""
-    from ledger.chain import entry_hash, genesis_hash
 
     key = log_key(community_id)
     grow(ledger, 6)
     log.sign_checkpoint(key.signer())
+    _rewrite_chain(raw, community_id, edit_at=3)
+    _rebuild_tree(raw, store, community_id)
+    with pytest.raises(InconsistentCheckpointError, match="rewritten"):
+        log.sign_checkpoint(key.signer())
+
+
+def _rewrite_chain(raw: RawTable, community_id: str, edit_at: int) -> None:
+    """Edit one entry and recompute every hash from it on, as a careful administrator."""
+    from ledger.chain import entry_hash, genesis_hash
+
     rows = raw.read()
-    rows[2]["state"] = rows[2]["state"].replace("公示".encode(), "告示".encode())
+    rows[edit_at - 1]["state"] = rows[edit_at - 1]["state"].replace(
+        "公示".encode(), "告示".encode()
+    )
     prev = genesis_hash(community_id)
     for r in rows:
         oid = r["originator_id"]
@@ -153,9 +165,82 @@ def test_a_rewritten_history_is_refused_a_new_signature(
         )
         prev = r["hash"]
     raw.replace_all(rows)
+
+
+def test_the_full_rewrite_attack_fails_verify(
+    ledger: CommunityLedger,
+    log: CommunityLog,
+    raw: RawTable,
+    store: Store,
+    store_url: str,
+    community_id: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every stored row rewritten with recomputed hashes and the tree rebuilt, straight
+    in the database: the chain verifies on its own, but ``gongkai verify`` names the
+    first signed checkpoint that no longer matches, with or without the log's key."""
+    from api.cli import main
+
+    key = log_key(community_id)
+    grow(ledger, 3)
+    log.sign_checkpoint(key.signer())  # size 4: before the edited entry
+    grow(ledger, 3)
+    log.sign_checkpoint(key.signer())  # size 7: covers it
+    args = ["verify", "--db", store_url, "--community", community_id, "--json"]
+    assert main([*args, "--log-key", key.vkey]) == 0
+    report = json.loads(capsys.readouterr().out)["communities"][0]
+    assert report["checkpoints"] == {
+        "count": 2,
+        "latest_size": 7,
+        "signatures_checked_with": key.vkey,
+    }
+    _rewrite_chain(raw, community_id, edit_at=6)
     _rebuild_tree(raw, store, community_id)
-    with pytest.raises(InconsistentCheckpointError, match="rewritten"):
-        log.sign_checkpoint(key.signer())
+    assert verify_store(store, community_id).count == 7, "the chain alone looks intact"
+    for extra in ([], ["--log-key", key.vkey]):
+        assert main([*args, *extra]) == 1
+        report = json.loads(capsys.readouterr().out)["communities"][0]
+        assert (report["ok"], report["checkpoint"]) == (False, 7)
+        assert "rewritten" in report["detail"]
+    assert main(["verify", "--db", store_url, "--community", community_id]) == 1
+    assert "FAILED at the checkpoint of size 7" in capsys.readouterr().out
+
+
+def test_verify_refuses_checkpoints_not_signed_by_the_log_key(
+    ledger: CommunityLedger,
+    log: CommunityLog,
+    store_url: str,
+    community_id: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A rewriter who also signs new checkpoints with a key of their own is caught by a
+    verifier given the real log key."""
+    from api.cli import main
+
+    grow(ledger, 2)
+    impostor = log_key(community_id)
+    log.sign_checkpoint(impostor.signer())
+    real = log_key(community_id)
+    args = ["verify", "--db", store_url, "--community", community_id]
+    assert main([*args, "--log-key", real.vkey]) == 1
+    assert "signature" in capsys.readouterr().out
+
+
+def test_verify_catches_a_log_cut_short_below_a_checkpoint(
+    ledger: CommunityLedger,
+    log: CommunityLog,
+    raw: RawTable,
+    store_url: str,
+    community_id: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from api.cli import main
+
+    grow(ledger, 4)
+    log.sign_checkpoint(log_key(community_id).signer())
+    raw.replace_all(raw.read()[:3])
+    assert main(["verify", "--db", store_url, "--community", community_id]) == 1
+    assert "cut short" in capsys.readouterr().out
 
 
 def _rebuild_tree(raw: RawTable, store: Store, community_id: str) -> None:
@@ -288,3 +373,76 @@ def test_a_missing_tree_node_is_reported(
     raw.execute(f"DELETE FROM {table} WHERE level = 2")
     with pytest.raises(StoreError, match="lacks 1 node"):
         log.root()
+
+
+# --- every proof up to 128 entries, from the store, against a naive reference ----------
+
+
+def _naive(leaves: list[bytes]) -> tuple[Any, Any, Any]:
+    """RFC 6962 §2.1.1–2.1.2 written as the RFC reads, over leaf hashes in memory."""
+    from functools import cache
+
+    from ledger.merkle import node_hash
+
+    def split(n: int) -> int:
+        k = 1
+        while k << 1 < n:
+            k <<= 1
+        return k
+
+    @cache
+    def mth(start: int, end: int) -> bytes:
+        if end - start == 1:
+            return leaves[start]
+        k = split(end - start)
+        return node_hash(mth(start, start + k), mth(start + k, end))
+
+    def path(m: int, start: int, end: int) -> list[bytes]:
+        if end - start <= 1:
+            return []
+        k = split(end - start)
+        if m < k:
+            return [*path(m, start, start + k), mth(start + k, end)]
+        return [*path(m - k, start + k, end), mth(start, start + k)]
+
+    def subproof(m: int, start: int, end: int, whole: bool) -> list[bytes]:
+        if m == end - start:
+            return [] if whole else [mth(start, end)]
+        k = split(end - start)
+        if m <= k:
+            return [*subproof(m, start, start + k, whole), mth(start + k, end)]
+        return [*subproof(m - k, start + k, end, False), mth(start, start + k)]
+
+    return mth, path, subproof
+
+
+def test_every_proof_up_to_128_entries_matches_the_reference(
+    ledger: CommunityLedger, log: CommunityLog, store: Store, community_id: str
+) -> None:
+    """All (index, size) inclusion proofs and all (old, new) consistency proofs for sizes
+    1..128, generated from the stored tree, equal the naive computation and verify; the
+    block reader an export uses gives the same proofs."""
+    from ledger.merkle import consistency_proof, inclusion_proof
+    from ledger.store.seal import BlockReader
+
+    grow(ledger, 127)
+    log.update_tree(batch=50)
+    leaves = [leaf_hash(row[2]) for row in store.chain_rows(community_id)]
+    assert len(leaves) == 128
+    mth, path, subproof = _naive(leaves)
+    read = log.seal.read_nodes
+    for n in range(1, 129):
+        root = mth(0, n)
+        assert log.root(n) == (n, root)
+        for i in range(n):
+            proof = inclusion_proof(i, n, read)
+            assert proof == path(i, 0, n), (i, n)
+            verify_inclusion(i, n, leaves[i], proof, root)
+        for m in range(1, n + 1):
+            proof = consistency_proof(m, n, read)
+            assert proof == subproof(m, 0, n, True), (m, n)
+            verify_consistency(m, n, mth(0, m), root, proof)
+    blocks = BlockReader(log.seal)
+    assert [inclusion_proof(i, 128, blocks) for i in range(128)] == [
+        path(i, 0, 128) for i in range(128)
+    ]
