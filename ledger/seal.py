@@ -32,7 +32,7 @@ from typing import Final
 
 from ledger.chain import entry_hash, genesis_hash
 from ledger.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
-from ledger.errors import GongkaiError, InvalidInputError, NotFoundError, VerificationError
+from ledger.errors import InvalidInputError, NotFoundError, VerificationError
 from ledger.merkle import (
     append_leaves,
     consistency_proof,
@@ -56,10 +56,6 @@ from ledger.verify import ChainIntegrityError, Defect
 
 TREE_BATCH: Final = 2_000
 COSIGNER_ROLES: Final = ("committee", "witness")
-
-
-class SealError(GongkaiError):
-    """The log cannot seal what was asked (e.g. nothing new, or no checkpoint yet)."""
 
 
 class InconsistentCheckpointError(VerificationError):

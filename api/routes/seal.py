@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import LedgerDep
+from ledger.errors import InvalidInputError
 from ledger.seal import CommunityLog, InclusionProof
 from ledger.store.seal import Cosigner, StoredCheckpoint
 from ledger.tlog_proof import TlogProof, format_tlog_proof
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/v1/communities", tags=["seal"])
 TEXT = "text/plain; charset=utf-8"
 # Mutable resources (the latest checkpoint) may be cached for a few seconds only.
 SHORT_CACHE = {"Cache-Control": "public, max-age=5"}
+MAX_COSIGNATURE_BYTES = 4096
 LONG_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
@@ -45,26 +47,26 @@ def cosigner_json(c: Cosigner) -> dict[str, Any]:
     }
 
 
-def _checkpoint_json(
-    log: CommunityLog, cp: StoredCheckpoint, seals: dict[str, Cosigner]
-) -> dict[str, Any]:
-    cosignatures = log.seal.cosignatures([cp.tree_size])
-    return {
-        "tree_size": cp.tree_size,
-        "root": _b64(cp.root),
-        "signed_at": cp.signed_at,
-        "seals": [
-            {
-                **(
-                    cosigner_json(seals[s.key_name + s.key_id.hex()])
-                    if s.key_name + s.key_id.hex() in seals
-                    else {"name": s.key_name, "key_id": s.key_id.hex()}
-                ),
-                "timestamp": s.timestamp,
-            }
-            for s in cosignatures
-        ],
-    }
+def _checkpoints_json(log: CommunityLog, checkpoints: list[StoredCheckpoint]) -> list[Any]:
+    """Each checkpoint with the seals it carries, named by the accepted cosigners' keys;
+    one query for all their cosignatures."""
+    known = {(c.name, c.key_id): c for c in log.cosigners()}
+    seals: dict[int, list[dict[str, Any]]] = {}
+    for s in log.seal.cosignatures([cp.tree_size for cp in checkpoints]):
+        cosigner = known.get((s.key_name, s.key_id))
+        who = (
+            cosigner_json(cosigner) if cosigner else {"name": s.key_name, "key_id": s.key_id.hex()}
+        )
+        seals.setdefault(s.tree_size, []).append({**who, "timestamp": s.timestamp})
+    return [
+        {
+            "tree_size": cp.tree_size,
+            "root": _b64(cp.root),
+            "signed_at": cp.signed_at,
+            "seals": seals.get(cp.tree_size, []),
+        }
+        for cp in checkpoints
+    ]
 
 
 @router.get("/{community_id}/checkpoint", response_class=PlainTextResponse)
@@ -84,12 +86,8 @@ def list_checkpoints(
 ) -> dict[str, Any]:
     """Signed checkpoints, largest first, with the seals each carries."""
     log = _log(ledger, community_id)
-    seals = {c.name + c.key_id.hex(): c for c in log.cosigners()}
     checkpoints = log.seal.checkpoints(limit=limit, below=below)
-    return {
-        "community": community_id,
-        "checkpoints": [_checkpoint_json(log, cp, seals) for cp in checkpoints],
-    }
+    return {"community": community_id, "checkpoints": _checkpoints_json(log, checkpoints)}
 
 
 @router.get("/{community_id}/checkpoints/{tree_size}", response_class=PlainTextResponse)
@@ -105,7 +103,15 @@ async def add_cosignature(
 ) -> dict[str, Any]:
     """Add a committee member's or witness's cosignature: the body is one C2SP
     ``tlog-cosignature`` line by an accepted key."""
-    body = (await request.body())[:4096].decode("utf-8", errors="replace")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_COSIGNATURE_BYTES:
+            raise InvalidInputError(
+                f"a cosignature line is at most {MAX_COSIGNATURE_BYTES} bytes",
+                field="cosignature",
+            )
+    body = raw.decode("utf-8", errors="replace")
     log = _log(ledger, community_id)
     cosigner, added = log.add_cosignature(tree_size, body)
     return {"tree_size": tree_size, "cosigner": cosigner_json(cosigner), "added": added}

@@ -116,6 +116,7 @@ def test_cosignature_upload_and_its_errors(
     problem(client.post(url, content=forged), 403)
     problem(client.post(url, content="— committee AAAA\n"), 400)
     problem(client.post(url, content="two\nlines\n"), 422)
+    problem(client.post(url, content="—" * 5000), 422)
     problem(
         client.post(f"{base}/checkpoints/99/cosignatures", content=cosignature(member, note)), 404
     )
