@@ -11,6 +11,7 @@ from api import errors
 from api.keyfiles import find_log_key
 from api.routes import ledger as ledger_routes
 from api.routes import seal as seal_routes
+from api.routes import tiles as tile_routes
 from api.sealer import Sealer
 from api.settings import Settings
 from ledger.application import Ledger
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install_all(app)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)
+    app.include_router(tile_routes.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, object]:
