@@ -29,7 +29,7 @@ def client(store_url: str, tmp_path: Path, community_id: str) -> Iterator[TestCl
             book = whole.add_community(Community(community_id, "瓦片社区"))
             for i in range(259):  # with the chart: 260 entries
                 book.draft_disclosure(CLERK, str(uuid.uuid4()), **{**DRAFT, "title": f"{i}"})
-        CommunityLog(store, community_id).update_tree()
+            CommunityLog(store, community_id).update_tree()
     settings = Settings(db_url=store_url, keys_dir=tmp_path, checkpoint_interval=0)
     with TestClient(create_app(settings)) as c:
         yield c
