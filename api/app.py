@@ -45,7 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.log_vkeys = log_vkeys(ledger.store, settings)
         sealer = None
         if settings.checkpoint_interval > 0 and app.state.log_vkeys:
-            sealer = Sealer(ledger.store, settings.keys_dir, interval=settings.checkpoint_interval)
+            sealer = Sealer(
+                ledger.store,
+                settings.keys_dir,
+                interval=settings.checkpoint_interval,
+                witnesses=settings.witnesses,
+            )
             sealer.start()
         try:
             yield

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Final
 
 from api.keyfiles import find_log_key
+from api.witness_submit import submit_to_witness
 from ledger.errors import GongkaiError
 from ledger.keys import PrivateKey
 from ledger.seal import CommunityLog
 from ledger.store.base import Store
+from ledger.store.seal import StoredCheckpoint
 
 log = logging.getLogger("gongkai.sealer")
 
@@ -37,9 +39,16 @@ class Sealer:
     """Signs checkpoints for the communities it has keys for."""
 
     def __init__(
-        self, store: Store, keys_dir: Path, *, interval: float, poll: float = 2.0
+        self,
+        store: Store,
+        keys_dir: Path,
+        *,
+        interval: float,
+        poll: float = 2.0,
+        witnesses: tuple[str, ...] = (),
     ) -> None:
         self.store = store
+        self.witnesses = witnesses
         self.keys_dir = keys_dir
         self.interval = interval
         self.poll = poll
@@ -72,10 +81,20 @@ class Sealer:
                     checkpoint = community_log.sign_checkpoint(key.signer())
                     self._last_signed[community_id] = now
                     log.info("signed %s at size %d", community_id, checkpoint.tree_size)
+                    self._witness(community_log, checkpoint)
             except GongkaiError as e:
                 # A broken chain or a refused checkpoint must be loud, not fatal to the
                 # service: readers still get the last good checkpoint.
                 log.error("cannot seal %s: %s", community_id, e)
+
+    def _witness(self, community_log: CommunityLog, checkpoint: StoredCheckpoint) -> None:
+        """Ask each witness to cosign; one that refuses or is down is logged, and asked
+        again with the next checkpoint."""
+        for url in self.witnesses:
+            try:
+                submit_to_witness(community_log, checkpoint, url)
+            except GongkaiError as e:
+                log.warning("witness %s did not cosign %s: %s", url, community_log.community_id, e)
 
     def start(self) -> None:
         keys = self.keys()

@@ -16,14 +16,16 @@ class Settings:
     """What the service needs to start.
 
     ``from_env`` reads ``GONGKAI_DB``, ``GONGKAI_KEYS_DIR`` (where each community's log
-    key file is, see :mod:`api.keyfiles`) and ``GONGKAI_CHECKPOINT_INTERVAL`` (seconds
-    between scheduled checkpoints; 0 turns the sealer off).
+    key file is, see :mod:`api.keyfiles`), ``GONGKAI_CHECKPOINT_INTERVAL`` (seconds
+    between scheduled checkpoints; 0 turns the sealer off) and ``GONGKAI_WITNESSES``
+    (witness URLs, comma-separated, asked to cosign each new checkpoint).
     """
 
     db_url: str = field(default_factory=default_url)
     page_limit: int = 500
     keys_dir: Path = DEFAULT_KEYS_DIR
     checkpoint_interval: float = 300.0
+    witnesses: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,4 +40,9 @@ class Settings:
             db_url=os.environ.get("GONGKAI_DB") or default_url(),
             keys_dir=Path(os.environ.get("GONGKAI_KEYS_DIR") or DEFAULT_KEYS_DIR),
             checkpoint_interval=seconds,
+            witnesses=tuple(
+                url.strip()
+                for url in os.environ.get("GONGKAI_WITNESSES", "").split(",")
+                if url.strip()
+            ),
         )

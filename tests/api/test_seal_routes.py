@@ -176,3 +176,45 @@ def test_the_sealer_signs_after_a_publication(
     posted(book)
     sealer.seal_once(keys)
     assert CommunityLog(store, community_id).latest_checkpoint().tree_size == book.head().seq
+
+
+def test_the_sealer_asks_the_witness(
+    client: TestClient, keys_dir: Path, community_id: str, tmp_path: Path
+) -> None:
+    """The service's sealer submits each new checkpoint to its witnesses and keeps the
+    cosignatures; a witness that is down is logged and the checkpoint still signed."""
+    from api.witness_app import create_witness_app
+    from ledger.witness import Witness
+    from tests.liveserver import serving
+
+    seal(client, keys_dir, community_id)
+    store = client.app.state.ledger.store  # type: ignore[attr-defined]
+    log_vkey = parse_vkey((keys_dir / f"{community_id}.log.vkey").read_text().strip())
+    witness_key = generate_key("jiwei.street.test/w", KeyKind.COSIGNER)
+    CommunityLog(store, community_id).add_cosigner(
+        witness_key.vkey, role="witness", label="纪工委"
+    )
+    witness = Witness(witness_key, [log_vkey], tmp_path / "w.sqlite3")
+    book = client.app.state.ledger.community(community_id)  # type: ignore[attr-defined]
+    with serving(create_witness_app(witness), lifespan="off") as url:
+        sealer = Sealer(store, keys_dir, interval=0, witnesses=(url, "http://127.0.0.1:9"))
+        posted(book)
+        sealer.seal_once(sealer.keys())
+    log = CommunityLog(store, community_id)
+    latest = log.latest_checkpoint()
+    assert latest.tree_size == book.head().seq
+    opened = open_checkpoint(log.cosigned_note(latest), [log_vkey], [witness_key.verifier()])
+    assert [c.name for c, _ in opened.cosignatures] == [witness_key.name]
+
+
+def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledger.errors import InvalidInputError
+
+    monkeypatch.setenv("GONGKAI_WITNESSES", " http://127.0.0.1:8001 ,, http://127.0.0.1:8002")
+    monkeypatch.setenv("GONGKAI_CHECKPOINT_INTERVAL", "60")
+    settings = Settings.from_env()
+    assert settings.witnesses == ("http://127.0.0.1:8001", "http://127.0.0.1:8002")
+    assert settings.checkpoint_interval == 60
+    monkeypatch.setenv("GONGKAI_CHECKPOINT_INTERVAL", "soon")
+    with pytest.raises(InvalidInputError, match="GONGKAI_CHECKPOINT_INTERVAL"):
+        Settings.from_env()
