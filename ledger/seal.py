@@ -113,14 +113,20 @@ class CommunityLog:
     def update_tree(
         self, *, batch: int = TREE_BATCH, on_progress: Callable[[int], None] | None = None
     ) -> tuple[int, int]:
-        """Add every chain entry not yet in the tree; returns the (old, new) size."""
+        """Add the chain entries not yet in the tree, up to the chain's head as it was
+        when called (so that under steady writes it returns, and a checkpoint gets
+        signed); returns the (old, new) size."""
+        target = self.seal.chain_length()
         start: int | None = None
         while True:
             with self.seal.locked() as tx:
                 size = tx.tree_size()
                 if start is None:
                     start = size
-                rows = tx.chain_rows(max(size - 1, 0), batch + (1 if size else 0))
+                if size >= target:
+                    return start, size
+                limit = min(batch, target - size)
+                rows = tx.chain_rows(max(size - 1, 0), limit + (1 if size else 0))
                 if size:
                     prev = self._last_leaf_entry(size, rows, tx.read_nodes([(0, size - 1)]))
                     rows = rows[1:]

@@ -74,7 +74,11 @@ class _PostgresCursor:
 
 
 class PostgresSealStore(SealStore):
-    """The seal tables of one community, through the store's connection pool."""
+    """The seal tables of one community, through the store's connection pool. Reads
+    run as single autocommit statements (tree nodes and checkpoints never change once
+    written, so no snapshot is needed), one round trip each."""
+
+    array_params = True
 
     def __init__(self, community_id: str, datastore: PostgresDatastore, lock_key: int) -> None:
         super().__init__(community_id)
@@ -85,9 +89,10 @@ class PostgresSealStore(SealStore):
     def _transaction(self, *, read_only: bool, lock: bool) -> Iterator[_PostgresCursor]:
         with self._datastore.get_connection() as conn:
             try:
+                if read_only:
+                    yield _PostgresCursor(conn)
+                    return
                 with conn.transaction():
-                    if read_only:
-                        conn.execute("SET TRANSACTION READ ONLY")
                     if lock:
                         conn.execute("SET LOCAL lock_timeout = '60s'")
                         conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))

@@ -336,6 +336,7 @@ class SQLiteStore(Store):
         self._lock = threading.Lock()
         self._datastores: dict[str, SQLiteDatastore] = {}
         self._recorders: dict[str, SQLiteChainedRecorder] = {}
+        self._seals: dict[str, SQLiteSealStore] = {}
 
     def community_path(self, community_id: str) -> Path:
         check_community_id(community_id)
@@ -418,8 +419,14 @@ class SQLiteStore(Store):
             return recorder
 
     def seal(self, community_id: str) -> SQLiteSealStore:
-        self.community(community_id)
-        return SQLiteSealStore(community_id, self.community_path(community_id))
+        with self._lock:
+            seal = self._seals.get(community_id)
+        if seal is None:
+            self.community(community_id)
+            seal = SQLiteSealStore(community_id, self.community_path(community_id))
+            with self._lock:
+                seal = self._seals.setdefault(community_id, seal)
+        return seal
 
     def _connect_readonly(self, community_id: str) -> sqlite3.Connection:
         path = self.community_path(community_id)
@@ -460,6 +467,9 @@ class SQLiteStore(Store):
                 datastore.close()
             self._datastores.clear()
             self._recorders.clear()
+            for seal in self._seals.values():
+                seal.close()
+            self._seals.clear()
 
 
 def _as_bytes(value: object) -> bytes:
