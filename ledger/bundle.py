@@ -266,17 +266,18 @@ def check_entry(community_id: str, row: RawRow, expected_seq: int, prev: bytes |
         )
 
 
-def check_proof(seq: int, digest: bytes, proof: Sequence[bytes], checkpoint: Checkpoint) -> None:
+def check_proof(
+    seq: int, digest: bytes, proof: Sequence[bytes], tree: merkle.InclusionVerifier
+) -> None:
     """Check that entry ``seq`` (leaf ``seq - 1``, data = its chain hash) is in the tree
-    of ``checkpoint``."""
+    of the checkpoint ``tree`` verifies against (one verifier for a whole range of
+    entries: it remembers the path it verified last; see merkle.InclusionVerifier)."""
     try:
-        merkle.verify_inclusion(
-            seq - 1, checkpoint.size, merkle.leaf_hash(digest), list(proof), checkpoint.root
-        )
+        tree.verify(seq - 1, merkle.leaf_hash(digest), proof)
     except VerificationError as e:
         raise BundleVerificationError(
             f"{PROOFS}: entry {seq} is not shown to be in the checkpoint's tree "
-            f"(leaf {seq - 1} of {checkpoint.size}): {e}"
+            f"(leaf {seq - 1} of {tree.size}): {e}"
         ) from None
 
 
@@ -421,6 +422,7 @@ def _write_entries(
     prev: bytes | None = None
     seq = contents.first_seq - 1
     proof_iter = iter(contents.proofs)
+    tree = merkle.InclusionVerifier(checkpoint.size, checkpoint.root)
     for row in contents.rows:
         proof = next(proof_iter, None)
         if proof is None:
@@ -429,7 +431,7 @@ def _write_entries(
         if seq > contents.last_seq:
             raise ValueError(f"rows go past last_seq {contents.last_seq}")
         check_entry(contents.community_id, row, seq, prev)
-        check_proof(seq, row[2], proof, checkpoint)
+        check_proof(seq, row[2], proof, tree)
         prev = row[2]
         for out, digest, obj in (
             (events, events_hash, event_json(row)),

@@ -38,6 +38,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn
 
+from ledger import merkle
 from ledger.bundle import (
     ATTACHMENTS_DIR,
     CHECKPOINT,
@@ -349,6 +350,7 @@ class _Verifier:
         first, last = manifest.range.first_seq, manifest.range.last_seq
         expected = first
         prev: bytes | None = None
+        tree = merkle.InclusionVerifier(checkpoint.size, checkpoint.root)
         with self.member(EVENTS) as ev_stream, self.member(PROOFS) as pr_stream:
             proofs = _jsonl(PROOFS, pr_stream)
             for lineno, obj in _jsonl(EVENTS, ev_stream):
@@ -368,7 +370,7 @@ class _Verifier:
                         f"{PROOFS}: line {proof_line[0]}: a proof for entry {seq} where the "
                         f"one for entry {row[0]} belongs"
                     )
-                check_proof(seq, row[2], proof, checkpoint)  # step 6
+                check_proof(seq, row[2], proof, tree)  # step 6
                 prev = row[2]
                 expected += 1
             if expected - 1 != last:  # step 7
@@ -627,7 +629,7 @@ def _parse_proof(lineno: int, obj: dict[str, Any]) -> tuple[int, list[bytes]]:
     proof = []
     for item in hashes:
         try:
-            digest = base64.b64decode(_str(f"{where}: hashes", item), validate=True)
+            digest = binascii.a2b_base64(_str(f"{where}: hashes", item), strict_mode=True)
         except binascii.Error as e:
             _fail(f"{where}: a proof hash is not base64: {e}")
         if len(digest) != HASH_SIZE:
