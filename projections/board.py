@@ -102,10 +102,15 @@ def fold_board(rows: Iterable[RawRow]) -> list[BoardItem]:
 
 
 def render_board_html(community_name: str, items: Iterable[BoardItem], *, as_of: str) -> str:
-    """A self-contained HTML page of the board (every scope, labelled: it is for
-    auditors, who may read them all)."""
+    """A self-contained HTML page of the board: the items posted at ``as_of`` (every
+    scope, labelled: it is for auditors, who may read them all), and how many others
+    were in each state (drafts, withdrawn, archived are on the record, not the board)."""
     rows = []
+    others: dict[str, int] = {}
     for item in items:
+        if item.status != "published":
+            others[item.status] = others.get(item.status, 0) + 1
+            continue
         category = CATEGORY_BY_CODE.get(item.category)
         section = SECTION_NAMES.get(category.section, "") if category else ""
         rows.append(
@@ -127,6 +132,9 @@ def render_board_html(community_name: str, items: Iterable[BoardItem], *, as_of:
             + "</tr>"
         )
     title = html.escape(f"{community_name} 居务公开栏（截至 {as_of}）")
+    summary = "未上栏：" + (
+        "，".join(f"{STATUS_NAMES.get(k, k)} {n} 项" for k, n in sorted(others.items())) or "无"
+    )
     head = "".join(
         f"<th>{h}</th>"
         for h in ("栏目", "类别", "标题", "公开范围", "状态", "公开期", "审核", "更正", "最后条目")
@@ -135,5 +143,5 @@ def render_board_html(community_name: str, items: Iterable[BoardItem], *, as_of:
         '<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{title}</title></head><body><h1>{title}</h1>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        "</body></html>\n"
+        f"<p>{html.escape(summary)}</p></body></html>\n"
     )
