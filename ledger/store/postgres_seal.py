@@ -62,7 +62,8 @@ class _PostgresCursor:
         self._cursor = conn.cursor(row_factory=tuple_row)
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self._cursor.execute(_dialect(statement), params)
+        # Prepared at once: a proof is one such query, and there are many.
+        self._cursor.execute(_dialect(statement), params, prepare=True)
         return self._cursor.fetchall()
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> int:

@@ -107,9 +107,12 @@ class SQLiteSealStore(SealStore):
         )
 
     @contextmanager
-    def _transaction(self, begin: str, *, read_only: bool) -> Iterator[_SQLiteCursor]:
+    def _transaction(self, begin: str | None, *, read_only: bool) -> Iterator[_SQLiteCursor]:
         try:
             conn = self._connection(read_only=read_only)
+            if begin is None:
+                yield _SQLiteCursor(conn)
+                return
             conn.execute(begin)
             try:
                 yield _SQLiteCursor(conn)
@@ -128,7 +131,9 @@ class SQLiteSealStore(SealStore):
             raise StoreError(f"seal store of {self.community_id!r} refused a write: {e}") from e
 
     def _reading(self) -> AbstractContextManager[_SQLiteCursor]:
-        return self._transaction("BEGIN", read_only=True)
+        # Statements on their own, without BEGIN and COMMIT: what is read here (tree
+        # nodes, checkpoints, chain rows) never changes once written.
+        return self._transaction(None, read_only=True)
 
     def _writing(self) -> AbstractContextManager[_SQLiteCursor]:
         return self._transaction("BEGIN IMMEDIATE", read_only=False)
