@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from eventsourcing.persistence import PersistenceError
+
 from api.cli_common import EXIT_ERROR, EXIT_OK, EXIT_VERIFY_FAILED, UsageError, add_db
 from api.cli_seal import add_seal_commands
 from api.keyfiles import DEFAULT_KEYS_DIR, log_key_path, vkey_path
@@ -326,6 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gongkai: error: {e}", file=sys.stderr)
     except GongkaiError as e:
         print(f"gongkai: error: {e}", file=sys.stderr)
+    except PersistenceError as e:
+        # The store failed under eventsourcing (e.g. tables from an older schema).
+        print(f"gongkai: error: the database refused: {e}", file=sys.stderr)
     except KeyboardInterrupt:
         print("gongkai: interrupted", file=sys.stderr)
     return EXIT_ERROR

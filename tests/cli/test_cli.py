@@ -177,3 +177,20 @@ def test_progress_line_draws_counts_and_share() -> None:
     assert "verifying tianhai: 500/1,000 (50%)" in text
     assert "1,000/1,000 (100%)" in text
     assert text.endswith("\r\033[K")
+
+
+def test_a_database_of_an_older_schema_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tables from an older layout make a command fail with a message, not a traceback."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'g.sqlite3'}"
+    assert main(["db", "init", "--db", url]) == 0
+    assert main(["community", "add", "old", "--name", "旧社区", "--db", url]) == 0
+    with sqlite3.connect(tmp_path / "g.old.sqlite3") as conn:
+        conn.execute("DROP TABLE old_commands")
+        conn.execute("CREATE TABLE old_commands (idempotency_key TEXT PRIMARY KEY)")
+    capsys.readouterr()
+    assert main(["community", "add", "old", "--name", "旧社区", "--db", url]) == 2
+    assert "the database refused" in capsys.readouterr().err
