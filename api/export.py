@@ -30,6 +30,7 @@ from projections.board import fold_board, render_board_html
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 _QUARTER = re.compile(r"(\d{4})Q([1-4])")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,17 +87,19 @@ def recorded_day(state: bytes) -> dt.date | None:
 
 
 def _attachments(state: bytes) -> Iterator[str]:
+    """The SHA-256 of each file an event names (disclosure attachments, vouchers)."""
+    if b'"attachments"' not in state and b'"voucher_sha256"' not in state:
+        return
     try:
         value = json.loads(state)
     except ValueError:
         return
     if not isinstance(value, dict):
         return
-    for digest in value.get("attachments") or ():
-        if isinstance(digest, str):
+    names = [*(value.get("attachments") or ()), value.get("voucher_sha256")]
+    for digest in names:
+        if isinstance(digest, str) and _SHA256_HEX.fullmatch(digest):
             yield digest
-    if isinstance(value.get("voucher_sha256"), str):
-        yield value["voucher_sha256"]
 
 
 def _chain_range(log: CommunityLog, first: int, last: int) -> Iterator[RawRow]:
@@ -129,16 +132,23 @@ def export_bundle(
     checkpoint = log.latest_checkpoint()
     size = checkpoint.tree_size
     first = last = 0
-    referenced: list[tuple[int, str]] = []
+    # Attachments named by entries first..last, as 32-byte digests: those after the last
+    # entry in the range so far wait in `pending` until another entry in range comes.
+    referenced: set[bytes] = set()
+    pending: set[bytes] = set()
     for row in store.chain_rows(community.id):
         if row[0] > size:
             break
+        if first:
+            pending.update(bytes.fromhex(d) for d in _attachments(row[6]))
         day = recorded_day(row[6])
         if day is not None and day in dates:
-            first = first or row[0]
+            if not first:
+                first = row[0]
+                pending.update(bytes.fromhex(d) for d in _attachments(row[6]))
             last = row[0]
-        if first:
-            referenced.extend((row[0], digest) for digest in _attachments(row[6]))
+            referenced |= pending
+            pending.clear()
     if not first:
         raise NotFoundError(
             f"no entry of {community.id!r} up to the checkpoint of size {size} was recorded "
@@ -164,6 +174,6 @@ def export_bundle(
         date_to=dates.last,
         # The store keeps attachments' hashes, not the files themselves (yet).
         attachments={},
-        attachments_missing=sorted({d for seq, d in referenced if seq <= last}),
+        attachments_missing=(digest.hex() for digest in sorted(referenced)),
     )
     return write_bundle(output, contents, log_key.signer(), overwrite=overwrite)

@@ -6,7 +6,7 @@ Format ``gongkai-bundle/v1``, a ZIP file (deflate) with these entries:
 ``manifest.json``
     ``{"format", "community", "community_name", "origin", "range": {"first_seq",
     "last_seq", "period", "from", "to"}, "tree_size", "created_at",
-    "attachments_missing": [sha256 hex...], "files": {path: sha256 hex}}``; ``files``
+    "attachments_missing": count, "files": {path: sha256 hex}}``; ``files``
     lists every other entry except ``manifest.json`` and ``manifest.sig``.
 ``manifest.sig``
     A signed note by the log key whose text is exactly
@@ -24,6 +24,10 @@ Format ``gongkai-bundle/v1``, a ZIP file (deflate) with these entries:
     the inclusion of the entry's leaf, ``leaf_hash(entry hash)``, in the checkpoint's tree.
 ``attachments/<sha256 hex>``
     The referenced attachments the store holds, each named by its own SHA-256.
+``attachments-missing.txt``
+    The SHA-256 (lowercase hex) of each referenced attachment the store does not hold,
+    one per line, in ascending order without repeats; the manifest gives their count.
+    A file of its own, streamed, so that a long range never makes the manifest large.
 ``board.html``
     The board as it stood at the end of the range.
 ``README.txt``
@@ -65,10 +69,11 @@ CHECKPOINT: Final = "checkpoint.txt"
 EVENTS: Final = "events.jsonl"
 PROOFS: Final = "proofs.jsonl"
 BOARD: Final = "board.html"
+MISSING: Final = "attachments-missing.txt"
 README: Final = "README.txt"
 ATTACHMENTS_DIR: Final = "attachments/"
 #: The entries every bundle has besides its attachments, in the order they are written.
-REQUIRED_FILES: Final = (README, CHECKPOINT, EVENTS, PROOFS, BOARD)
+REQUIRED_FILES: Final = (README, CHECKPOINT, EVENTS, PROOFS, BOARD, MISSING)
 
 SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
 
@@ -102,7 +107,8 @@ class BundleContents:
     date_from: date | None = None
     date_to: date | None = None
     attachments: Mapping[str, bytes] = field(default_factory=dict)
-    attachments_missing: Sequence[str] = ()
+    # Ascending, without repeats: streamed into attachments-missing.txt.
+    attachments_missing: Iterable[str] = ()
     created_at: datetime | None = None
 
 
@@ -154,7 +160,7 @@ class BundleReport:
     cosigners: tuple[Cosigned, ...]
     ignored_signatures: tuple[str, ...]
     attachments: int
-    attachments_missing: tuple[str, ...]
+    attachments_missing: int
     checks: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
@@ -176,7 +182,7 @@ class BundleReport:
             ],
             "ignored_signatures": list(self.ignored_signatures),
             "attachments": self.attachments,
-            "attachments_missing": list(self.attachments_missing),
+            "attachments_missing": self.attachments_missing,
             "checks": list(self.checks),
         }
 
@@ -336,10 +342,12 @@ def write_bundle(
                             out.write(chunk)
                     files[PROOFS] = proofs_digest
                 put(BOARD, contents.board_html.encode("utf-8"))
+                with zf.open(_zipinfo(MISSING, stamp), "w", force_zip64=True) as out:
+                    files[MISSING], missing_count = _write_missing(contents, attachments, out)
                 for digest in sorted(attachments):
                     put(attachment_name(digest), attachments[digest])
 
-                manifest = _manifest_bytes(contents, created_at, files)
+                manifest = _manifest_bytes(contents, created_at, files, missing_count)
                 manifest_digest = hashlib.sha256(manifest).hexdigest()
                 note = sign_note(manifest_sig_text(contents.origin, manifest_digest), [log_signer])
                 zf.writestr(_zipinfo(MANIFEST, stamp), manifest)
@@ -403,14 +411,6 @@ def _checked_attachments(contents: BundleContents) -> dict[str, bytes]:
     for digest, data in attachments.items():
         if not SHA256_HEX.fullmatch(digest) or hashlib.sha256(data).hexdigest() != digest:
             raise ValueError(f"attachment {digest!r} is not named by its SHA-256 (lowercase hex)")
-    missing = list(contents.attachments_missing)
-    for digest in missing:
-        if not SHA256_HEX.fullmatch(digest):
-            raise ValueError(f"missing attachment {digest!r} is not a SHA-256 in lowercase hex")
-        if digest in attachments:
-            raise ValueError(f"attachment {digest} is both included and listed as missing")
-    if len(set(missing)) != len(missing):
-        raise ValueError("attachments_missing lists an attachment twice")
     return attachments
 
 
@@ -460,8 +460,30 @@ def json_line(obj: Mapping[str, Any]) -> bytes:
     return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def _write_missing(
+    contents: BundleContents, attachments: Mapping[str, bytes], out: IO[bytes]
+) -> tuple[str, int]:
+    """Stream ``attachments_missing`` into its file; its SHA-256 and the count."""
+    digest = hashlib.sha256()
+    count = 0
+    previous = ""
+    for name in contents.attachments_missing:
+        if not SHA256_HEX.fullmatch(name):
+            raise ValueError(f"missing attachment {name!r} is not a SHA-256 in lowercase hex")
+        if name <= previous:
+            raise ValueError("attachments_missing must be in ascending order without repeats")
+        if name in attachments:
+            raise ValueError(f"attachment {name} is both included and listed as missing")
+        line = f"{name}\n".encode("ascii")
+        out.write(line)
+        digest.update(line)
+        previous = name
+        count += 1
+    return digest.hexdigest(), count
+
+
 def _manifest_bytes(
-    contents: BundleContents, created_at: datetime, files: Mapping[str, str]
+    contents: BundleContents, created_at: datetime, files: Mapping[str, str], missing: int
 ) -> bytes:
     manifest = {
         "format": FORMAT,
@@ -479,7 +501,7 @@ def _manifest_bytes(
         ),
         "tree_size": contents.tree_size,
         "created_at": iso_utc(created_at),
-        "attachments_missing": sorted(contents.attachments_missing),
+        "attachments_missing": missing,
         "files": dict(files),
     }
     return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -554,7 +576,8 @@ _README: Final = """\
                   内容不是 UTF-8 时以 state_base64 给出。
   proofs.jsonl    每行一条记录在检查点 Merkle 树中的包含证明（base64）。
   attachments/    被引用、且存储中保有的附件，文件名就是其内容的 SHA-256；
-                  存储中缺失的附件列在 manifest.json 的 attachments_missing 中。
+                  存储中缺失的附件列在 attachments-missing.txt（每行一个 SHA-256，
+                  升序），其数目见 manifest.json 的 attachments_missing。
   board.html      范围结束时的公开栏，供阅读（其内容也受清单签名保护）。
   README.txt      本说明。
 
@@ -611,7 +634,8 @@ Files
                   UTF-8.
   proofs.jsonl    One inclusion proof (base64 hashes) per entry, in the checkpoint's tree.
   attachments/    The referenced attachments the store holds, each named by its SHA-256;
-                  those it lacks are listed in manifest.json's attachments_missing.
+                  those it lacks are listed in attachments-missing.txt (one SHA-256 a
+                  line, ascending), counted by manifest.json's attachments_missing.
   board.html      The board as it stood at the end of the range, for reading (covered by
                   the manifest's signature too).
   README.txt      This file.

@@ -46,6 +46,7 @@ from ledger.bundle import (
     FORMAT,
     MANIFEST,
     MANIFEST_SIG,
+    MISSING,
     PROOFS,
     REQUIRED_FILES,
     SHA256_HEX,
@@ -115,6 +116,9 @@ _READ_ERRORS: Final = (
 )
 
 
+_MISSING_LINE: Final = re.compile(rb"[0-9a-f]{64}\n")
+
+
 def _fail(message: str) -> NoReturn:
     raise BundleVerificationError(message)
 
@@ -127,7 +131,7 @@ class _Manifest:
     range: BundleRange
     tree_size: int
     created_at: datetime
-    attachments_missing: tuple[str, ...]
+    attachments_missing: int
     files: dict[str, str]
 
 
@@ -267,14 +271,12 @@ class _Verifier:
         for name in REQUIRED_FILES:
             if name not in files:
                 _fail(f"{MANIFEST}: does not list {name}")
-        attachments = 0
+        held: set[str] = set()
         for name, digest in files.items():
             if name.startswith(ATTACHMENTS_DIR):
                 if name[len(ATTACHMENTS_DIR) :] != digest:
                     _fail(f"{name}: an attachment not named by its SHA-256 {digest}")
-                if digest in manifest.attachments_missing:
-                    _fail(f"{name}: is present but listed as missing in {MANIFEST}")
-                attachments += 1
+                held.add(digest)
             elif name not in REQUIRED_FILES:
                 _fail(f"{MANIFEST}: lists {name!r}, which is not part of {FORMAT}")
         present = set(self.zf.namelist())
@@ -287,12 +289,39 @@ class _Verifier:
             actual = self.sha256_of(name)
             if actual != digest:
                 _fail(f"{name}: its SHA-256 {actual} does not match {MANIFEST} ({digest})")
+        missing = self.check_missing(manifest, held)
         self.checks.append(
             f"3. All {len(files)} files listed in {MANIFEST} are present with the SHA-256 it "
-            f"gives, and no other file is in the bundle; the {attachments} attachments are "
-            "named by their own SHA-256."
+            f"gives, and no other file is in the bundle; the {len(held)} attachments are "
+            f"named by their own SHA-256; {MISSING} lists {missing} attachment(s) the store "
+            "does not hold, in order, none of them in the bundle."
         )
-        return attachments
+        return len(held)
+
+    def check_missing(self, manifest: _Manifest, held: set[str]) -> int:
+        """Stream the missing attachments' list: hex, ascending, not held, counted."""
+        count = 0
+        previous = b""
+        with self.member(MISSING) as stream:
+            try:
+                for count, line in enumerate(stream, start=1):
+                    name = line.removesuffix(b"\n")
+                    if not _MISSING_LINE.fullmatch(line) or name <= previous:
+                        _fail(
+                            f"{MISSING}: line {count} is not a SHA-256 in lowercase hex "
+                            "following the one before in ascending order"
+                        )
+                    if name.decode("ascii") in held:
+                        _fail(f"{MISSING}: line {count}: {name.decode()} is in the bundle")
+                    previous = name
+            except _READ_ERRORS as e:
+                _fail(f"{MISSING}: cannot be read: {e}")
+        if count != manifest.attachments_missing:
+            _fail(
+                f"{MISSING}: lists {count} attachments; {MANIFEST} says "
+                f"{manifest.attachments_missing}"
+            )
+        return count
 
     # 4. checkpoint.txt: signed by the manifest's log key, same origin and size, cosignatures.
     def check_checkpoint(
@@ -560,13 +589,7 @@ def _parse_manifest(data: bytes) -> _Manifest:
         created_at = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         _fail(f"{MANIFEST}: created_at {created!r} is not YYYY-MM-DDTHH:MM:SSZ")
-    missing = obj["attachments_missing"]
-    if not isinstance(missing, list):
-        _fail(f"{MANIFEST}: attachments_missing is not a list")
-    for digest in missing:
-        _hex(f"{MANIFEST}: attachments_missing", digest)
-    if len(set(missing)) != len(missing):
-        _fail(f"{MANIFEST}: attachments_missing lists an attachment twice")
+    missing = _int(f"{MANIFEST}: attachments_missing", obj["attachments_missing"])
     files = obj["files"]
     if not isinstance(files, dict):
         _fail(f"{MANIFEST}: files is not an object")
@@ -587,7 +610,7 @@ def _parse_manifest(data: bytes) -> _Manifest:
         ),
         tree_size=tree_size,
         created_at=created_at,
-        attachments_missing=tuple(missing),
+        attachments_missing=missing,
         files=files,
     )
 

@@ -82,6 +82,7 @@ NAMES = [
     "events.jsonl",
     "proofs.jsonl",
     "board.html",
+    "attachments-missing.txt",
     *(f"attachments/{h}" for h in sorted(ATTACHMENTS)),
     "manifest.json",
     "manifest.sig",
@@ -254,7 +255,7 @@ def test_a_middle_range_verifies(bundle: Path) -> None:
     assert [(c.name, c.key_id) for c in report.cosigners] == [(COSIGNER.name, COSIGNER.key_id)]
     assert report.ignored_signatures == ()
     assert report.attachments == 2
-    assert report.attachments_missing == tuple(MISSING)
+    assert report.attachments_missing == len(MISSING)
     assert report.created_at == datetime(2024, 4, 1, 8, 30, tzinfo=UTC)
     assert [c[:2] for c in report.checks] == ["1.", "2.", "3.", "4.", "5.", "6.", "7."]
     assert COSIGNER.name in report.checks[3]
@@ -294,7 +295,8 @@ def test_the_files_hold_what_the_format_says(tmp_path: Path) -> None:
         "to": "2024-03-31",
     }
     assert manifest["created_at"] == "2024-04-01T08:30:00Z"
-    assert manifest["attachments_missing"] == MISSING
+    assert manifest["attachments_missing"] == len(MISSING)
+    assert items["attachments-missing.txt"] == "".join(f"{h}\n" for h in MISSING).encode()
     assert set(manifest["files"]) == set(NAMES) - {"manifest.json", "manifest.sig"}
     assert (
         items["manifest.sig"]
@@ -854,3 +856,52 @@ def test_a_zip_built_in_memory_by_hand_still_verifies(bundle: Path) -> None:
             zf.writestr(name, items[name])
     bundle.write_bytes(buffer.getvalue())
     assert verify_bundle(bundle, KEYS).entries == 6
+
+
+# --- the list of attachments the store does not hold ------------------------------------
+
+
+def test_the_missing_list_must_be_ascending_and_unique(tmp_path: Path) -> None:
+    """The writer refuses an unordered, repeated or upper-case list, and leaves no file."""
+    two = sorted(["a" * 64, "b" * 64])
+    for bad in (two[::-1], [two[0], two[0]], ["A" * 64]):
+        with pytest.raises(ValueError, match=r"attachments_missing|missing attachment"):
+            write_bundle(tmp_path / "x.zip", make_contents(attachments_missing=bad), LOG.signer())
+    assert list(tmp_path.iterdir()) == []
+
+
+def _with_missing(lines: list[str]) -> Callable[[dict[str, bytes]], None]:
+    def change(items: dict[str, bytes]) -> None:
+        items["attachments-missing.txt"] = "".join(f"{x}\n" for x in lines).encode()
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["b" * 64, "a" * 64], "ascending order"),
+        (["a" * 64, "a" * 64], "ascending order"),
+        (["A" * 64, "b" * 64], "lowercase hex"),
+        (["a" * 64], "lists 1 attachments; manifest.json says 2"),
+    ],
+)
+def test_a_rewritten_missing_list_fails(tmp_path: Path, lines: list[str], message: str) -> None:
+    """An operator who rewrites the list and re-signs the manifest is still caught."""
+    bundle = tmp_path / "bundle.zip"
+    write_bundle(bundle, make_contents(attachments_missing=["a" * 64, "b" * 64]), LOG.signer())
+    tamper(bundle, _with_missing(lines))
+    with pytest.raises(BundleVerificationError, match=message):
+        verify_bundle(bundle, KEYS)
+
+
+def test_an_attachment_both_held_and_listed_missing_fails(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.zip"
+    write_bundle(bundle, make_contents(), LOG.signer())
+    listed = sorted([*MISSING, sorted(ATTACHMENTS)[0]])
+    items = members(bundle)
+    _with_missing(listed)(items)
+    resign(items, manifest_change=lambda m: m.update(attachments_missing=len(listed)))
+    rezip(bundle, items.items())
+    with pytest.raises(BundleVerificationError, match="is in the bundle"):
+        verify_bundle(bundle, KEYS)
