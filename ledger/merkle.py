@@ -34,6 +34,7 @@ Known-answer vectors (from transparency-dev/merkle) are kept in
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final, TypeAlias
 
@@ -247,15 +248,37 @@ def verify_inclusion(
     if index >= size:
         raise MerkleProofError(f"leaf index {index} is outside a tree of size {size}")
     count = f"({len(proof)}) for leaf {index} of a tree of size {size}"
+    # 2.-4. The loop, run to its last state.
+    _, sn, r, position = deque(_inclusion_states(index, size, leaf_hash, proof), maxlen=1)[0]
+    # 4. a. (the iteration stopped with hashes left over)
+    if position < len(proof):
+        raise MerkleProofError(f"the inclusion proof has too many hashes {count}")
+    # 5. Succeed only if sn is 0 and r equals root_hash.
+    if sn != 0:
+        raise MerkleProofError(f"the inclusion proof has too few hashes {count}")
+    if r != root:
+        raise MerkleProofError(
+            f"the inclusion proof does not lead to the expected root: this leaf hash is not "
+            f"leaf {index} of that tree of size {size}"
+        )
+
+
+def _inclusion_states(
+    index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes]
+) -> Iterator[tuple[int, int, bytes, int]]:
+    """Steps 2-4 of RFC 9162 §2.1.3.2: the loop's state ``(fn, sn, r, i)`` before it
+    consumes ``proof[i]``, and last after it (``i == len(proof)``), unless step 4a stopped
+    it, in which case the last state yielded has ``i < len(proof)``."""
     # 2. Set fn to leaf_index and sn to tree_size - 1.
     fn, sn = index, size - 1
     # 3. Set r to hash.
     r = leaf_hash
     # 4. For each value p in the inclusion_path array:
-    for p in proof:
+    for position, p in enumerate(proof):
+        yield fn, sn, r, position
         # a. If sn is 0, stop the iteration and fail.
         if sn == 0:
-            raise MerkleProofError(f"the inclusion proof has too many hashes {count}")
+            return
         # b. If LSB(fn) is set, or if fn is equal to sn, then:
         if fn & 1 or fn == sn:
             # i. Set r to HASH(0x01 || p || r).
@@ -269,14 +292,7 @@ def verify_inclusion(
             r = node_hash(r, p)
         # c. Finally, right-shift both fn and sn one time.
         fn, sn = fn >> 1, sn >> 1
-    # 5. Succeed only if sn is 0 and r equals root_hash.
-    if sn != 0:
-        raise MerkleProofError(f"the inclusion proof has too few hashes {count}")
-    if r != root:
-        raise MerkleProofError(
-            f"the inclusion proof does not lead to the expected root: this leaf hash is not "
-            f"leaf {index} of that tree of size {size}"
-        )
+    yield fn, sn, r, len(proof)
 
 
 def verify_consistency(
@@ -385,7 +401,7 @@ class InclusionVerifier:
             and all(len(p) == HASH_SIZE for p in proof)
         ):
             states: list[tuple[int, int, bytes, int]] = []
-            for fn, sn, r, position in self._states(index, leaf_hash, proof):
+            for fn, sn, r, position in _inclusion_states(index, self.size, leaf_hash, proof):
                 seen = self._verified.get((fn, sn))
                 if seen is not None and seen[0] == r and seen[1] == proof[position:]:
                     self._join(states, proof, len(proof) - position)
@@ -394,7 +410,7 @@ class InclusionVerifier:
         verify_inclusion(index, self.size, leaf_hash, proof, self.root)
         self._verified = {
             (fn, sn): (r, proof[position:])
-            for fn, sn, r, position in self._states(index, leaf_hash, proof)
+            for fn, sn, r, position in _inclusion_states(index, self.size, leaf_hash, proof)
         }
 
     def _join(
@@ -406,20 +422,3 @@ class InclusionVerifier:
         joined = {key: value for key, value in self._verified.items() if len(value[1]) <= shared}
         joined.update(((fn, sn), (r, proof[position:])) for fn, sn, r, position in below)
         self._verified = joined
-
-    def _states(
-        self, index: int, leaf_hash: bytes, proof: tuple[bytes, ...]
-    ) -> Iterator[tuple[int, int, bytes, int]]:
-        """The loop states ``(fn, sn, r, position in proof)`` of RFC 9162 step 4."""
-        fn, sn, r = index, self.size - 1, leaf_hash
-        for position, p in enumerate(proof):
-            yield fn, sn, r, position
-            if sn == 0:
-                return
-            if fn & 1 or fn == sn:
-                r = node_hash(p, r)
-                while fn != 0 and not fn & 1:
-                    fn, sn = fn >> 1, sn >> 1
-            else:
-                r = node_hash(r, p)
-            fn, sn = fn >> 1, sn >> 1
