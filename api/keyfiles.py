@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+from ledger.errors import InvalidInputError
 from ledger.keys import KeyKind, PrivateKey, load_private_key
 
 DEFAULT_KEYS_DIR: Final = Path("data/keys")
@@ -31,7 +32,5 @@ def find_log_key(keys_dir: Path, community_id: str) -> PrivateKey | None:
         return None
     key = load_private_key(path)
     if key.kind is not KeyKind.LOG:
-        from ledger.errors import InvalidInputError
-
         raise InvalidInputError(f"{path} holds a {key.kind} key, not a log key")
     return key

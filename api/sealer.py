@@ -72,9 +72,9 @@ class Sealer:
                 community_log = CommunityLog(self.store, community_id)
                 latest = community_log.seal.checkpoint()
                 signed = latest.tree_size if latest else 0
+                if latest is not None and community_log.seal.chain_length() == signed:
+                    continue  # nothing new: one cheap query per poll
                 new_rows = community_log.seal.chain_rows(signed, 10_000)
-                if not new_rows and latest is not None:
-                    continue
                 published = any(row[5] in PUBLICATION_TOPICS for row in new_rows)
                 due = now - self._last_signed.get(community_id, 0.0) >= self.interval
                 if force or published or due or latest is None:
