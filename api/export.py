@@ -136,8 +136,10 @@ def export_bundle(
     # entry in the range so far wait in `pending` until another entry in range comes.
     referenced: set[bytes] = set()
     pending: set[bytes] = set()
-    for row in store.chain_rows(community.id):
+    scan = store.chain_rows(community.id)
+    for row in scan:
         if row[0] > size:
+            scan.close()
             break
         if first:
             pending.update(bytes.fromhex(d) for d in _attachments(row[6]))
@@ -154,7 +156,9 @@ def export_bundle(
             f"no entry of {community.id!r} up to the checkpoint of size {size} was recorded "
             "in that range"
         )
-    items = fold_board(itertools.takewhile(lambda r: r[0] <= last, store.chain_rows(community.id)))
+    history = store.chain_rows(community.id)
+    items = fold_board(itertools.takewhile(lambda r: r[0] <= last, history))
+    history.close()
     last_rows = log.seal.chain_rows(last - 1, 1)
     as_of = recorded_day(last_rows[0][6]) if last_rows else None
     reader = BlockReader(log.seal)

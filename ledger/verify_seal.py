@@ -148,6 +148,8 @@ def verify_checkpoints(
     checkpoints = store.seal(community_id).checkpoints(limit=1 << 30)
     if not checkpoints:
         return VerifiedCheckpoints(0, 0, None)
-    return verify_checkpoints_against(
-        community_id, checkpoints, store.chain_rows(community_id), log_keys=log_keys
-    )
+    rows = store.chain_rows(community_id)
+    try:
+        return verify_checkpoints_against(community_id, checkpoints, rows, log_keys=log_keys)
+    finally:
+        rows.close()  # it stops at the last checkpoint: release the read now

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -134,7 +134,9 @@ class Store(ABC):
         """The Merkle tree, checkpoints and cosignatures of one registered community."""
 
     @abstractmethod
-    def chain_rows(self, community_id: str, *, batch_size: int = 10_000) -> Iterator[RawRow]:
+    def chain_rows(
+        self, community_id: str, *, batch_size: int = 10_000
+    ) -> Generator[RawRow, None, None]:
         """Every chain row of a community ordered by ``seq``, read straight from the
         table in constant memory, without going through eventsourcing."""
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import Any, Final
 from uuid import UUID
 
@@ -544,7 +544,9 @@ class PostgresStore(Store):
             community_id, self._datastore, _advisory_key(tree_table(community_id))
         )
 
-    def chain_rows(self, community_id: str, *, batch_size: int = 10_000) -> Iterator[RawRow]:
+    def chain_rows(
+        self, community_id: str, *, batch_size: int = 10_000
+    ) -> Generator[RawRow, None, None]:
         table = _ident(SCHEMA, events_table(community_id))
         # Raw bytes straight from the server: uuid_send gives the UUID's 16 bytes and
         # convert_to the topic's stored UTF-8, so nothing is decoded on the way.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -432,9 +432,15 @@ class SQLiteStore(Store):
         path = self.community_path(community_id)
         if not path.exists():
             raise UnknownCommunityError(f"no log for community {community_id!r} at {path}")
-        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        # A reader that stops early leaves chain_rows' generator to be closed by the
+        # garbage collector, which may run in another thread.
+        return sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
 
-    def chain_rows(self, community_id: str, *, batch_size: int = 10_000) -> Iterator[RawRow]:
+    def chain_rows(
+        self, community_id: str, *, batch_size: int = 10_000
+    ) -> Generator[RawRow, None, None]:
         with closing(self._connect_readonly(community_id)) as conn:
             # Read inside one transaction so that the whole scan sees one snapshot.
             conn.execute("BEGIN")
