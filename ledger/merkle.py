@@ -164,6 +164,73 @@ def inclusion_proof(index: int, size: int, read: NodeReader) -> list[bytes]:
     return _roots(siblings[::-1], read)
 
 
+#: inclusion_proofs works a block of 2^8 leaves at a time.
+RUN_BLOCK_LEVELS: Final = 8
+
+
+def inclusion_proofs(first: int, last: int, size: int, read: NodeReader) -> Iterator[list[bytes]]:
+    """PATH(index, D[size]) for each index from ``first`` to ``last`` in turn: the proofs
+    :func:`inclusion_proof` gives, worked out for a run of neighbouring leaves at once.
+
+    An aligned block of 2^8 leaves that the tree holds in full is a complete subtree, so
+    the path of each of its leaves begins with the 8 siblings inside the block, node
+    ``(level, (index >> level) ^ 1)`` at each level below 8, and goes on as the path of
+    the block's first leaf does above it. A block costs two calls to ``read`` (its nodes
+    below level 8, and that path) instead of one per leaf. The leaves after the last
+    complete block are walked as :func:`_walked_proofs` does.
+    """
+    if not 0 <= first <= last < size:
+        raise ValueError(f"leaves {first}..{last} are not in a tree of size {size}")
+    levels = RUN_BLOCK_LEVELS
+    index = first
+    while index <= last and (index >> levels) + 1 << levels <= size:
+        start = index >> levels << levels
+        end = start + (1 << levels)
+        above = inclusion_proof(start, size, read)[levels:]
+        inside = read(
+            [(level, i) for level in range(levels) for i in range(start >> level, end >> level)]
+        )
+        for leaf in range(index, min(end - 1, last) + 1):
+            path = [inside[level, leaf >> level ^ 1] for level in range(levels)]
+            path += above
+            yield path
+        index = end
+    if index <= last:
+        yield from _walked_proofs(index, last, size, read)
+
+
+def _walked_proofs(first: int, last: int, size: int, read: NodeReader) -> Iterator[list[bytes]]:
+    """:func:`inclusion_proofs` for any run of leaves.
+
+    Walked from the root down, the PATH recursion for a leaf and for the next one take the
+    same turns until the split that separates them, and half of all neighbours are
+    separated only at the lowest level. So the walk is kept as a stack of frames, one per
+    turn, each the range the leaf is in and the hash of the range beside it; the next
+    leaf pops only the frames it left and walks down from there, with one call to
+    ``read`` for the new siblings.
+    """
+    # (start, end, sibling's MTH): the leaf is in [start, end) below this turn.
+    frames: list[tuple[int, int, bytes]] = []
+    for index in range(first, last + 1):
+        while frames and not frames[-1][0] <= index < frames[-1][1]:
+            frames.pop()
+        start, end = (frames[-1][0], frames[-1][1]) if frames else (0, size)
+        turns: list[tuple[int, int]] = []
+        siblings: list[tuple[int, int]] = []
+        while end - start > 1:  # as in inclusion_proof
+            k = _split(end - start)
+            if index < start + k:
+                siblings.append((start + k, end))
+                end = start + k
+            else:
+                siblings.append((start, start + k))
+                start += k
+            turns.append((start, end))
+        hashes = _roots(siblings, read)
+        frames.extend((s, e, h) for (s, e), h in zip(turns, hashes, strict=True))
+        yield [frame[2] for frame in reversed(frames)]
+
+
 def consistency_proof(old_size: int, new_size: int, read: NodeReader) -> list[bytes]:
     """RFC 6962 §2.1.2 PROOF(old_size, D[new_size]); empty when there is nothing to prove
     (``old_size`` 0 or equal to ``new_size``)."""
@@ -387,38 +454,43 @@ class InclusionVerifier:
     def __init__(self, size: int, root: bytes) -> None:
         self.size = size
         self.root = root
-        # (fn, sn) -> (r, hashes still to consume) along the last verified path.
-        self._verified: dict[tuple[int, int], tuple[bytes, tuple[bytes, ...]]] = {}
+        # The last verified path: its proof, and the loop's state (fn, sn, r) at each
+        # point, indexed by how many of the proof's hashes were still to consume there.
+        self._proof: tuple[bytes, ...] = ()
+        self._states: list[tuple[int, int, bytes]] = []
 
     def verify(self, index: int, leaf_hash: bytes, proof: Sequence[bytes]) -> None:
         """Raise :class:`MerkleProofError` unless ``proof`` shows ``leaf_hash`` is leaf
         ``index``."""
         proof = tuple(proof)
-        if (
-            self._verified
-            and 0 <= index < self.size
-            and len(leaf_hash) == HASH_SIZE
-            and all(len(p) == HASH_SIZE for p in proof)
-        ):
-            states: list[tuple[int, int, bytes, int]] = []
+        count = len(proof)
+        states = self._states
+        if states and 0 <= index < self.size and len(leaf_hash) == HASH_SIZE:
+            below: list[tuple[int, int, bytes]] = []
             for fn, sn, r, position in _inclusion_states(index, self.size, leaf_hash, proof):
-                seen = self._verified.get((fn, sn))
-                if seen is not None and seen[0] == r and seen[1] == proof[position:]:
-                    self._join(states, proof, len(proof) - position)
-                    return
-                states.append((fn, sn, r, position))
+                left = count - position
+                if left < len(states):
+                    seen_fn, seen_sn, seen_r = states[left]
+                    if (
+                        seen_r == r
+                        and seen_fn == fn
+                        and seen_sn == sn
+                        and (left == 0 or proof[position:] == self._proof[-left:])
+                        # The hashes shared with the remembered proof were checked with it.
+                        and all(len(p) == HASH_SIZE for p in proof[:position])
+                    ):
+                        # Remember this path: its own states below the join (more than
+                        # `left` hashes to go), the remembered ones from there up.
+                        below.reverse()
+                        states[left + 1 :] = below
+                        self._proof = proof
+                        return
+                below.append((fn, sn, r))
         verify_inclusion(index, self.size, leaf_hash, proof, self.root)
-        self._verified = {
-            (fn, sn): (r, proof[position:])
-            for fn, sn, r, position in _inclusion_states(index, self.size, leaf_hash, proof)
-        }
-
-    def _join(
-        self, below: list[tuple[int, int, bytes, int]], proof: tuple[bytes, ...], shared: int
-    ) -> None:
-        """Remember the path just verified: its own states below the point where it met
-        the remembered path, and the remembered states from there up (those with at most
-        ``shared`` hashes left; along a path the count of hashes left only falls)."""
-        joined = {key: value for key, value in self._verified.items() if len(value[1]) <= shared}
-        joined.update(((fn, sn), (r, proof[position:])) for fn, sn, r, position in below)
-        self._verified = joined
+        self._proof = proof
+        self._states = [
+            (fn, sn, r)
+            for fn, sn, r, _ in reversed(
+                list(_inclusion_states(index, self.size, leaf_hash, proof))
+            )
+        ]

@@ -17,11 +17,13 @@ from ledger.errors import VerificationError
 from ledger.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
+    RUN_BLOCK_LEVELS,
     MerkleProofError,
     Node,
     append_leaves,
     consistency_proof,
     inclusion_proof,
+    inclusion_proofs,
     leaf_hash,
     node_hash,
     root_nodes,
@@ -174,6 +176,48 @@ def test_every_inclusion_proof_leads_to_the_known_root(size: int) -> None:
         proof = inclusion_proof(index, size, store.read)
         store.only_read(size)
         verify_inclusion(index, size, LEAVES[index], proof, ROOTS[size])
+
+
+def test_a_run_of_proofs_is_the_proofs_one_at_a_time() -> None:
+    """inclusion_proofs works whole blocks and walks the rest; every run of every tree up
+    to 70 leaves, and runs across block boundaries of larger trees, give exactly what
+    inclusion_proof gives for each leaf alone."""
+    leaves = [leaf_hash(i.to_bytes(2, "big")) for i in range(1100)]
+    store = Store(leaves)
+    for size in range(1, 71):
+        alone = [inclusion_proof(i, size, store.read) for i in range(size)]
+        for first in range(size):
+            for last in (first, min(size - 1, first + 1), min(size - 1, first + 9), size - 1):
+                run = list(inclusion_proofs(first, last, size, store.read))
+                assert run == alone[first : last + 1], (first, last, size)
+    block = 1 << RUN_BLOCK_LEVELS
+    for size in (block - 1, block, block + 1, 2 * block, 2 * block + 3, 4 * block + 76):
+        alone = [inclusion_proof(i, size, store.read) for i in range(size)]
+        for first in (0, 1, block - 1, block, block + 7, size - 2):
+            if 0 <= first < size:
+                for last in (first, min(size - 1, first + block + 3), size - 1):
+                    run = list(inclusion_proofs(first, last, size, store.read))
+                    assert run == alone[first : last + 1], (first, last, size)
+
+
+def test_a_run_of_proofs_reads_a_block_at_a_time() -> None:
+    store = Store([leaf_hash(i.to_bytes(2, "big")) for i in range(1000)])
+    store.reads.clear()
+    proofs = list(inclusion_proofs(0, 999, 1000, store.read))
+    assert len(proofs) == 1000
+    # 3 complete blocks of 256 leaves, 2 reads each; then the 232 leaves after them walked,
+    # one read each.
+    assert len(store.reads) == 3 * 2 + 232
+    read = [node for batch in store.reads for node in batch]
+    # The walked leaves leave 2 frames on average (1 + the trailing ones of the index):
+    # linear in the run, where proof by proof it would be n log n (about 10,000 here).
+    assert len(read) < 3 * (510 + 10) + 2 * 232 + 50
+
+
+@pytest.mark.parametrize(("first", "last", "size"), [(-1, 0, 4), (0, 4, 4), (3, 2, 4), (0, 0, 0)])
+def test_a_run_of_proofs_outside_the_tree_is_refused(first: int, last: int, size: int) -> None:
+    with pytest.raises(ValueError, match="not in a tree"):
+        next(inclusion_proofs(first, last, size, Store([]).read))
 
 
 @pytest.mark.parametrize("new", sorted(ROOTS))
