@@ -31,7 +31,7 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -117,6 +117,8 @@ _READ_ERRORS: Final = (
 
 
 _MISSING_LINE: Final = re.compile(rb"[0-9a-f]{64}\n")
+#: Read in the same pass as steps 5 and 6 check their lines, not hashed on their own.
+STREAMED: Final = (EVENTS, PROOFS)
 
 
 def _fail(message: str) -> NoReturn:
@@ -286,13 +288,13 @@ class _Verifier:
         for name in sorted(present - set(files) - {MANIFEST, MANIFEST_SIG}):
             _fail(f"{name}: in the bundle but not listed in {MANIFEST}")
         for name, digest in files.items():
-            actual = self.sha256_of(name)
-            if actual != digest:
-                _fail(f"{name}: its SHA-256 {actual} does not match {MANIFEST} ({digest})")
+            if name not in STREAMED:
+                _check_digest(name, self.sha256_of(name), digest)
         missing = self.check_missing(manifest, held)
         self.checks.append(
             f"3. All {len(files)} files listed in {MANIFEST} are present with the SHA-256 it "
-            f"gives, and no other file is in the bundle; the {len(held)} attachments are "
+            f"gives ({' and '.join(STREAMED)} hashed as steps 5 and 6 read them), and no "
+            f"other file is in the bundle; the {len(held)} attachments are "
             f"named by their own SHA-256; {MISSING} lists {missing} attachment(s) the store "
             "does not hold, in order, none of them in the bundle."
         )
@@ -376,39 +378,19 @@ class _Verifier:
 
     # 5.-7. Every entry: hash, link and place; its inclusion proof; the range's count.
     def check_entries(self, manifest: _Manifest, checkpoint: Checkpoint) -> int:
-        first, last = manifest.range.first_seq, manifest.range.last_seq
-        expected = first
-        prev: bytes | None = None
-        tree = merkle.InclusionVerifier(checkpoint.size, checkpoint.root)
         with self.member(EVENTS) as ev_stream, self.member(PROOFS) as pr_stream:
-            proofs = _jsonl(PROOFS, pr_stream)
-            for lineno, obj in _jsonl(EVENTS, ev_stream):
-                row = _parse_event(lineno, obj)
-                if expected > last:  # step 7
-                    _fail(
-                        f"{EVENTS}: line {lineno}: entry {row[0]} is past the manifest's "
-                        f"range, which ends at {last}"
-                    )
-                check_entry(manifest.community, row, expected, prev)  # step 5
-                proof_line = next(proofs, None)
-                if proof_line is None:
-                    _fail(f"{PROOFS}: no inclusion proof for entry {row[0]}")
-                seq, proof = _parse_proof(*proof_line)
-                if seq != row[0]:
-                    _fail(
-                        f"{PROOFS}: line {proof_line[0]}: a proof for entry {seq} where the "
-                        f"one for entry {row[0]} belongs"
-                    )
-                check_proof(seq, row[2], proof, tree)  # step 6
-                prev = row[2]
-                expected += 1
-            if expected - 1 != last:  # step 7
-                _fail(
-                    f"{EVENTS}: ends before entry {expected}; the manifest's range ends at {last}"
-                )
-            extra = next(proofs, None)
-            if extra is not None:
-                _fail(f"{PROOFS}: line {extra[0]}: a proof for no entry of {EVENTS}")
+            events, proofs = _Lines(EVENTS, ev_stream), _Lines(PROOFS, pr_stream)
+            try:
+                self.check_lines(manifest, checkpoint, events, proofs)
+            except BundleVerificationError:
+                # A file that is not the one the manifest names is the failure to report
+                # (step 3): read each to its end, as steps 5-6 stopped on the first error.
+                for lines in (events, proofs):
+                    _check_digest(lines.name, lines.drain(), manifest.files[lines.name])
+                raise
+            for lines in (events, proofs):
+                _check_digest(lines.name, lines.sha256(), manifest.files[lines.name])
+        first, last = manifest.range.first_seq, manifest.range.last_seq
         count = last - first + 1
         link = (
             f"entry 1's is the genesis hash of {manifest.community!r}"
@@ -427,6 +409,42 @@ class _Verifier:
             f"{first}..{last}.",
         ]
         return count
+
+    def check_lines(
+        self, manifest: _Manifest, checkpoint: Checkpoint, events: _Lines, proofs: _Lines
+    ) -> None:
+        """Steps 5-7 over the two files' lines, in step."""
+        first, last = manifest.range.first_seq, manifest.range.last_seq
+        expected = first
+        prev: bytes | None = None
+        tree = merkle.InclusionVerifier(checkpoint.size, checkpoint.root)
+        proof_lines = iter(proofs)
+        proof_parser = _ProofParser()
+        for lineno, line in events:
+            row = _read_event(lineno, line)
+            if expected > last:  # step 7
+                _fail(
+                    f"{EVENTS}: line {lineno}: entry {row[0]} is past the manifest's "
+                    f"range, which ends at {last}"
+                )
+            check_entry(manifest.community, row, expected, prev)  # step 5
+            proof_line = next(proof_lines, None)
+            if proof_line is None:
+                _fail(f"{PROOFS}: no inclusion proof for entry {row[0]}")
+            seq, proof = proof_parser.parse(*proof_line)
+            if seq != row[0]:
+                _fail(
+                    f"{PROOFS}: line {proof_line[0]}: a proof for entry {seq} where the "
+                    f"one for entry {row[0]} belongs"
+                )
+            check_proof(seq, row[2], proof, tree)  # step 6
+            prev = row[2]
+            expected += 1
+        if expected - 1 != last:  # step 7
+            _fail(f"{EVENTS}: ends before entry {expected}; the manifest's range ends at {last}")
+        extra = next(proof_lines, None)
+        if extra is not None:
+            _fail(f"{PROOFS}: line {extra[0]}: a proof for no entry of {EVENTS}")
 
     # --- reading ---
 
@@ -496,34 +514,137 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
+# One decoder: json.loads with these arguments would build a new one for every line.
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+)
+
+
 def _json(where: str, data: bytes) -> Any:
     try:
-        return json.loads(
-            data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        )
+        return _DECODER.decode(data.decode("utf-8"))
     except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
         _fail(f"{where}: not valid JSON: {e}")
 
 
-def _jsonl(name: str, stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) of each line of a JSON-lines member."""
-    lineno = 0
-    while True:
+def _check_digest(name: str, actual: str, listed: str) -> None:
+    if actual != listed:
+        _fail(f"{name}: its SHA-256 {actual} does not match {MANIFEST} ({listed})")
+
+
+class _Lines:
+    """The numbered lines of a JSON-lines member (without their newlines), read a large
+    chunk at a time (ZipExtFile.readline costs more than parsing the line) and hashed
+    on the way, so that one read of the member serves steps 3, 5 and 6."""
+
+    CHUNK: Final = 1 << 20
+
+    def __init__(self, name: str, stream: IO[bytes]) -> None:
+        self.name = name
+        self._digest = hashlib.sha256()
+        self._stream = stream
+
+    def _read(self) -> bytes:
         try:
-            line = stream.readline(MAX_LINE + 1)
+            chunk = self._stream.read(self.CHUNK)
         except _READ_ERRORS as e:
-            _fail(f"{name}: cannot be read: {e}")
-        if not line:
-            return
-        lineno += 1
-        if len(line) > MAX_LINE:
-            _fail(f"{name}: line {lineno} is longer than {MAX_LINE} bytes")
-        if not line.endswith(b"\n"):
-            _fail(f"{name}: line {lineno} does not end with a newline")
-        obj = _json(f"{name}: line {lineno}", line)
-        if not isinstance(obj, dict):
-            _fail(f"{name}: line {lineno} is not a JSON object")
-        yield lineno, obj
+            _fail(f"{self.name}: cannot be read: {e}")
+        self._digest.update(chunk)
+        return chunk
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        lineno = 0
+        rest = b""
+        while chunk := self._read():
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                lineno += 1
+                if len(line) >= MAX_LINE:
+                    _fail(f"{self.name}: line {lineno} is longer than {MAX_LINE} bytes")
+                yield lineno, line
+            if len(rest) >= MAX_LINE:
+                _fail(f"{self.name}: line {lineno + 1} is longer than {MAX_LINE} bytes")
+        if rest:
+            _fail(f"{self.name}: line {lineno + 1} does not end with a newline")
+
+    def sha256(self) -> str:
+        """The SHA-256 of what was read: all of the member once it was read to its end."""
+        return self._digest.hexdigest()
+
+    def drain(self) -> str:
+        """Read the rest of the member; the SHA-256 of all of it."""
+        while self._read():
+            pass
+        return self.sha256()
+
+
+def _json_line(name: str, lineno: int, line: bytes) -> dict[str, Any]:
+    obj = _json(f"{name}: line {lineno}", line)
+    if not isinstance(obj, dict):
+        _fail(f"{name}: line {lineno} is not a JSON object")
+    return obj
+
+
+# proofs.jsonl as ledger.bundle writes it (json.dumps' separators, 32-byte hashes): such a
+# line is read without a JSON parser, and the base64 of the hashes it shares with the
+# line before is not decoded again. Any other line is parsed as JSON and checked in full.
+_PROOF_HEAD: Final = re.compile(
+    rb'\{"seq": ([1-9][0-9]{0,19}), "leaf_index": (0|[1-9][0-9]{0,19}), "hashes": \['
+)
+_QUOTED_HASH_SIZE: Final = 46  # '"' + the 44 characters of 32 bytes' base64 + '"'
+
+
+class _ProofParser:
+    """Reads proofs.jsonl lines. Neighbours' proofs end alike (the path above the point
+    where two leaves part), so the hashes a line shares with the end of the line before
+    are taken from that line's instead of decoded again."""
+
+    def __init__(self) -> None:
+        # The last line's quoted base64 hashes, and each decoded.
+        self._items: list[bytes] = []
+        self._proof: list[bytes] = []
+
+    def parse(self, lineno: int, line: bytes) -> tuple[int, list[bytes]]:
+        head = _PROOF_HEAD.match(line)
+        if head is None or not line.endswith(b"]}"):
+            return self._parsed(lineno, line)
+        seq, leaf_index = int(head.group(1)), int(head.group(2))
+        body = line[head.end() : -2]
+        items = body.split(b", ") if body else []
+        if leaf_index != seq - 1 or seq > _MAX_U64 or len(items) > 64:
+            return self._parsed(lineno, line)
+        before = self._items
+        count, shared_max = len(items), len(self._items)
+        # The first item from which the rest of the line is the end of the line before
+        # (list comparisons run in C and stop at the first difference).
+        fresh = 0
+        while fresh < count and (
+            count - fresh > shared_max or items[fresh:] != before[shared_max - count + fresh :]
+        ):
+            fresh += 1
+        proof = []
+        for item in items[:fresh]:
+            if len(item) != _QUOTED_HASH_SIZE or item[0] != 34 or item[-1] != 34:  # '"'
+                return self._parsed(lineno, line)
+            digest = _b64_hash(seq, item[1:-1])
+            if len(digest) != HASH_SIZE:
+                return self._parsed(lineno, line)
+            proof.append(digest)
+        if fresh < count:
+            proof += self._proof[shared_max - count + fresh :]
+        self._items, self._proof = items, proof
+        return seq, proof
+
+    def _parsed(self, lineno: int, line: bytes) -> tuple[int, list[bytes]]:
+        return _parse_proof(lineno, _json_line(PROOFS, lineno, line))
+
+
+def _b64_hash(seq: int, text: bytes) -> bytes:
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error as e:
+        _fail(f"{PROOFS}: entry {seq}: a proof hash is not base64: {e}")
 
 
 def _int(where: str, value: Any, low: int = 0, high: int = _MAX_U64) -> int:
@@ -615,7 +736,94 @@ def _parse_manifest(data: bytes) -> _Manifest:
     )
 
 
+# An events.jsonl line as ledger.bundle writes it (json.dumps' separators and key order,
+# UTF-8 state) is read without building a dict: its fixed fields by this pattern, its
+# two strings by the JSON decoder's own string scanner. Any other line is parsed as JSON.
+_EVENT_HEAD: Final = re.compile(
+    r'\{"seq": ([1-9][0-9]{0,19}), "prev_hash": "([0-9a-f]{64})", "hash": "([0-9a-f]{64})", '
+    r'"originator_id": "([0-9a-f]{32})", "originator_version": (0|[1-9][0-9]{0,19}), '
+    r'"topic": "'
+)
+_STATE_KEY: Final = ', "state": "'
+# The decoder's scanner of the JSON string starting after an opening quote: (the string,
+# the index after its closing quote). Not in the typing stubs; in json.decoder since 2.6.
+scanstring: Final[Callable[[str, int], tuple[str, int]]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+def _read_event(lineno: int, line: bytes) -> RawRow:
+    """The raw row of one events.jsonl line."""
+    try:
+        text = line.decode("utf-8")
+        head = _EVENT_HEAD.match(text)
+        if head is not None:
+            topic, end = scanstring(text, head.end())
+            if text.startswith(_STATE_KEY, end):
+                state, end = scanstring(text, end + len(_STATE_KEY))
+                seq, version = int(head.group(1)), int(head.group(5))
+                if end == len(text) - 1 and text[end] == "}" and max(seq, version) <= _MAX_U64:
+                    return (
+                        seq,
+                        bytes.fromhex(head.group(2)),
+                        bytes.fromhex(head.group(3)),
+                        bytes.fromhex(head.group(4)),
+                        version,
+                        topic.encode("utf-8"),
+                        state.encode("utf-8"),
+                    )
+    except ValueError:  # not UTF-8, a bad escape, a lone surrogate: said below
+        pass
+    return _parse_event(lineno, _json_line(EVENTS, lineno, line))
+
+
+_UTF8_EVENT_KEYS: Final = _EVENT_KEYS | {"state"}
+
+
 def _parse_event(lineno: int, obj: dict[str, Any]) -> RawRow:
+    """The raw row of an ``events.jsonl`` object; a clear error naming the entry and field
+    when it is malformed."""
+    row = _well_formed_event(obj)
+    return row if row is not None else _checked_event(lineno, obj)
+
+
+def _well_formed_event(obj: dict[str, Any]) -> RawRow | None:
+    """The row of an object of the usual form (UTF-8 state, every field well typed), read
+    without composing any message; None for anything else, which _checked_event reads."""
+    if obj.keys() != _UTF8_EVENT_KEYS:
+        return None
+    seq, version = obj["seq"], obj["originator_version"]
+    prev_hash, digest, oid = obj["prev_hash"], obj["hash"], obj["originator_id"]
+    topic, state = obj["topic"], obj["state"]
+    if not (
+        type(seq) is int
+        and type(version) is int
+        and 1 <= seq <= _MAX_U64
+        and 0 <= version <= _MAX_U64
+        and type(prev_hash) is str
+        and type(digest) is str
+        and type(oid) is str
+        and type(topic) is str
+        and type(state) is str
+        and SHA256_HEX.fullmatch(prev_hash)
+        and SHA256_HEX.fullmatch(digest)
+        and _HEX32.fullmatch(oid)
+    ):
+        return None
+    try:
+        topic_bytes, state_bytes = topic.encode("utf-8"), state.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return None
+    return (
+        seq,
+        bytes.fromhex(prev_hash),
+        bytes.fromhex(digest),
+        bytes.fromhex(oid),
+        version,
+        topic_bytes,
+        state_bytes,
+    )
+
+
+def _checked_event(lineno: int, obj: dict[str, Any]) -> RawRow:
     where = f"{EVENTS}: line {lineno}"
     seq = _int(f"{where}: seq", obj.get("seq"), 1)
     where = f"{EVENTS}: entry {seq}"
