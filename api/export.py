@@ -11,22 +11,21 @@ checkpoint, with each entry's inclusion proof in that checkpoint. See
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ledger.bundle import BundleContents, BundleSummary, write_bundle
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.keys import PrivateKey
-from ledger.merkle import inclusion_proof
+from ledger.merkle import inclusion_proofs
 from ledger.seal import CommunityLog
 from ledger.store.base import RawRow, Store
 from ledger.store.seal import BlockReader
-from projections.board import fold_board, render_board_html
+from projections.board import BoardFold, render_board_html
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 _QUARTER = re.compile(r"(\d{4})Q([1-4])")
@@ -86,9 +85,16 @@ def recorded_day(state: bytes) -> dt.date | None:
         return None
 
 
-def _attachments(state: bytes) -> Iterator[str]:
+# A voucher's digest is found without parsing the event: inside a JSON string every quote
+# is escaped, so this text can only be a key and its value (at any depth of the state).
+_VOUCHER = re.compile(rb'"voucher_sha256":"([0-9a-f]{64})"')
+
+
+def _attachments(state: bytes) -> Iterator[bytes]:
     """The SHA-256 of each file an event names (disclosure attachments, vouchers)."""
-    if b'"attachments"' not in state and b'"voucher_sha256"' not in state:
+    for match in _VOUCHER.finditer(state):
+        yield bytes.fromhex(match.group(1).decode("ascii"))
+    if b'"attachments":[]' in state or b'"attachments"' not in state:
         return
     try:
         value = json.loads(state)
@@ -96,10 +102,45 @@ def _attachments(state: bytes) -> Iterator[str]:
         return
     if not isinstance(value, dict):
         return
-    names = [*(value.get("attachments") or ()), value.get("voucher_sha256")]
-    for digest in names:
+    for digest in value.get("attachments") or ():
         if isinstance(digest, str) and _SHA256_HEX.fullmatch(digest):
-            yield digest
+            yield bytes.fromhex(digest)
+
+
+class SortedDigests:
+    """A sorted set of SHA-256 digests in about 32 bytes each: one byte string per first
+    byte, appended to, and sorted a bucket at a time at the end. A Python set of a million
+    digests takes over 100 MB.
+
+    Digests added since the last :meth:`keep` are dropped by :meth:`sorted_hex`: the
+    attachments of entries after the last one in the range wait there until another entry
+    in the range comes, or are never listed."""
+
+    def __init__(self) -> None:
+        self._buckets = [bytearray() for _ in range(256)]
+        # The length of each bucket touched since the last keep(), as it was at keep().
+        self._kept: dict[int, int] = {}
+
+    def add(self, digest: bytes) -> None:
+        if len(digest) != 32:
+            raise ValueError(f"a SHA-256 is 32 bytes, not {len(digest)}")
+        bucket = self._buckets[digest[0]]
+        self._kept.setdefault(digest[0], len(bucket))
+        bucket += digest
+
+    def keep(self) -> None:
+        """Keep every digest added so far."""
+        self._kept.clear()
+
+    def sorted_hex(self) -> Iterator[str]:
+        """The kept digests in ascending order, each once, as lowercase hex."""
+        for first, length in self._kept.items():
+            del self._buckets[first][length:]
+        self._kept.clear()
+        for bucket in self._buckets:
+            chunks = {bytes(bucket[i : i + 32]) for i in range(0, len(bucket), 32)}
+            for digest in sorted(chunks):
+                yield digest.hex()
 
 
 def _chain_range(log: CommunityLog, first: int, last: int) -> Iterator[RawRow]:
@@ -113,6 +154,60 @@ def _chain_range(log: CommunityLog, first: int, last: int) -> Iterator[RawRow]:
         after = page[-1][0]
 
 
+@dataclass(slots=True)
+class _Found:
+    """What the first pass over the chain finds."""
+
+    first: int = 0
+    last: int = 0
+    referenced: SortedDigests = field(default_factory=SortedDigests)
+    board: BoardFold = field(default_factory=BoardFold)
+
+
+#: Rows after the last one in the range so far are held back from the board until the
+#: next one in the range comes; past this many, the board is finished by a second read.
+HOLD_LIMIT: Final = 20_000
+
+
+def _scan(store: Store, log: CommunityLog, size: int, dates: DateRange) -> _Found:
+    """One read of entries 1..``size``: the first and last recorded in ``dates``, the
+    attachments entries first..last name, and the board folded up to the last."""
+    found = _Found()
+    held: list[RawRow] | None = []  # rows after found.last, not folded (None: too many)
+    resume = 0  # with held None: the first row not folded
+    scan = store.chain_rows(log.community_id)
+    for row in scan:
+        seq = row[0]
+        if seq > size:
+            scan.close()
+            break
+        day = recorded_day(row[6])
+        in_range = day is not None and day in dates
+        if found.first or in_range:
+            for digest in _attachments(row[6]):
+                found.referenced.add(digest)
+        if in_range:
+            if held:
+                for earlier in held:
+                    found.board.apply(earlier)
+                held.clear()
+            if held is not None:
+                found.board.apply(row)
+            found.first = found.first or seq
+            found.last = seq
+            found.referenced.keep()
+        elif not found.first:
+            found.board.apply(row)  # before the range: on the board at its end
+        elif held is not None:
+            held.append(row)
+            if len(held) > HOLD_LIMIT:
+                resume, held = held[0][0], None
+    if held is None and resume <= found.last:
+        for row in _chain_range(log, resume, found.last):
+            found.board.apply(row)
+    return found
+
+
 def export_bundle(
     store: Store,
     community_id: str,
@@ -122,46 +217,25 @@ def export_bundle(
     *,
     overwrite: bool = False,
 ) -> BundleSummary:
-    """Write the bundle of ``dates`` for ``community_id`` to ``output``, in constant
-    memory: one pass finds the range, a second folds the board, a third streams the
-    entries and their proofs into the bundle."""
+    """Write the bundle of ``dates`` for ``community_id`` to ``output``: one pass finds
+    the range, the attachments it names and the board at its end, a second streams the
+    entries and their proofs into the bundle. Memory holds the board and about 32 bytes
+    per attachment named, never the entries."""
     if output.exists() and not overwrite:
         raise InvalidInputError(f"{output} exists; pass --force to replace it", field="output")
     community = store.community(community_id)
     log = CommunityLog(store, community.id)
     checkpoint = log.latest_checkpoint()
     size = checkpoint.tree_size
-    first = last = 0
-    # Attachments named by entries first..last, as 32-byte digests: those after the last
-    # entry in the range so far wait in `pending` until another entry in range comes.
-    referenced: set[bytes] = set()
-    pending: set[bytes] = set()
-    scan = store.chain_rows(community.id)
-    for row in scan:
-        if row[0] > size:
-            scan.close()
-            break
-        if first:
-            pending.update(bytes.fromhex(d) for d in _attachments(row[6]))
-        day = recorded_day(row[6])
-        if day is not None and day in dates:
-            if not first:
-                first = row[0]
-                pending.update(bytes.fromhex(d) for d in _attachments(row[6]))
-            last = row[0]
-            referenced |= pending
-            pending.clear()
-    if not first:
+    found = _scan(store, log, size, dates)
+    if not found.first:
         raise NotFoundError(
             f"no entry of {community.id!r} up to the checkpoint of size {size} was recorded "
             "in that range"
         )
-    history = store.chain_rows(community.id)
-    items = fold_board(itertools.takewhile(lambda r: r[0] <= last, history))
-    history.close()
+    first, last = found.first, found.last
     last_rows = log.seal.chain_rows(last - 1, 1)
     as_of = recorded_day(last_rows[0][6]) if last_rows else None
-    reader = BlockReader(log.seal)
     contents = BundleContents(
         community_id=community.id,
         community_name=community.name,
@@ -169,15 +243,15 @@ def export_bundle(
         first_seq=first,
         last_seq=last,
         rows=_chain_range(log, first, last),
-        proofs=(inclusion_proof(seq - 1, size, reader) for seq in range(first, last + 1)),
+        proofs=inclusion_proofs(first - 1, last - 1, size, BlockReader(log.seal)),
         signed_checkpoint=log.cosigned_note(checkpoint),
         tree_size=size,
-        board_html=render_board_html(community.name, items, as_of=str(as_of or "?")),
+        board_html=render_board_html(community.name, found.board.items(), as_of=str(as_of or "?")),
         period=dates.period,
         date_from=dates.first,
         date_to=dates.last,
         # The store keeps attachments' hashes, not the files themselves (yet).
         attachments={},
-        attachments_missing=(digest.hex() for digest in sorted(referenced)),
+        attachments_missing=found.referenced.sorted_hex(),
     )
     return write_bundle(output, contents, log_key.signer(), overwrite=overwrite)

@@ -61,6 +61,7 @@ import pymerkle
 from psycopg import sql
 
 import api.export
+import ledger.bundle
 from api.export import _attachments as export_attachments
 from api.export import export_bundle, parse_range, recorded_day
 from bench.bench_ledger import (
@@ -724,7 +725,7 @@ def counting(function: Callable[..., T], counter: Counter) -> Callable[..., T]:
 def export_step(job: BundleJob, counter: Counter) -> tuple[float, float, int, int]:
     """Child process: export the whole community (an open date range)."""
     # One call per entry; counted so that a stopped export says how far it got.
-    api.export.inclusion_proof = counting(api.export.inclusion_proof, counter)
+    ledger.bundle.check_entry = counting(ledger.bundle.check_entry, counter)
     key = parse_private_key(job.key.private)
     everything = parse_range(None, None, None)
     with open_store(job.url) as store:
@@ -770,7 +771,7 @@ def reference_step(job: BundleJob, counter: Counter) -> tuple[float, float, int,
                 counter.value += 1
                 yield inclusion_proof(index, size, read)
 
-        referenced = {digest for row in rows() for digest in export_attachments(row[6])}
+        referenced = {digest.hex() for row in rows() for digest in export_attachments(row[6])}
         board = render_board_html(
             community.name, fold_board(rows()), as_of=str(last_day(log, size) or "?")
         )

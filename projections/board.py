@@ -58,11 +58,32 @@ def _state(raw: bytes) -> dict[str, Any]:
 def fold_board(rows: Iterable[RawRow]) -> list[BoardItem]:
     """Every disclosure's state after ``rows`` (in ``seq`` order), ordered by category
     and title."""
-    items: dict[UUID, BoardItem] = {}
-    for seq, _prev, _hash, oid, _version, topic_bytes, state_bytes in rows:
+    board = BoardFold()
+    for row in rows:
+        board.apply(row)
+    return board.items()
+
+
+class BoardFold:
+    """The board fold one row at a time, for readers that find the rows to fold as they
+    go (an export folds while it looks for the end of its range)."""
+
+    def __init__(self) -> None:
+        self._items: dict[UUID, BoardItem] = {}
+
+    def items(self) -> list[BoardItem]:
+        """Every disclosure's state so far, ordered by category and title."""
+        return sorted(
+            self._items.values(), key=lambda i: (i.category, i.title, str(i.disclosure_id))
+        )
+
+    def apply(self, row: RawRow) -> None:
+        """Fold the next row (rows come in ``seq`` order)."""
+        items = self._items
+        seq, _prev, _hash, oid, _version, topic_bytes, state_bytes = row
         topic = topic_bytes.decode("utf-8", errors="replace")
         if not topic.startswith(_PREFIX):
-            continue
+            return
         kind = topic.removeprefix(_PREFIX)
         state = _state(state_bytes)
         key = UUID(bytes=oid) if len(oid) == 16 else UUID(int=0)
@@ -72,7 +93,7 @@ def fold_board(rows: Iterable[RawRow]) -> list[BoardItem]:
             )
         item = items.get(key)
         if item is None:
-            continue
+            return
         item.last_seq = seq
         if kind == "draft-revised":
             item.category = state.get("category", item.category)
@@ -98,7 +119,6 @@ def fold_board(rows: Iterable[RawRow]) -> list[BoardItem]:
             item.status = "withdrawn"
         elif kind == "archived":
             item.status = "archived"
-    return sorted(items.values(), key=lambda i: (i.category, i.title, str(i.disclosure_id)))
 
 
 def render_board_html(community_name: str, items: Iterable[BoardItem], *, as_of: str) -> str:
