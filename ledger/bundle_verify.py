@@ -38,7 +38,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn
 
-from ledger import merkle
 from ledger.bundle import (
     ATTACHMENTS_DIR,
     CHECKPOINT,
@@ -55,7 +54,6 @@ from ledger.bundle import (
     BundleVerificationError,
     Cosigned,
     check_entry,
-    check_proof,
     key_label,
     manifest_sig_text,
 )
@@ -119,6 +117,9 @@ _READ_ERRORS: Final = (
 _MISSING_LINE: Final = re.compile(rb"[0-9a-f]{64}\n")
 #: Read in the same pass as steps 5 and 6 check their lines, not hashed on their own.
 STREAMED: Final = (EVENTS, PROOFS)
+#: From this size of proofs.jsonl (about 35,000 entries), the proofs are checked in a
+#: process of their own beside the entries (see ledger.bundle_proofs).
+PARALLEL_FROM: Final = 32 << 20
 
 
 def _fail(message: str) -> NoReturn:
@@ -378,18 +379,43 @@ class _Verifier:
 
     # 5.-7. Every entry: hash, link and place; its inclusion proof; the range's count.
     def check_entries(self, manifest: _Manifest, checkpoint: Checkpoint) -> int:
-        with self.member(EVENTS) as ev_stream, self.member(PROOFS) as pr_stream:
-            events, proofs = _Lines(EVENTS, ev_stream), _Lines(PROOFS, pr_stream)
-            try:
-                self.check_lines(manifest, checkpoint, events, proofs)
-            except BundleVerificationError:
-                # A file that is not the one the manifest names is the failure to report
-                # (step 3): read each to its end, as steps 5-6 stopped on the first error.
-                for lines in (events, proofs):
-                    _check_digest(lines.name, lines.drain(), manifest.files[lines.name])
-                raise
-            for lines in (events, proofs):
-                _check_digest(lines.name, lines.sha256(), manifest.files[lines.name])
+        from ledger.bundle_proofs import ProofChecker, ProofWorker
+
+        try:
+            proofs_size = self.zf.getinfo(PROOFS).file_size
+        except KeyError:
+            _fail(f"{PROOFS}: missing from the bundle")
+        with self.member(EVENTS) as ev_stream:
+            events = Lines(EVENTS, ev_stream)
+            failure: BundleVerificationError | None = None
+            if proofs_size >= PARALLEL_FROM:
+                with ProofWorker(self.path, checkpoint.size, checkpoint.root) as worker:
+                    try:
+                        self.check_events(manifest, events, worker.check)
+                    except BundleVerificationError as e:
+                        failure = e
+                    # The worker was sent only entries that passed, so a proof failure
+                    # is of an earlier entry than the events' own: it comes first.
+                    proof_failure, proofs_digest = worker.finish(complete=failure is None)
+                if proof_failure is not None:
+                    failure = BundleVerificationError(proof_failure.message)
+            else:
+                with self.member(PROOFS) as pr_stream:
+                    proofs = Lines(PROOFS, pr_stream)
+                    checker = ProofChecker(iter(proofs), checkpoint.size, checkpoint.root)
+                    try:
+                        self.check_events(manifest, events, checker.check)
+                        checker.finish()
+                    except BundleVerificationError as e:
+                        failure = e
+                    proofs_digest = proofs.drain()
+            # A file that is not the one the manifest names is the failure to report
+            # (step 3), before what its damage broke in steps 5-7.
+            _check_digest(EVENTS, events.drain(), manifest.files[EVENTS])
+            if proofs_digest:  # empty when the worker could not read it to its end
+                _check_digest(PROOFS, proofs_digest, manifest.files[PROOFS])
+            if failure is not None:
+                raise failure
         first, last = manifest.range.first_seq, manifest.range.last_seq
         count = last - first + 1
         link = (
@@ -410,16 +436,14 @@ class _Verifier:
         ]
         return count
 
-    def check_lines(
-        self, manifest: _Manifest, checkpoint: Checkpoint, events: _Lines, proofs: _Lines
+    def check_events(
+        self, manifest: _Manifest, events: Lines, check_proof: Callable[[int, bytes], None]
     ) -> None:
-        """Steps 5-7 over the two files' lines, in step."""
+        """Steps 5 and 7 over the lines of events.jsonl; each entry that passes is handed
+        to ``check_proof`` (step 6) with its hash."""
         first, last = manifest.range.first_seq, manifest.range.last_seq
         expected = first
         prev: bytes | None = None
-        tree = merkle.InclusionVerifier(checkpoint.size, checkpoint.root)
-        proof_lines = iter(proofs)
-        proof_parser = _ProofParser()
         for lineno, line in events:
             row = _read_event(lineno, line)
             if expected > last:  # step 7
@@ -428,23 +452,11 @@ class _Verifier:
                     f"range, which ends at {last}"
                 )
             check_entry(manifest.community, row, expected, prev)  # step 5
-            proof_line = next(proof_lines, None)
-            if proof_line is None:
-                _fail(f"{PROOFS}: no inclusion proof for entry {row[0]}")
-            seq, proof = proof_parser.parse(*proof_line)
-            if seq != row[0]:
-                _fail(
-                    f"{PROOFS}: line {proof_line[0]}: a proof for entry {seq} where the "
-                    f"one for entry {row[0]} belongs"
-                )
-            check_proof(seq, row[2], proof, tree)  # step 6
+            check_proof(row[0], row[2])  # step 6
             prev = row[2]
             expected += 1
         if expected - 1 != last:  # step 7
             _fail(f"{EVENTS}: ends before entry {expected}; the manifest's range ends at {last}")
-        extra = next(proof_lines, None)
-        if extra is not None:
-            _fail(f"{PROOFS}: line {extra[0]}: a proof for no entry of {EVENTS}")
 
     # --- reading ---
 
@@ -532,7 +544,7 @@ def _check_digest(name: str, actual: str, listed: str) -> None:
         _fail(f"{name}: its SHA-256 {actual} does not match {MANIFEST} ({listed})")
 
 
-class _Lines:
+class Lines:
     """The numbered lines of a JSON-lines member (without their newlines), read a large
     chunk at a time (ZipExtFile.readline costs more than parsing the line) and hashed
     on the way, so that one read of the member serves steps 3, 5 and 6."""
@@ -593,16 +605,21 @@ _PROOF_HEAD: Final = re.compile(
     rb'\{"seq": ([1-9][0-9]{0,19}), "leaf_index": (0|[1-9][0-9]{0,19}), "hashes": \['
 )
 _QUOTED_HASH_SIZE: Final = 46  # '"' + the 44 characters of 32 bytes' base64 + '"'
+_SEPARATOR: Final = b", "
+_ITEM_WIDTH: Final = _QUOTED_HASH_SIZE + len(_SEPARATOR)
 
 
-class _ProofParser:
-    """Reads proofs.jsonl lines. Neighbours' proofs end alike (the path above the point
-    where two leaves part), so the hashes a line shares with the end of the line before
-    are taken from that line's instead of decoded again."""
+class ProofParser:
+    """Reads proofs.jsonl lines. In the writer's form every hash takes the same width
+    (``"`` + 44 characters of base64 + ``"``, then ``, ``), and neighbours' proofs end
+    alike (the path above the point where two leaves part): so the line is not split,
+    the bytes it shares with the end of the line before are compared in one go, and
+    only the hashes before them are checked and decoded."""
 
     def __init__(self) -> None:
-        # The last line's quoted base64 hashes, and each decoded.
-        self._items: list[bytes] = []
+        # The last line read in the writer's form, where its hashes start, and them.
+        self._line = b""
+        self._start = 0
         self._proof: list[bytes] = []
 
     def parse(self, lineno: int, line: bytes) -> tuple[int, list[bytes]]:
@@ -610,30 +627,39 @@ class _ProofParser:
         if head is None or not line.endswith(b"]}"):
             return self._parsed(lineno, line)
         seq, leaf_index = int(head.group(1)), int(head.group(2))
-        body = line[head.end() : -2]
-        items = body.split(b", ") if body else []
-        if leaf_index != seq - 1 or seq > _MAX_U64 or len(items) > 64:
+        start, end = head.end(), len(line) - 2
+        count, odd = divmod(end - start + len(_SEPARATOR), _ITEM_WIDTH)
+        if leaf_index != seq - 1 or seq > _MAX_U64 or odd or count > 64:
             return self._parsed(lineno, line)
-        before = self._items
-        count, shared_max = len(items), len(self._items)
-        # The first item from which the rest of the line is the end of the line before
-        # (list comparisons run in C and stop at the first difference).
-        fresh = 0
-        while fresh < count and (
-            count - fresh > shared_max or items[fresh:] != before[shared_max - count + fresh :]
-        ):
-            fresh += 1
+        before, before_end = self._line, len(self._line) - 2
+        before_count = (before_end - self._start + len(_SEPARATOR)) // _ITEM_WIDTH
+        # The fewest hashes from the start after which the rest of the line's bytes are
+        # the end of the line before.
+        fresh = count
+        for shared in range(min(count, before_count), 0, -1):
+            width = shared * _ITEM_WIDTH - len(_SEPARATOR)
+            if line[end - width : end] == before[before_end - width : before_end]:
+                fresh = count - shared
+                break
         proof = []
-        for item in items[:fresh]:
-            if len(item) != _QUOTED_HASH_SIZE or item[0] != 34 or item[-1] != 34:  # '"'
+        for i in range(fresh):
+            item = start + i * _ITEM_WIDTH
+            if (
+                line[item] != 34  # '"'
+                or line[item + _QUOTED_HASH_SIZE - 1] != 34
+                or (
+                    i < count - 1
+                    and line[item + _QUOTED_HASH_SIZE : item + _ITEM_WIDTH] != _SEPARATOR
+                )
+            ):
                 return self._parsed(lineno, line)
-            digest = _b64_hash(seq, item[1:-1])
+            digest = _b64_hash(seq, line[item + 1 : item + _QUOTED_HASH_SIZE - 1])
             if len(digest) != HASH_SIZE:
                 return self._parsed(lineno, line)
             proof.append(digest)
         if fresh < count:
-            proof += self._proof[shared_max - count + fresh :]
-        self._items, self._proof = items, proof
+            proof += self._proof[len(self._proof) - (count - fresh) :]
+        self._line, self._start, self._proof = line, start, proof
         return seq, proof
 
     def _parsed(self, lineno: int, line: bytes) -> tuple[int, list[bytes]]:

@@ -1025,7 +1025,7 @@ def members_of_a_bundle() -> bytes:
 def test_the_proof_reader_reads_back_every_line_the_writer_writes() -> None:
     """Lines that share their ends with the line before, and lines that do not: the
     reader that reuses the shared hashes reads what the JSON says, every time."""
-    from ledger.bundle_verify import _ProofParser
+    from ledger.bundle_verify import ProofParser
 
     rng = random.Random(11)
     pool = [rng.randbytes(32) for _ in range(30)]
@@ -1033,7 +1033,7 @@ def test_the_proof_reader_reads_back_every_line_the_writer_writes() -> None:
     proofs += [rng.sample(pool, rng.randrange(0, 25)) for _ in range(200)]
     proofs += [[], pool[:3], pool[1:3], pool[:3], [pool[2]], pool[:5][::-1], pool[:5]]
     proofs += [[*p[:2], *rng.sample(pool, 3)] for p in proofs[-60:]]
-    reader, lines = _ProofParser(), ProofLines()
+    reader, lines = ProofParser(), ProofLines()
     for seq, proof in enumerate(proofs, start=1):
         line = lines.line(seq, proof)
         assert reader.parse(seq, line.removesuffix(b"\n")) == (seq, list(proof)), seq
@@ -1138,3 +1138,100 @@ def test_a_failing_write_reaches_the_writer_and_stops_its_thread() -> None:
     with pytest.raises(RuntimeError, match="stopped"), _Chunked(io.BytesIO()) as lines:
         stop(lines)
     assert not lines._thread.is_alive()
+
+
+# --- proofs checked in a process of their own (large bundles) ---------------------------
+
+
+def _lines_edit(name: str, change: Callable[[list[bytes]], list[bytes]]) -> Callable[..., None]:
+    def apply(items: dict[str, bytes]) -> None:
+        items[name] = b"".join(change(items[name].splitlines(keepends=True)))
+
+    return apply
+
+
+def _break_proof(index: int) -> Callable[[list[bytes]], list[bytes]]:
+    def change(lines: list[bytes]) -> list[bytes]:
+        proof = json.loads(lines[index])
+        proof["hashes"] = proof["hashes"][1:]
+        lines[index] = json_line(proof)
+        return lines
+
+    return change
+
+
+def _break_event(index: int) -> Callable[[list[bytes]], list[bytes]]:
+    def change(lines: list[bytes]) -> list[bytes]:
+        event = json.loads(lines[index])
+        event["originator_version"] += 1  # its hash no longer matches
+        lines[index] = json_line(event)
+        return lines
+
+    return change
+
+
+def _both(first: Callable[..., None], second: Callable[..., None]) -> Callable[..., None]:
+    def apply(items: dict[str, bytes]) -> None:
+        first(items)
+        second(items)
+
+    return apply
+
+
+SCENARIOS: dict[str, tuple[Callable[[dict[str, bytes]], None] | None, bool]] = {
+    "intact": (None, True),
+    "a flipped byte in proofs.jsonl": (None, False),  # flipped below
+    "an extra proof line": (_lines_edit("proofs.jsonl", lambda ls: [*ls, ls[-1]]), True),
+    "a missing proof line": (_lines_edit("proofs.jsonl", lambda ls: ls[:-1]), True),
+    "swapped proof lines": (_lines_edit("proofs.jsonl", lambda ls: [ls[1], ls[0], *ls[2:]]), True),
+    "a proof too short": (_lines_edit("proofs.jsonl", _break_proof(3)), True),
+    "an entry too short": (_lines_edit("events.jsonl", lambda ls: ls[:-1]), True),
+    "a proof before a bad entry": (
+        _both(
+            _lines_edit("proofs.jsonl", _break_proof(2)),
+            _lines_edit("events.jsonl", _break_event(4)),
+        ),
+        True,
+    ),
+    "a bad entry before a bad proof": (
+        _both(
+            _lines_edit("proofs.jsonl", _break_proof(4)),
+            _lines_edit("events.jsonl", _break_event(2)),
+        ),
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_the_proof_worker_says_what_the_verifier_in_one_process_says(
+    tmp_path: Path, scenario: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same bundle, verified with the proofs checked in this process and in a process
+    of their own: the same report, or the same first failure, word for word."""
+    import ledger.bundle_verify
+
+    change, signed = SCENARIOS[scenario]
+    path = write(tmp_path, 1, 9)
+    if scenario == "a flipped byte in proofs.jsonl":
+        items = members(path)
+        data = bytearray(items["proofs.jsonl"])
+        data[len(data) // 2] ^= 0x01
+        items["proofs.jsonl"] = bytes(data)
+        rezip(path, items.items())
+    elif change is not None:
+        tamper(path, change, signed=signed)
+
+    def outcome() -> str:
+        try:
+            report = verify_bundle(path, KEYS)
+        except BundleVerificationError as e:
+            return f"FAILED {e}"
+        return json.dumps(report.as_dict()["checks"])
+
+    alone = outcome()
+    monkeypatch.setattr(ledger.bundle_verify, "PARALLEL_FROM", 0)
+    assert outcome() == alone
+    assert alone.startswith("FAILED") == (scenario != "intact"), alone
+    if scenario == "a flipped byte in proofs.jsonl":
+        assert "proofs.jsonl: its SHA-256" in alone
