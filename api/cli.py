@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from eventsourcing.persistence import PersistenceError
 
 from api.cli_common import EXIT_ERROR, EXIT_OK, EXIT_VERIFY_FAILED, UsageError, add_db
+from api.cli_projections import add_projection_commands
 from api.cli_seal import add_seal_commands
 from api.keyfiles import DEFAULT_KEYS_DIR, log_key_path, vkey_path
 from api.witness_cli import add_witness_commands
@@ -314,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_seal_commands(sub)
     add_witness_commands(sub)
+    add_projection_commands(sub)
     return parser
 
 

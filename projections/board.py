@@ -79,46 +79,61 @@ class BoardFold:
 
     def apply(self, row: RawRow) -> None:
         """Fold the next row (rows come in ``seq`` order)."""
-        items = self._items
-        seq, _prev, _hash, oid, _version, topic_bytes, state_bytes = row
-        topic = topic_bytes.decode("utf-8", errors="replace")
-        if not topic.startswith(_PREFIX):
-            return
-        kind = topic.removeprefix(_PREFIX)
-        state = _state(state_bytes)
-        key = UUID(bytes=oid) if len(oid) == 16 else UUID(int=0)
-        if kind == "drafted":
-            items[key] = BoardItem(
-                key, state.get("category", ""), state.get("title", ""), state.get("scope", "")
-            )
-        item = items.get(key)
-        if item is None:
-            return
-        item.last_seq = seq
-        if kind == "draft-revised":
-            item.category = state.get("category", item.category)
-            item.title = state.get("title", item.title)
-            item.scope = state.get("scope", item.scope)
-        elif kind == "submitted-for-review":
-            item.status = "submitted"
-        elif kind == "reviewed":
-            outcome = state.get("outcome", "")
-            who = f"{state.get('actor', '')}（{state.get('actor_role', '')}）"
-            verdict = "通过" if outcome == "approved" else "不通过"
-            item.reviews.append(f"{state.get('stage', '')} {who}{verdict}")
-            item.status = "approved" if outcome == "approved" else "rejected"
-        elif kind == "published":
-            item.status = "published"
-            item.channel = state.get("channel", "")
-            item.period_from = state.get("period_from", "")
-            item.period_until = state.get("period_until", "")
-        elif kind == "corrected":
-            item.corrections += 1
-            item.title = state.get("title", item.title)
-        elif kind == "withdrawn":
-            item.status = "withdrawn"
-        elif kind == "archived":
-            item.status = "archived"
+        event = disclosure_event(row)
+        if event is not None:
+            key, kind, state = event
+            item = next_item(self._items.get(key), row[0], key, kind, state)
+            if item is not None:
+                self._items[key] = item
+
+
+def disclosure_event(row: RawRow) -> tuple[UUID, str, dict[str, Any]] | None:
+    """A disclosure event's (disclosure, kind, state); None for any other row."""
+    _seq, _prev, _hash, oid, _version, topic_bytes, state_bytes = row
+    topic = topic_bytes.decode("utf-8", errors="replace")
+    if not topic.startswith(_PREFIX):
+        return None
+    key = UUID(bytes=oid) if len(oid) == 16 else UUID(int=0)
+    return key, topic.removeprefix(_PREFIX), _state(state_bytes)
+
+
+def next_item(
+    item: BoardItem | None, seq: int, key: UUID, kind: str, state: dict[str, Any]
+) -> BoardItem | None:
+    """A disclosure's board state after one of its events (entry ``seq``): ``item``
+    changed in place, a new one for a draft, or None (an event of no drafted item)."""
+    if kind == "drafted":
+        item = BoardItem(
+            key, state.get("category", ""), state.get("title", ""), state.get("scope", "")
+        )
+    if item is None:
+        return None
+    item.last_seq = seq
+    if kind == "draft-revised":
+        item.category = state.get("category", item.category)
+        item.title = state.get("title", item.title)
+        item.scope = state.get("scope", item.scope)
+    elif kind == "submitted-for-review":
+        item.status = "submitted"
+    elif kind == "reviewed":
+        outcome = state.get("outcome", "")
+        who = f"{state.get('actor', '')}（{state.get('actor_role', '')}）"
+        verdict = "通过" if outcome == "approved" else "不通过"
+        item.reviews.append(f"{state.get('stage', '')} {who}{verdict}")
+        item.status = "approved" if outcome == "approved" else "rejected"
+    elif kind == "published":
+        item.status = "published"
+        item.channel = state.get("channel", "")
+        item.period_from = state.get("period_from", "")
+        item.period_until = state.get("period_until", "")
+    elif kind == "corrected":
+        item.corrections += 1
+        item.title = state.get("title", item.title)
+    elif kind == "withdrawn":
+        item.status = "withdrawn"
+    elif kind == "archived":
+        item.status = "archived"
+    return item
 
 
 def render_board_html(community_name: str, items: Iterable[BoardItem], *, as_of: str) -> str:

@@ -15,7 +15,11 @@ FORBIDDEN = {
     "projections": {"api", "fastapi", "starlette", "uvicorn"},
     "api": set(),
 }
-PSYCOPG_ALLOWED = {Path("ledger/store/postgres.py"), Path("ledger/store/postgres_seal.py")}
+PSYCOPG_ALLOWED = {
+    Path("ledger/store/postgres.py"),
+    Path("ledger/store/postgres_seal.py"),
+    Path("projections/postgres_db.py"),
+}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -1,0 +1,94 @@
+"""``gongkai projections``: rebuild the read models, or keep them current as a worker."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from api.cli_common import EXIT_OK, add_db
+from ledger.store import default_url, open_store
+from projections.board_projection import BoardProjection
+from projections.db import open_read_db
+from projections.runner import Projection, ProjectionRunner, store_source
+
+
+def all_projections() -> list[Projection]:
+    return [BoardProjection()]
+
+
+def _runner_and_communities(
+    args: argparse.Namespace,
+) -> tuple[Any, Any, ProjectionRunner, list[str]]:
+    url = args.db or default_url()
+    store = open_store(url)
+    db = open_read_db(url)
+    runner = ProjectionRunner(db, all_projections(), store_source(store), batch=args.batch)
+    runner.setup()
+    communities = [args.community] if args.community else [c.id for c in store.communities()]
+    if args.community:
+        store.community(args.community)  # a clear error for an unknown one
+    return store, db, runner, communities
+
+
+def cmd_projections_rebuild(args: argparse.Namespace) -> int:
+    store, db, runner, communities = _runner_and_communities(args)
+    try:
+        names = [args.name] if args.name else []
+        for community in communities:
+            started = time.perf_counter()
+            applied = runner.rebuild(community, names)
+            elapsed = time.perf_counter() - started
+            print(
+                f"{community}: rebuilt {', '.join(names) or 'all projections'} "
+                f"({applied} applications, {elapsed:.1f} s)"
+            )
+    finally:
+        db.close()
+        store.close()
+    return EXIT_OK
+
+
+def cmd_projections_run(args: argparse.Namespace) -> int:
+    store, db, runner, communities = _runner_and_communities(args)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"projections worker: {', '.join(communities) or 'no communities yet'}", file=sys.stderr)
+    try:
+        while not stop.is_set():
+            for community in communities:
+                applied = runner.catch_up(community)
+                if applied:
+                    print(f"{community}: applied {applied}", file=sys.stderr, flush=True)
+            if args.once:
+                break
+            if not args.community:  # communities added since start are picked up
+                communities = [c.id for c in store.communities()]
+            stop.wait(args.interval)
+    finally:
+        db.close()
+        store.close()
+    return EXIT_OK
+
+
+def add_projection_commands(sub: Any) -> None:
+    projections = sub.add_parser("projections", help="read models").add_subparsers(
+        dest="projections_command", required=True, metavar="ACTION"
+    )
+    rebuild = projections.add_parser("rebuild", help="rebuild read models from the ledger")
+    rebuild.add_argument(
+        "name", nargs="?", choices=[p.name for p in all_projections()], help="default all"
+    )
+    run = projections.add_parser("run", help="keep the read models current (a worker)")
+    run.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    run.add_argument("--once", action="store_true", help="catch up once and stop")
+    for parser in (rebuild, run):
+        add_db(parser)
+        parser.add_argument("--community", metavar="ID", help="only this community")
+        parser.add_argument("--batch", type=int, default=500, help="entries per transaction")
+    rebuild.set_defaults(func=cmd_projections_rebuild)
+    run.set_defaults(func=cmd_projections_run)

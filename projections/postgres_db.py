@@ -1,0 +1,69 @@
+"""The read models in PostgreSQL (see :mod:`projections.db`): a schema of the ledger's
+database, reached through a small pool."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from projections.db import ReadDB
+
+
+@cache
+def _dialect(statement: str) -> str:
+    # The shared SQL uses '?' placeholders and no literal '?' or '%'.
+    return statement.replace("?", "%s")
+
+
+class _PostgresTx:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(_dialect(statement), params)
+
+    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(_dialect(statement), list(rows))
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._conn.execute(_dialect(statement), params).fetchall()
+
+
+class PostgresReadDB(ReadDB):
+    dialect = "postgres"
+
+    def __init__(self, url: str, schema: str) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=4,
+            kwargs={"options": f"-c search_path={schema}"},
+            open=True,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresTx]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield _PostgresTx(conn)
+
+    @contextmanager
+    def reading(self) -> Iterator[_PostgresTx]:
+        with self._pool.connection() as conn:
+            conn.read_only = True
+            try:
+                with conn.transaction():
+                    yield _PostgresTx(conn)
+            finally:
+                conn.read_only = False
+
+    def close(self) -> None:
+        self._pool.close()

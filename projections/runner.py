@@ -1,0 +1,144 @@
+"""Projections catch up from the ledger, each entry applied exactly once.
+
+A projection reads the community's chain rows after its tracking position and writes its
+rows and its new position in one transaction of the read models' database, so a worker
+stopped anywhere (even by SIGKILL) resumes where its last commit left it: nothing is
+applied twice or skipped. The chain's ``seq`` is gapless, so the position is simply the
+last ``seq`` applied, and a gap in what the source returns is refused rather than
+skipped. On SQLite the worker polls; PostgreSQL is read the same way.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import ClassVar, Final
+
+from ledger.errors import StoreError
+from ledger.store.base import RawRow, Store
+from projections.db import ReadDB, Tx
+
+TRACKING_DDL: Final = (
+    "CREATE TABLE IF NOT EXISTS projection_tracking (projection TEXT NOT NULL, "
+    "community TEXT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (projection, community))"
+)
+
+#: (community, after, limit) -> the chain rows with seq > after, in order, at most limit.
+RowSource = Callable[[str, int, int], Sequence[RawRow]]
+
+
+class Projection(ABC):
+    """A read model: its tables, and how one chain entry changes them."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def ddl(self) -> list[str]:
+        """CREATE TABLE/INDEX IF NOT EXISTS statements."""
+
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """The tables whose rows a rebuild deletes (each has a ``community`` column)."""
+
+    @abstractmethod
+    def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
+        """Apply chain entry ``row`` (the next after the tracking position)."""
+
+
+def store_source(store: Store) -> RowSource:
+    """Chain rows read from the ledger's store."""
+
+    def rows(community_id: str, after: int, limit: int) -> Sequence[RawRow]:
+        return store.seal(community_id).chain_rows(after, limit)
+
+    return rows
+
+
+class ProjectionRunner:
+    """Keeps ``projections`` current in ``db`` from ``source``."""
+
+    def __init__(
+        self, db: ReadDB, projections: Sequence[Projection], source: RowSource, batch: int = 500
+    ) -> None:
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"projection names repeat: {names}")
+        self.db = db
+        self.projections = list(projections)
+        self.source = source
+        self.batch = batch
+
+    def setup(self) -> None:
+        """Create the tables (idempotent)."""
+        with self.db.transaction() as tx:
+            tx.execute(TRACKING_DDL)
+            for projection in self.projections:
+                for statement in projection.ddl():
+                    tx.execute(statement)
+
+    def position(self, name: str, community_id: str) -> int:
+        with self.db.reading() as tx:
+            rows = tx.query(
+                "SELECT position FROM projection_tracking WHERE projection = ? AND community = ?",
+                (name, community_id),
+            )
+        return int(rows[0][0]) if rows else 0
+
+    def catch_up(self, community_id: str) -> int:
+        """Apply every entry not applied yet to every projection; how many applications."""
+        return sum(self._catch_up(p, community_id) for p in self.projections)
+
+    def _catch_up(self, projection: Projection, community_id: str) -> int:
+        applied = 0
+        while True:
+            with self.db.transaction() as tx:
+                after = self._locked_position(tx, projection.name, community_id)
+                rows = self.source(community_id, after, self.batch)
+                if not rows:
+                    return applied
+                for expected, row in enumerate(rows, start=after + 1):
+                    if row[0] != expected:
+                        raise StoreError(
+                            f"projection {projection.name!r} of {community_id!r}: the ledger "
+                            f"gave entry {row[0]} where entry {expected} belongs"
+                        )
+                    projection.apply(tx, community_id, row)
+                tx.execute(
+                    "UPDATE projection_tracking SET position = ? "
+                    "WHERE projection = ? AND community = ?",
+                    (rows[-1][0], projection.name, community_id),
+                )
+            applied += len(rows)
+
+    def _locked_position(self, tx: Tx, name: str, community_id: str) -> int:
+        """The position, read so that no other worker applies the same entries: SQLite's
+        BEGIN IMMEDIATE already serializes writers; PostgreSQL locks the row."""
+        tx.execute(
+            "INSERT INTO projection_tracking (projection, community, position) "
+            "VALUES (?, ?, 0) ON CONFLICT (projection, community) DO NOTHING",
+            (name, community_id),
+        )
+        lock = " FOR UPDATE" if self.db.dialect == "postgres" else ""
+        rows = tx.query(
+            "SELECT position FROM projection_tracking WHERE projection = ? AND community = ?"
+            + lock,
+            (name, community_id),
+        )
+        return int(rows[0][0])
+
+    def rebuild(self, community_id: str, names: Sequence[str] = ()) -> int:
+        """Forget the named projections (all when none is named) of ``community_id`` and
+        apply the whole ledger again; how many applications."""
+        chosen = [p for p in self.projections if not names or p.name in names]
+        unknown = set(names) - {p.name for p in self.projections}
+        if unknown:
+            raise ValueError(f"no projection named {', '.join(sorted(unknown))}")
+        for projection in chosen:
+            with self.db.transaction() as tx:
+                for table in projection.tables():
+                    tx.execute(f"DELETE FROM {table} WHERE community = ?", (community_id,))
+                tx.execute(
+                    "DELETE FROM projection_tracking WHERE projection = ? AND community = ?",
+                    (projection.name, community_id),
+                )
+        return sum(self._catch_up(p, community_id) for p in chosen)
