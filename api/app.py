@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.auth import install_accounts
 from api.keyfiles import find_log_key
+from api.routes import auth as auth_routes
 from api.routes import ledger as ledger_routes
 from api.routes import seal as seal_routes
 from api.routes import tiles as tile_routes
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="gongkai", version="0.1.0", lifespan=lifespan)
     errors.install_all(app)
+    install_accounts(app, settings)
+    app.include_router(auth_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)
     app.include_router(tile_routes.router)

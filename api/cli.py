@@ -17,9 +17,11 @@ from typing import Any, TextIO
 
 from eventsourcing.persistence import PersistenceError
 
+from api.accounts import open_accounts
 from api.cli_common import EXIT_ERROR, EXIT_OK, EXIT_VERIFY_FAILED, UsageError, add_db
-from api.cli_projections import add_projection_commands
+from api.cli_projections import add_projection_commands, grant_service_role, init_read_models
 from api.cli_seal import add_seal_commands
+from api.cli_users import add_user_commands
 from api.keyfiles import DEFAULT_KEYS_DIR, log_key_path, vkey_path
 from api.witness_cli import add_witness_commands
 from ledger.chain import Head
@@ -65,6 +67,12 @@ def cmd_db_init(args: argparse.Namespace) -> int:
     with open_store(args.db) as store:
         store.init_schema(service_role=args.service_role)
         names = ", ".join(c.id for c in store.communities()) or "none yet"
+    url = args.db or default_url()
+    # Beside the ledger: the read models' tables and the accounts', which the service
+    # and the projection worker never create themselves.
+    init_read_models(url, service_role=args.service_role)
+    with open_accounts(url, create=True) as accounts:
+        grant_service_role(accounts.db, args.service_role)
     print(f"schema ready at {store.url} (communities: {names})")
     return EXIT_OK
 
@@ -316,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_seal_commands(sub)
     add_witness_commands(sub)
     add_projection_commands(sub)
+    add_user_commands(sub)
     return parser
 
 

@@ -12,12 +12,29 @@ from typing import Any
 from api.cli_common import EXIT_OK, add_db
 from ledger.store import default_url, open_store
 from projections.board_projection import BoardProjection
-from projections.db import open_read_db
+from projections.db import ReadDB, open_read_db
 from projections.runner import Projection, ProjectionRunner, store_source
 
 
 def all_projections() -> list[Projection]:
     return [BoardProjection()]
+
+
+def init_read_models(store_url: str, *, service_role: str | None = None) -> None:
+    """Create the read models' tables (part of ``gongkai db init``)."""
+    db = open_read_db(store_url, create=True)
+    try:
+        ProjectionRunner(db, all_projections(), lambda *_: []).setup()
+        grant_service_role(db, service_role)
+    finally:
+        db.close()
+
+
+def grant_service_role(db: ReadDB, role: str | None) -> None:
+    """PostgreSQL: let the service's role read and write the tables of ``db`` (it
+    creates none)."""
+    if role is not None:
+        db.grant(role)
 
 
 def _runner_and_communities(

@@ -17,6 +17,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from ledger.errors import StoreError
+
 
 class Tx(Protocol):
     """One transaction's statements."""
@@ -43,6 +45,11 @@ class ReadDB(ABC):
     def reading(self) -> AbstractContextManager[Tx]:
         """A read-only transaction: one consistent view, which waits for no writer."""
 
+    def grant(self, role: str) -> None:
+        """Let ``role`` read and write every table here (PostgreSQL; SQLite has no
+        roles, so by default there is nothing to do)."""
+        del role
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -66,14 +73,19 @@ def schema_name(name: str) -> str:
     return "gongkai_read" if name == PROJECTIONS else f"gongkai_{name}"
 
 
-def open_read_db(store_url: str, name: str = PROJECTIONS) -> ReadDB:
-    """Open (creating if need be) the database called ``name`` beside the ledger at
-    ``store_url``; by default, the read models'."""
+def open_read_db(store_url: str, name: str = PROJECTIONS, *, create: bool = True) -> ReadDB:
+    """Open the database called ``name`` beside the ledger at ``store_url``; by default,
+    the read models'. With ``create`` it is made if missing (``gongkai db init`` and
+    the tests do that); the service opens it without, and a missing one is a
+    :class:`StoreError` saying how to make it."""
     url = read_db_url(store_url, name)
     if url.startswith("sqlite:///"):
         from projections.sqlite_db import SQLiteReadDB
 
-        return SQLiteReadDB(Path(url.removeprefix("sqlite:///")))
+        path = Path(url.removeprefix("sqlite:///"))
+        if not create and not path.exists():
+            raise StoreError(f"no {name} database at {path}: run 'gongkai db init' first")
+        return SQLiteReadDB(path)
     from projections.postgres_db import PostgresReadDB
 
-    return PostgresReadDB(url, schema_name(name))
+    return PostgresReadDB(url, schema_name(name), create=create)

@@ -39,9 +39,13 @@ class _PostgresTx:
 class PostgresReadDB(ReadDB):
     dialect = "postgres"
 
-    def __init__(self, url: str, schema: str) -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    def __init__(self, url: str, schema: str, *, create: bool = True) -> None:
+        if create:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+                )
+        self.schema = schema
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url,
             min_size=1,
@@ -64,6 +68,16 @@ class PostgresReadDB(ReadDB):
                     yield _PostgresTx(conn)
             finally:
                 conn.read_only = False
+
+    def grant(self, role: str) -> None:
+        with self._pool.connection() as conn, conn.transaction():
+            params = {"s": sql.Identifier(self.schema), "r": sql.Identifier(role)}
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {s} TO {r}").format(**params))
+            conn.execute(
+                sql.SQL(
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}"
+                ).format(**params)
+            )
 
     def close(self) -> None:
         self._pool.close()

@@ -75,6 +75,9 @@ def test_the_service_never_creates_tables(tmp_path: Path) -> None:
         assert response.headers["content-type"] == "application/problem+json"
         assert "gongkai db init" in response.json()["detail"]
         assert c.get("/v1/communities/tianhai/events").status_code == 503
+        login = c.post("/v1/login", json={"username": "wang.li", "password": "x" * 12})
+        assert login.status_code == 503
+        assert "gongkai db init" in login.json()["detail"]
     assert list(tmp_path.iterdir()) == []
 
 
