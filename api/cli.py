@@ -28,7 +28,7 @@ from ledger.chain import Head
 from ledger.errors import GongkaiError
 from ledger.note import NoteVerifier, parse_vkey
 from ledger.seal import CommunityLog
-from ledger.store import default_url, open_store
+from ledger.store import default_url, open_store, redacted_url
 from ledger.store.base import Community, Store
 from ledger.verify import ChainIntegrityError, VerifiedChain, verify_store
 from ledger.verify_seal import CheckpointMismatchError, VerifiedCheckpoints, verify_checkpoints
@@ -230,20 +230,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import dataclasses
-
     import uvicorn
 
     from api.app import create_app, log_vkeys
     from api.settings import Settings
 
-    settings = dataclasses.replace(Settings.from_env(), db_url=args.db or default_url())
+    settings = Settings.from_env().model_copy(update={"db_url": args.db or default_url()})
     with open_store(settings.db_url) as store:
         communities = store.communities()  # fails early, clearly, if there is no schema
         vkeys = log_vkeys(store, settings)
         cosigners = {c.id: CommunityLog(store, c.id).cosigners() for c in communities}
     print(
-        f"serving {len(communities)} communities from {settings.db_url} "
+        f"serving {len(communities)} communities from {redacted_url(settings.db_url)} "
         f"on http://{args.host}:{args.port}",
         file=sys.stderr,
     )

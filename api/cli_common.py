@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ledger.store import default_url
+from ledger.store import DEFAULT_DB_URL
 
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
@@ -20,5 +20,5 @@ def add_db(parser: argparse.ArgumentParser) -> None:
         "--db",
         metavar="URL",
         default=None,
-        help="sqlite:///path or postgresql://...; default $GONGKAI_DB or " + default_url(),
+        help="sqlite:///path or postgresql://...; default $GONGKAI_DB or " + DEFAULT_DB_URL,
     )

@@ -42,9 +42,8 @@ def _runner_and_communities(
 ) -> tuple[Any, Any, ProjectionRunner, list[str]]:
     url = args.db or default_url()
     store = open_store(url)
-    db = open_read_db(url)
+    db = open_read_db(url, create=False)  # 'gongkai db init' made its tables
     runner = ProjectionRunner(db, all_projections(), store_source(store), batch=args.batch)
-    runner.setup()
     communities = [args.community] if args.community else [c.id for c in store.communities()]
     if args.community:
         store.community(args.community)  # a clear error for an unknown one

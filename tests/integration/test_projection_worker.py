@@ -30,7 +30,7 @@ def key() -> str:
 
 
 def board_rows(url: str) -> list[tuple[object, ...]]:
-    db = open_read_db(url)
+    db = open_read_db(url, create=False)
     try:
         with db.transaction() as tx:
             return tx.query(
@@ -41,7 +41,7 @@ def board_rows(url: str) -> list[tuple[object, ...]]:
 
 
 def position(url: str) -> int:
-    db = open_read_db(url)
+    db = open_read_db(url, create=False)
     try:
         with db.reading() as tx:
             rows = tx.query("SELECT position FROM projection_tracking WHERE community = 'tianhai'")
@@ -90,3 +90,21 @@ def test_a_killed_worker_resumes_and_applies_each_entry_once(
         every_disclosure = fold_board(store.chain_rows("tianhai"))
     assert len({row[1] for row in resumed}) == len(every_disclosure) > 120
     assert position(url) == total
+
+
+def test_the_service_role_runs_the_worker_and_signs_in_after_db_init(tmp_path: Path) -> None:
+    """PostgreSQL: 'gongkai db init --service-role' grants the read models' and the
+    accounts' tables, so the worker and the service need no owner's rights."""
+    from tests.conftest import SERVICE_ROLE, pg_url
+
+    admin, app = pg_url("ADMIN"), pg_url("APP")
+    assert main(["db", "init", "--db", admin, "--service-role", SERVICE_ROLE]) == 0
+    assert main(["demo", "--db", admin, "--keys-dir", str(tmp_path / "keys")]) in (0, 2)
+    assert main(["db", "init", "--db", admin, "--service-role", SERVICE_ROLE]) == 0
+    assert main(["projections", "run", "--db", app, "--once"]) == 0
+    assert position(app) > 0
+    password = tmp_path / "password"
+    password.write_text("a long enough password\n")
+    name = "svc" + uuid.uuid4().hex[:8]
+    args = ["users", "add", "--db", app, "--username", name, "--role", "resident"]
+    assert main([*args, "--community", "tianhai", "--password-file", str(password)]) == 0
