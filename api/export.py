@@ -10,21 +10,23 @@ checkpoint, with each entry's inclusion proof in that checkpoint. See
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from ledger.bundle import BundleContents, BundleSummary, write_bundle
+from ledger.bundle import BundleContents, BundleSummary, ProofWriter, write_bundle
+from ledger.bundle_proof_writer import ProofWriterProcess
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.keys import PrivateKey
 from ledger.merkle import inclusion_proofs
 from ledger.seal import CommunityLog
-from ledger.store.base import RawRow, Store
-from ledger.store.seal import BlockReader
+from ledger.store.base import Community, RawRow, Store
+from ledger.store.seal import BlockReader, StoredCheckpoint
 from projections.board import BoardFold, render_board_html
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -164,6 +166,10 @@ class _Found:
     board: BoardFold = field(default_factory=BoardFold)
 
 
+#: From this many entries the proofs are worked out, checked and written by a process of
+#: their own beside the entries (ledger.bundle_proof_writer): two cores for a long range.
+PARALLEL_FROM: Final = 50_000
+
 #: Rows after the last one in the range so far are held back from the board until the
 #: next one in the range comes; past this many, the board is finished by a second read.
 HOLD_LIMIT: Final = 20_000
@@ -216,6 +222,7 @@ def export_bundle(
     log_key: PrivateKey,
     *,
     overwrite: bool = False,
+    parallel_from: int = PARALLEL_FROM,
 ) -> BundleSummary:
     """Write the bundle of ``dates`` for ``community_id`` to ``output``: one pass finds
     the range, the attachments it names and the board at its end, a second streams the
@@ -234,18 +241,42 @@ def export_bundle(
             "in that range"
         )
     first, last = found.first, found.last
+    with contextlib.ExitStack() as stack:
+        proofs: Iterable[Sequence[bytes]] | ProofWriter
+        if last - first + 1 >= parallel_from:
+            proofs = stack.enter_context(
+                ProofWriterProcess(
+                    store.url, community.id, first, last, size, checkpoint.root, output.parent
+                )
+            )
+        else:
+            proofs = inclusion_proofs(first - 1, last - 1, size, BlockReader(log.seal))
+        contents = _contents(log, community, checkpoint, dates, found, proofs, log_key.name)
+        return write_bundle(output, contents, log_key.signer(), overwrite=overwrite)
+
+
+def _contents(
+    log: CommunityLog,
+    community: Community,
+    checkpoint: StoredCheckpoint,
+    dates: DateRange,
+    found: _Found,
+    proofs: Iterable[Sequence[bytes]] | ProofWriter,
+    origin: str,
+) -> BundleContents:
+    first, last = found.first, found.last
     last_rows = log.seal.chain_rows(last - 1, 1)
     as_of = recorded_day(last_rows[0][6]) if last_rows else None
-    contents = BundleContents(
+    return BundleContents(
         community_id=community.id,
         community_name=community.name,
-        origin=log_key.name,
+        origin=origin,
         first_seq=first,
         last_seq=last,
         rows=_chain_range(log, first, last),
-        proofs=inclusion_proofs(first - 1, last - 1, size, BlockReader(log.seal)),
+        proofs=proofs,
         signed_checkpoint=log.cosigned_note(checkpoint),
-        tree_size=size,
+        tree_size=checkpoint.tree_size,
         board_html=render_board_html(community.name, found.board.items(), as_of=str(as_of or "?")),
         period=dates.period,
         date_from=dates.first,
@@ -254,4 +285,3 @@ def export_bundle(
         attachments={},
         attachments_missing=found.referenced.sorted_hex(),
     )
-    return write_bundle(output, contents, log_key.signer(), overwrite=overwrite)

@@ -46,6 +46,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import stat
 import struct
 import tempfile
@@ -56,7 +57,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, Protocol, runtime_checkable
 
 from ledger import merkle
 from ledger.chain import entry_hash, genesis_hash
@@ -86,6 +87,22 @@ class BundleVerificationError(VerificationError):
     there is one, the entry or key."""
 
 
+@runtime_checkable
+class ProofWriter(Protocol):
+    """Writes proofs.jsonl elsewhere (see :mod:`ledger.bundle_proof_writer`): given each
+    entry's hash once the entry passed its checks, it works out the entry's proof,
+    checks it against the checkpoint and writes its line to the file at ``path``."""
+
+    path: Path
+
+    def add(self, seq: int, entry_hash: bytes) -> None: ...
+
+    def finish(self) -> tuple[str, int]:
+        """The SHA-256 of the file and the number of proofs; raises
+        BundleVerificationError if a proof did not check."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class BundleContents:
     """Everything :func:`write_bundle` needs, as plain data.
@@ -93,7 +110,9 @@ class BundleContents:
     ``rows`` are the raw chain rows ``first_seq..last_seq`` in order and ``proofs`` the
     inclusion proof of each (aligned with ``rows``) in the tree of ``signed_checkpoint``,
     whose size is ``tree_size``. Both may be iterators, consumed once, so that a long
-    range is streamed. ``attachments`` maps SHA-256 hex to bytes.
+    range is streamed; or ``proofs`` is a :class:`ProofWriter` that works out, checks and
+    writes them elsewhere as it is given the entries. ``attachments`` maps SHA-256 hex to
+    bytes.
     """
 
     community_id: str
@@ -102,7 +121,7 @@ class BundleContents:
     first_seq: int
     last_seq: int
     rows: Iterable[RawRow]
-    proofs: Iterable[Sequence[bytes]]
+    proofs: Iterable[Sequence[bytes]] | ProofWriter
     signed_checkpoint: str
     tree_size: int
     board_html: str
@@ -349,21 +368,24 @@ def write_bundle(
                 put(README, readme.encode("utf-8"))
                 put(CHECKPOINT, contents.signed_checkpoint.encode("utf-8"))
                 # A ZIP takes one entry at a time: events go straight in, proofs wait in a
-                # spooled temporary file (in memory while small).
-                with tempfile.SpooledTemporaryFile(max_size=16 << 20) as proofs:
+                # spooled temporary file (in memory while small), or in the file of the
+                # process that writes them.
+                with tempfile.SpooledTemporaryFile(max_size=16 << 20) as spooled:
                     with zf.open(
                         _zipinfo(EVENTS, stamp, STREAM_LEVEL), "w", force_zip64=True
                     ) as events:
-                        files[EVENTS], proofs_digest, count = _write_entries(
-                            contents, checkpoint, events, proofs
+                        files[EVENTS], files[PROOFS], count = _write_entries(
+                            contents, checkpoint, events, spooled
                         )
-                    proofs.seek(0)
                     with zf.open(
                         _zipinfo(PROOFS, stamp, STREAM_LEVEL), "w", force_zip64=True
-                    ) as out:
-                        while chunk := proofs.read(1 << 20):
-                            out.write(chunk)
-                    files[PROOFS] = proofs_digest
+                    ) as member:
+                        if isinstance(contents.proofs, ProofWriter):
+                            with contents.proofs.path.open("rb") as written:
+                                shutil.copyfileobj(written, member, 1 << 20)
+                        else:
+                            spooled.seek(0)
+                            shutil.copyfileobj(spooled, member, 1 << 20)
                 put(BOARD, contents.board_html.encode("utf-8"))
                 with zf.open(_zipinfo(MISSING, stamp, STREAM_LEVEL), "w", force_zip64=True) as out:
                     files[MISSING], missing_count = _write_missing(contents, attachments, out)
@@ -441,8 +463,36 @@ def _write_entries(
     contents: BundleContents, checkpoint: Checkpoint, events: IO[bytes], proofs: IO[bytes]
 ) -> tuple[str, str, int]:
     """Check and write every entry; the SHA-256 of both files and the count."""
+    if isinstance(contents.proofs, ProofWriter):
+        with _Chunked(events) as events_out:
+            return _write_lines_elsewhere(contents, contents.proofs, events_out)
     with _Chunked(events) as events_out, _Chunked(proofs) as proofs_out:
         return _write_lines(contents, checkpoint, events_out, proofs_out)
+
+
+def _write_lines_elsewhere(
+    contents: BundleContents, writer: ProofWriter, events_out: _Chunked
+) -> tuple[str, str, int]:
+    """As _write_lines, with the proofs worked out, checked and written by ``writer``."""
+    prev: bytes | None = None
+    seq = contents.first_seq - 1
+    for row in contents.rows:
+        seq += 1
+        if seq > contents.last_seq:
+            raise ValueError(f"rows go past last_seq {contents.last_seq}")
+        check_entry(contents.community_id, row, seq, prev)
+        writer.add(seq, row[2])
+        prev = row[2]
+        events_out.write(event_line(row))
+    if seq != contents.last_seq:
+        raise ValueError(f"rows end at {seq}, before last_seq {contents.last_seq}")
+    proofs_digest, proofs = writer.finish()
+    count = seq - contents.first_seq + 1
+    if proofs != count:
+        raise BundleVerificationError(
+            f"{PROOFS}: {proofs} proofs were written for {count} entries"
+        )
+    return events_out.close(), proofs_digest, count
 
 
 def _write_lines(
@@ -451,6 +501,7 @@ def _write_lines(
     proof_lines = ProofLines()
     prev: bytes | None = None
     seq = contents.first_seq - 1
+    assert not isinstance(contents.proofs, ProofWriter)
     proof_iter = iter(contents.proofs)
     tree = merkle.InclusionVerifier(checkpoint.size, checkpoint.root)
     for row in contents.rows:

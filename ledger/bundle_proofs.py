@@ -109,14 +109,14 @@ class ProofWorker:
         return self._process
 
     def check(self, seq: int, entry_hash: bytes) -> None:
-        self._batch.append(_ENTRY.pack(seq, entry_hash))
+        self._batch.append(FRAME_ENTRY.pack(seq, entry_hash))
         if len(self._batch) >= BATCH:
             self._send()
 
     def _send(self, tail: bytes = b"") -> None:
         process = self._running()
         assert process.stdin is not None
-        data = _COUNT.pack(len(self._batch)) + b"".join(self._batch) if self._batch else b""
+        data = FRAME_COUNT.pack(len(self._batch)) + b"".join(self._batch) if self._batch else b""
         self._batch = []
         try:
             process.stdin.write(data + tail)
@@ -139,7 +139,7 @@ class ProofWorker:
         """Wait for the proofs of the entries sent; with ``complete``, also check that
         no proof line is left. The first failure if any, and the SHA-256 of the whole
         of ``proofs.jsonl`` ("" when it could not be read to its end)."""
-        self._send(_COUNT.pack(FINISH) + bytes([complete]))
+        self._send(FRAME_COUNT.pack(FINISH) + bytes([complete]))
         process = self._running()
         assert process.stdout is not None
         answer = process.stdout.readline()
@@ -150,8 +150,8 @@ class ProofWorker:
         return (ProofFailure(reply["checked"], failure) if failure else None), reply["sha256"]
 
 
-_COUNT: Final = struct.Struct(">I")
-_ENTRY: Final = struct.Struct(">Q32s")
+FRAME_COUNT: Final = struct.Struct(">I")
+FRAME_ENTRY: Final = struct.Struct(">Q32s")
 FINISH: Final = 0xFFFFFFFF
 
 
@@ -164,13 +164,13 @@ def _serve(path: str, size: int, root: bytes, requests: BinaryIO, replies: Binar
         lines = Lines(PROOFS, stream)
         checker = ProofChecker(iter(lines), size, root)
         while True:
-            (count,) = _COUNT.unpack(requests.read(_COUNT.size))
+            (count,) = FRAME_COUNT.unpack(requests.read(FRAME_COUNT.size))
             if count == FINISH:
                 break
-            data = requests.read(count * _ENTRY.size)
+            data = requests.read(count * FRAME_ENTRY.size)
             if failure is None:
                 try:
-                    for seq, entry_hash in _ENTRY.iter_unpack(data):
+                    for seq, entry_hash in FRAME_ENTRY.iter_unpack(data):
                         checker.check(seq, entry_hash)
                 except BundleVerificationError as e:
                     failure = str(e)
