@@ -1,0 +1,197 @@
+"""The audit trail: every review and approval act, one row each, by whom and in what role.
+
+The street disciplinary committee (街道纪工委) audits history and the supervision
+committee verifies the record [004 篇六]: they ask "what was done to this disclosure
+(objection, finance entry), by whom, when, and with what opinion?" and "what did this
+person, or everyone in this role, do?". The confidentiality review must keep each
+stage's opinion and date [004 篇七]. Each act is one row keyed by its entry's ``seq``;
+rows are never changed, so the trail as it stood after entry ``k`` is the rows with
+``seq <= k``.
+
+Drafting and revising are the clerk's preparation, not an act of review or approval,
+and are left to the history read model (:mod:`projections.history`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+from uuid import UUID
+
+from ledger.store.base import RawRow
+from projections.db import ReadDB, Tx
+from projections.ledger_event import LedgerEvent, id_text, ledger_event
+from projections.runner import Projection
+
+#: (area, kind) of each act -> (what its subject is, the field holding its opinion or
+#: reason, the field naming a related subject).
+_ACTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
+    ("disclosure", "submitted-for-review"): ("disclosure", "", ""),
+    ("disclosure", "reviewed"): ("disclosure", "opinion", ""),
+    ("disclosure", "published"): ("disclosure", "", ""),
+    ("disclosure", "withdrawn"): ("disclosure", "reason", ""),
+    ("disclosure", "archived"): ("disclosure", "", ""),
+    ("disclosure", "corrected"): ("disclosure", "", "correction_id"),
+    ("correction", "objection-raised"): ("objection", "content", "disclosure_id"),
+    ("correction", "objection-verified"): ("objection", "finding", ""),
+    ("correction", "objection-dismissed"): ("objection", "reason", ""),
+    ("correction", "correction-published"): ("objection", "explanation", "disclosure_id"),
+    ("finance", "entry-recorded"): ("finance_entry", "memo", "reverses"),
+    ("finance", "entry-reversed"): ("finance_entry", "reason", "reversal_id"),
+}
+
+_COLUMNS: Final = (
+    "seq, recorded_at, subject_kind, subject_id, act, actor, actor_role, stage, outcome, "
+    "opinion, related_id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditAct:
+    """One act on the record."""
+
+    seq: int
+    recorded_at: str  # ISO 8601, UTC
+    community_id: str
+    subject_kind: str  # "disclosure", "objection" or "finance_entry"
+    subject_id: UUID
+    act: str  # the event's kind: "reviewed", "objection-verified", "entry-reversed", ...
+    actor: str
+    actor_role: str
+    stage: str  # for a review: "committee", "party_branch", "first", "second", "final"
+    outcome: str  # for a review: "approved" or "rejected"
+    opinion: str  # the opinion, reason, finding or explanation given ("" if none)
+    # The other subject the act concerns: the disclosure an objection is about, the
+    # objection a correction answers, the entry a reversal reverses or is reversed by.
+    related_id: UUID | None
+
+
+class AuditTrailProjection(Projection):
+    name: ClassVar[str] = "audit_trail"
+
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS audit_acts (community TEXT NOT NULL, "
+            "seq BIGINT NOT NULL, recorded_at TEXT NOT NULL, subject_kind TEXT NOT NULL, "
+            "subject_id TEXT NOT NULL, act TEXT NOT NULL, actor TEXT NOT NULL, "
+            "actor_role TEXT NOT NULL, stage TEXT NOT NULL, outcome TEXT NOT NULL, "
+            "opinion TEXT NOT NULL, related_id TEXT, PRIMARY KEY (community, seq))",
+            "CREATE INDEX IF NOT EXISTS audit_acts_by_subject "
+            "ON audit_acts (community, subject_id, seq)",
+            "CREATE INDEX IF NOT EXISTS audit_acts_by_related "
+            "ON audit_acts (community, related_id, seq)",
+            "CREATE INDEX IF NOT EXISTS audit_acts_by_actor ON audit_acts (community, actor, seq)",
+            "CREATE INDEX IF NOT EXISTS audit_acts_by_role "
+            "ON audit_acts (community, actor_role, seq)",
+        ]
+
+    def tables(self) -> list[str]:
+        return ["audit_acts"]
+
+    def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
+        event = ledger_event(row)
+        if event is None or (event.area, event.kind) not in _ACTS:
+            return
+        subject_kind, opinion_field, related_field = _ACTS[event.area, event.kind]
+        related = event.uuid(related_field) if related_field else None
+        if related is None and subject_kind == "objection":
+            related = _objected_disclosure(tx, community_id, event)
+        tx.execute(
+            f"INSERT INTO audit_acts (community, {_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                community_id,
+                event.seq,
+                event.recorded_at,
+                subject_kind,
+                event.aggregate_id,
+                event.kind,
+                event.actor,
+                event.actor_role,
+                event.text("stage"),
+                event.text("outcome"),
+                event.text(opinion_field) if opinion_field else "",
+                related,
+            ),
+        )
+
+
+def _objected_disclosure(tx: Tx, community_id: str, event: LedgerEvent) -> str | None:
+    """Verification and dismissal name only the objection: link them to the disclosure
+    named when it was raised, so that a disclosure's trail shows how it was handled."""
+    raised = tx.query(
+        "SELECT related_id FROM audit_acts WHERE community = ? AND subject_id = ? "
+        "AND act = ? ORDER BY seq LIMIT 1",
+        (community_id, event.aggregate_id, "objection-raised"),
+    )
+    return raised[0][0] if raised else None
+
+
+def acts_for(
+    db: ReadDB,
+    community_id: str,
+    subject_id: UUID | str,
+    as_of: int | None = None,
+    *,
+    with_related: bool = False,
+) -> list[AuditAct]:
+    """The acts on one disclosure, objection or finance entry up to entry ``as_of``
+    (every one, when None), in order. With ``with_related``, also the acts that concern
+    it from elsewhere: the objections about a disclosure, a reversal of an entry."""
+    key = id_text(subject_id, "subject_id")
+    if with_related:
+        return _acts(db, community_id, "(subject_id = ? OR related_id = ?)", [key, key], as_of)
+    return _acts(db, community_id, "subject_id = ?", [key], as_of)
+
+
+def acts_by(
+    db: ReadDB,
+    community_id: str,
+    actor: str | None = None,
+    *,
+    role: str | None = None,
+    as_of: int | None = None,
+) -> list[AuditAct]:
+    """The acts of ``actor``, of everyone acting in ``role``, or of ``actor`` in
+    ``role``, up to entry ``as_of`` (every one, when None), in order. With neither
+    actor nor role, the whole trail."""
+    conditions, params = [], []
+    if actor is not None:
+        conditions.append("actor = ?")
+        params.append(actor)
+    if role is not None:
+        conditions.append("actor_role = ?")
+        params.append(role)
+    return _acts(db, community_id, " AND ".join(conditions) or "1 = 1", params, as_of)
+
+
+def _acts(
+    db: ReadDB, community_id: str, condition: str, params: list[Any], as_of: int | None
+) -> list[AuditAct]:
+    where = f"community = ? AND {condition}"
+    values: list[Any] = [community_id, *params]
+    if as_of is not None:
+        where += " AND seq <= ?"
+        values.append(as_of)
+    with db.reading() as tx:
+        rows = tx.query(f"SELECT {_COLUMNS} FROM audit_acts WHERE {where} ORDER BY seq", values)
+    return [_act(community_id, row) for row in rows]
+
+
+def _act(community_id: str, row: tuple[Any, ...]) -> AuditAct:
+    seq, recorded_at, subject_kind, subject_id, act, actor, role, stage, outcome = row[:9]
+    opinion, related_id = row[9:]
+    return AuditAct(
+        seq=int(seq),
+        recorded_at=recorded_at,
+        community_id=community_id,
+        subject_kind=subject_kind,
+        subject_id=UUID(subject_id),
+        act=act,
+        actor=actor,
+        actor_role=role,
+        stage=stage,
+        outcome=outcome,
+        opinion=opinion,
+        related_id=UUID(related_id) if related_id else None,
+    )

@@ -1,0 +1,376 @@
+"""Finance (财务公开) as a read model: every income and expense entry, and the sums that
+the monthly, quarterly and year-end disclosures post.
+
+An entry is never edited: a mistake is undone by a reversing entry (红字冲销), a negative
+amount in the same account that points at the original, while the original records that
+it was reversed. Both stay listed, and the sums net them simply by adding amounts. Each
+row keeps the ``seq`` at which it was recorded and the ``seq`` at which it was reversed,
+so the finance record as it stood after any chain entry is one query (``as_of``).
+
+Money is an integer number of fen throughout: amounts are stored as BIGINT, and the
+sums PostgreSQL returns as NUMERIC are turned back into ``int`` exactly, never via float.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Final, Literal
+from uuid import UUID
+
+from ledger.errors import StoreError
+from ledger.store.base import RawRow
+from projections.db import ReadDB, Tx
+from projections.runner import Projection
+
+_PREFIX: Final = "gongkai/finance/"
+_PERIOD: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+Grouping = Literal["month", "quarter", "year"]
+
+_COLUMNS: Final = (
+    "entry_id, seq, recorded_at, kind, amount_fen, account, account_name, counterparty, "
+    "voucher_sha256, period, memo, reverses, reversed_seq, reversed_by, reversed_at, "
+    "reversal_reason"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FinanceEntryRow:
+    """One finance entry as it stood after some chain entry."""
+
+    entry_id: UUID
+    seq: int  # the chain entry that recorded it
+    recorded_at: datetime  # UTC; views show it in China time
+    kind: str  # "income" or "expense"
+    amount_fen: int  # negative only on a reversing entry
+    account: str  # the account's code
+    account_name: str  # the account's name in the chart (科目), what residents read
+    counterparty: str
+    voucher_sha256: str
+    period: str  # YYYY-MM
+    memo: str
+    reverses: UUID | None  # set on a reversing entry: the entry it undoes
+    reversed_seq: int | None  # set on a reversed entry: the chain entry that reversed it
+    reversed_by: UUID | None
+    reversed_at: datetime | None
+    reversal_reason: str | None
+
+    @property
+    def reversed(self) -> bool:
+        return self.reversed_seq is not None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTotal:
+    """One account's sums within one period; reversals already netted."""
+
+    kind: str
+    account: str
+    account_name: str
+    income_fen: int
+    expense_fen: int
+    net_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodTotal:
+    """One period's sums, and the balance carried through the periods before it."""
+
+    period: str  # 2026-07, 2026Q3 or 2026
+    income_fen: int
+    expense_fen: int
+    net_fen: int  # income - expense
+    opening_fen: int  # the balance after every earlier period (the first opens at 0)
+    balance_fen: int  # opening + net
+    accounts: tuple[AccountTotal, ...]  # income accounts first, then expense; by code
+
+
+class FinanceProjection(Projection):
+    name: ClassVar[str] = "finance"
+
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS finance_accounts (community TEXT NOT NULL, "
+            "code TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, "
+            "PRIMARY KEY (community, code))",
+            "CREATE TABLE IF NOT EXISTS finance_entries (community TEXT NOT NULL, "
+            "entry_id TEXT NOT NULL, seq BIGINT NOT NULL, recorded_at TEXT NOT NULL, "
+            "kind TEXT NOT NULL, amount_fen BIGINT NOT NULL, account TEXT NOT NULL, "
+            "account_name TEXT NOT NULL, counterparty TEXT NOT NULL, "
+            "voucher_sha256 TEXT NOT NULL, period TEXT NOT NULL, memo TEXT NOT NULL, "
+            "reverses TEXT, reversed_seq BIGINT, reversed_by TEXT, reversed_at TEXT, "
+            "reversal_reason TEXT, PRIMARY KEY (community, entry_id))",
+            "CREATE INDEX IF NOT EXISTS finance_entries_period ON finance_entries "
+            "(community, period, seq)",
+        ]
+
+    def tables(self) -> list[str]:
+        return ["finance_entries", "finance_accounts"]
+
+    def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
+        event = finance_event(row)
+        if event is None:
+            return
+        oid, kind, state = event
+        if kind in ("chart-adopted", "account-added"):
+            accounts = state.get("accounts", []) if kind == "chart-adopted" else [state]
+            for account in accounts:
+                _add_account(tx, community_id, account)
+        elif kind == "entry-recorded":
+            _record_entry(tx, community_id, row[0], oid, state)
+        elif kind == "entry-reversed":
+            reversal = _uuid(state.get("reversal_id"))
+            _mark_reversed(
+                tx,
+                community_id,
+                original=oid,
+                seq=row[0],
+                reversal=reversal,
+                at=_timestamp(row[0], state),
+                reason=str(state.get("reason", "")),
+            )
+
+
+def finance_event(row: RawRow) -> tuple[UUID, str, dict[str, Any]] | None:
+    """A finance event's (aggregate, kind, state); None for any other row."""
+    seq, _prev, _hash, oid, _version, topic_bytes, state_bytes = row
+    topic = topic_bytes.decode("utf-8", errors="replace")
+    if not topic.startswith(_PREFIX):
+        return None
+    try:
+        state = json.loads(state_bytes)
+    except ValueError:
+        raise StoreError(f"finance entry {seq}: its state is not JSON") from None
+    if not isinstance(state, dict):
+        raise StoreError(f"finance entry {seq}: its state is not a JSON object")
+    key = UUID(bytes=oid) if len(oid) == 16 else UUID(int=0)
+    return key, topic.removeprefix(_PREFIX), state
+
+
+def _add_account(tx: Tx, community_id: str, account: Any) -> None:
+    if not isinstance(account, dict) or not isinstance(account.get("code"), str):
+        return
+    tx.execute(
+        "INSERT INTO finance_accounts (community, code, kind, name) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (community, code) DO UPDATE SET kind = excluded.kind, name = excluded.name",
+        (
+            community_id,
+            account["code"],
+            str(account.get("kind", "")),
+            str(account.get("name", "")),
+        ),
+    )
+
+
+def _record_entry(tx: Tx, community_id: str, seq: int, oid: UUID, state: dict[str, Any]) -> None:
+    # The ledger validated these when it recorded them; a stored entry that breaks them
+    # was changed behind its back, and silently dropping it would make every sum wrong.
+    amount = state.get("amount_fen")
+    if type(amount) is not int:
+        raise StoreError(f"finance entry {seq}: amount_fen is not an integer number of fen")
+    period = state.get("period")
+    if not isinstance(period, str) or not _PERIOD.fullmatch(period):
+        raise StoreError(f"finance entry {seq}: period {period!r} is not YYYY-MM")
+    code = str(state.get("account", ""))
+    names = tx.query(
+        "SELECT name FROM finance_accounts WHERE community = ? AND code = ?", (community_id, code)
+    )
+    reverses = _uuid(state.get("reverses"))
+    at = _timestamp(seq, state)
+    tx.execute(
+        f"INSERT INTO finance_entries (community, {_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
+        (
+            community_id,
+            str(oid),
+            seq,
+            at,
+            str(state.get("kind", "")),
+            amount,
+            code,
+            names[0][0] if names else code,  # the code, if the chart does not know it
+            str(state.get("counterparty", "")),
+            str(state.get("voucher_sha256", "")),
+            period,
+            str(state.get("memo", "")),
+            str(reverses) if reverses else None,
+        ),
+    )
+    if reverses is not None:
+        # The domain records the original's entry-reversed just before the reversing
+        # entry; whichever comes first marks the original, so either alone suffices.
+        memo = str(state.get("memo", ""))
+        _mark_reversed(
+            tx, community_id, original=reverses, seq=seq, reversal=oid, at=at, reason=memo
+        )
+
+
+def _mark_reversed(
+    tx: Tx,
+    community_id: str,
+    *,
+    original: UUID,
+    seq: int,
+    reversal: UUID | None,
+    at: str,
+    reason: str,
+) -> None:
+    tx.execute(
+        "UPDATE finance_entries SET reversed_seq = ?, reversed_by = ?, reversed_at = ?, "
+        "reversal_reason = ? WHERE community = ? AND entry_id = ? AND reversed_seq IS NULL",
+        (seq, str(reversal) if reversal else None, at, reason, community_id, str(original)),
+    )
+
+
+def _uuid(value: Any) -> UUID | None:
+    """A UUID as the event store encodes it (``{"_type_": "uuid_hex", ...}``), or None."""
+    if isinstance(value, dict):
+        value = value.get("_data_")
+    if not isinstance(value, str):
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def _timestamp(seq: int, state: dict[str, Any]) -> str:
+    """The event's time, as UTC ISO 8601 text (so that it is the same on both backends)."""
+    value = state.get("timestamp")
+    text = value.get("_data_") if isinstance(value, dict) else value
+    try:
+        when = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise StoreError(f"finance entry {seq}: its timestamp {text!r} is not a time") from None
+    if when.tzinfo is None:
+        raise StoreError(f"finance entry {seq}: its timestamp {text!r} has no time zone")
+    return when.astimezone(UTC).isoformat()
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def entries(
+    db: ReadDB,
+    community_id: str,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    as_of: int | None = None,
+) -> list[FinanceEntryRow]:
+    """Every entry of the periods ``period_from`` to ``period_to`` (YYYY-MM, both
+    included; open when None), reversed and reversing ones too, as they stood after
+    chain entry ``as_of`` (now, when None); by period, then in the order recorded."""
+    where, params = _scope(community_id, as_of)
+    for bound, op in ((period_from, ">="), (period_to, "<=")):
+        if bound is not None:
+            if not _PERIOD.fullmatch(bound):
+                raise ValueError(f"a period is YYYY-MM, not {bound!r}")
+            where += f" AND period {op} ?"
+            params.append(bound)
+    with db.reading() as tx:
+        rows = tx.query(
+            f"SELECT {_COLUMNS} FROM finance_entries WHERE {where} ORDER BY period, seq", params
+        )
+    return [_entry_row(row, as_of) for row in rows]
+
+
+def totals(
+    db: ReadDB, community_id: str, by: Grouping = "month", as_of: int | None = None
+) -> list[PeriodTotal]:
+    """Income, expense and net per period (month ``2026-07``, quarter ``2026Q3`` or year
+    ``2026``) and per account, and the running balance, in period order, as they stood
+    after chain entry ``as_of`` (now, when None). A reversal counts in its own period,
+    as red ink is booked when it is written. Periods without entries are left out."""
+    if by not in ("month", "quarter", "year"):
+        raise ValueError(f"totals are by month, quarter or year, not {by!r}")
+    where, params = _scope(community_id, as_of)
+    # The database sums each month and account; months roll up into quarters and years
+    # here, where the period arithmetic is plain to read.
+    with db.reading() as tx:
+        rows = tx.query(
+            "SELECT period, kind, account, MAX(account_name), SUM(amount_fen) "
+            f"FROM finance_entries WHERE {where} GROUP BY period, kind, account",
+            params,
+        )
+    sums: dict[str, dict[tuple[str, str], tuple[str, int]]] = {}
+    for month, kind, account, account_name, amount in rows:
+        group = sums.setdefault(period_label(month, by), {})
+        _, so_far = group.get((kind, account), (account_name, 0))
+        group[kind, account] = (account_name, so_far + _fen(amount))
+    result: list[PeriodTotal] = []
+    balance = 0
+    for period in sorted(sums):
+        lines = [
+            _account_total(kind, account, name, amount)
+            for (kind, account), (name, amount) in sums[period].items()
+        ]
+        lines.sort(key=lambda t: (t.kind != "income", t.kind, t.account))
+        income = sum(t.income_fen for t in lines)
+        expense = sum(t.expense_fen for t in lines)
+        opening, balance = balance, balance + income - expense
+        result.append(
+            PeriodTotal(period, income, expense, income - expense, opening, balance, tuple(lines))
+        )
+    return result
+
+
+def period_label(month: str, by: Grouping) -> str:
+    """The month ``YYYY-MM``, its quarter ``YYYYQn`` or its year ``YYYY``."""
+    year, number = month[:4], int(month[5:7])
+    if by == "month":
+        return month
+    if by == "quarter":
+        return f"{year}Q{(number - 1) // 3 + 1}"
+    return year
+
+
+def _account_total(kind: str, account: str, name: str, amount: int) -> AccountTotal:
+    income = amount if kind == "income" else 0
+    expense = amount if kind == "expense" else 0
+    return AccountTotal(kind, account, name, income, expense, income - expense)
+
+
+def _scope(community_id: str, as_of: int | None) -> tuple[str, list[Any]]:
+    if as_of is None:
+        return "community = ?", [community_id]
+    return "community = ? AND seq <= ?", [community_id, as_of]
+
+
+def _fen(value: Any) -> int:
+    """A sum from the database as int: SQLite gives int, PostgreSQL's SUM of BIGINT gives
+    NUMERIC (Decimal), which converts exactly. Anything else is a bug, not a rounding."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if type(value) is int:
+        return value
+    raise TypeError(f"a sum of fen came back as {value!r}")
+
+
+def _entry_row(row: tuple[Any, ...], as_of: int | None) -> FinanceEntryRow:
+    (oid, seq, at, kind, amount, account, name, counterparty, voucher, period, memo) = row[:11]
+    reverses, reversed_seq, reversed_by, reversed_at, reason = row[11:]
+    if reversed_seq is not None and as_of is not None and int(reversed_seq) > as_of:
+        # Reversed later than the moment asked about: then it still stood.
+        reversed_seq = reversed_by = reversed_at = reason = None
+    return FinanceEntryRow(
+        entry_id=UUID(oid),
+        seq=int(seq),
+        recorded_at=datetime.fromisoformat(at),
+        kind=kind,
+        amount_fen=_fen(amount),
+        account=account,
+        account_name=name,
+        counterparty=counterparty,
+        voucher_sha256=voucher,
+        period=period,
+        memo=memo,
+        reverses=UUID(reverses) if reverses else None,
+        reversed_seq=int(reversed_seq) if reversed_seq is not None else None,
+        reversed_by=UUID(reversed_by) if reversed_by else None,
+        reversed_at=datetime.fromisoformat(reversed_at) if reversed_at else None,
+        reversal_reason=reason,
+    )
