@@ -14,6 +14,7 @@ and are left to the history read model (:mod:`projections.history`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 from uuid import UUID
@@ -89,31 +90,47 @@ class AuditTrailProjection(Projection):
         return ["audit_acts"]
 
     def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
-        event = ledger_event(row)
-        if event is None or (event.area, event.kind) not in _ACTS:
-            return
-        subject_kind, opinion_field, related_field = _ACTS[event.area, event.kind]
-        related = event.uuid(related_field) if related_field else None
-        if related is None and subject_kind == "objection":
-            related = _objected_disclosure(tx, community_id, event)
-        tx.execute(
+        self.apply_batch(tx, community_id, [row])
+
+    def apply_batch(self, tx: Tx, community_id: str, rows: Sequence[RawRow]) -> None:
+        # One INSERT for the batch's acts; written before a lookup of earlier acts.
+        pending: list[tuple[Any, ...]] = []
+        for row in rows:
+            event = ledger_event(row)
+            if event is None or (event.area, event.kind) not in _ACTS:
+                continue
+            subject_kind, opinion_field, related_field = _ACTS[event.area, event.kind]
+            related = event.uuid(related_field) if related_field else None
+            if related is None and subject_kind == "objection":
+                _insert(tx, pending)
+                related = _objected_disclosure(tx, community_id, event)
+            pending.append(
+                (
+                    community_id,
+                    event.seq,
+                    event.recorded_at,
+                    subject_kind,
+                    event.aggregate_id,
+                    event.kind,
+                    event.actor,
+                    event.actor_role,
+                    event.text("stage"),
+                    event.text("outcome"),
+                    event.text(opinion_field) if opinion_field else "",
+                    related,
+                )
+            )
+        _insert(tx, pending)
+
+
+def _insert(tx: Tx, pending: list[tuple[Any, ...]]) -> None:
+    if pending:
+        tx.executemany(
             f"INSERT INTO audit_acts (community, {_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                community_id,
-                event.seq,
-                event.recorded_at,
-                subject_kind,
-                event.aggregate_id,
-                event.kind,
-                event.actor,
-                event.actor_role,
-                event.text("stage"),
-                event.text("outcome"),
-                event.text(opinion_field) if opinion_field else "",
-                related,
-            ),
+            pending,
         )
+        pending.clear()
 
 
 def _objected_disclosure(tx: Tx, community_id: str, event: LedgerEvent) -> str | None:

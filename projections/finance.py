@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -112,27 +113,41 @@ class FinanceProjection(Projection):
         return ["finance_entries", "finance_accounts"]
 
     def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
-        event = finance_event(row)
-        if event is None:
-            return
-        oid, kind, state = event
-        if kind in ("chart-adopted", "account-added"):
-            accounts = state.get("accounts", []) if kind == "chart-adopted" else [state]
-            for account in accounts:
-                _add_account(tx, community_id, account)
-        elif kind == "entry-recorded":
-            _record_entry(tx, community_id, row[0], oid, state)
-        elif kind == "entry-reversed":
-            reversal = _uuid(state.get("reversal_id"))
-            _mark_reversed(
-                tx,
-                community_id,
-                original=oid,
-                seq=row[0],
-                reversal=reversal,
-                at=_timestamp(row[0], state),
-                reason=str(state.get("reason", "")),
+        self.apply_batch(tx, community_id, [row])
+
+    def apply_batch(self, tx: Tx, community_id: str, rows: Sequence[RawRow]) -> None:
+        # The chart's names are read once a batch, and the batch's entries inserted with
+        # one statement; pending inserts are written before anything updates them.
+        names = dict(
+            tx.query(
+                "SELECT code, name FROM finance_accounts WHERE community = ?", (community_id,)
             )
+        )
+        pending: list[tuple[Any, ...]] = []
+        for row in rows:
+            event = finance_event(row)
+            if event is None:
+                continue
+            oid, kind, state = event
+            if kind in ("chart-adopted", "account-added"):
+                accounts = state.get("accounts", []) if kind == "chart-adopted" else [state]
+                for account in accounts:
+                    _add_account(tx, community_id, account, names)
+            elif kind == "entry-recorded":
+                _record_entry(tx, community_id, row[0], oid, state, names, pending)
+            elif kind == "entry-reversed":
+                _insert_entries(tx, pending)
+                reversal = _uuid(state.get("reversal_id"))
+                _mark_reversed(
+                    tx,
+                    community_id,
+                    original=oid,
+                    seq=row[0],
+                    reversal=reversal,
+                    at=_timestamp(row[0], state),
+                    reason=str(state.get("reason", "")),
+                )
+        _insert_entries(tx, pending)
 
 
 def finance_event(row: RawRow) -> tuple[UUID, str, dict[str, Any]] | None:
@@ -151,7 +166,7 @@ def finance_event(row: RawRow) -> tuple[UUID, str, dict[str, Any]] | None:
     return key, topic.removeprefix(_PREFIX), state
 
 
-def _add_account(tx: Tx, community_id: str, account: Any) -> None:
+def _add_account(tx: Tx, community_id: str, account: Any, names: dict[str, str]) -> None:
     if not isinstance(account, dict) or not isinstance(account.get("code"), str):
         return
     tx.execute(
@@ -164,9 +179,18 @@ def _add_account(tx: Tx, community_id: str, account: Any) -> None:
             str(account.get("name", "")),
         ),
     )
+    names[account["code"]] = str(account.get("name", ""))
 
 
-def _record_entry(tx: Tx, community_id: str, seq: int, oid: UUID, state: dict[str, Any]) -> None:
+def _record_entry(
+    tx: Tx,
+    community_id: str,
+    seq: int,
+    oid: UUID,
+    state: dict[str, Any],
+    names: dict[str, str],
+    pending: list[tuple[Any, ...]],
+) -> None:
     # The ledger validated these when it recorded them; a stored entry that breaks them
     # was changed behind its back, and silently dropping it would make every sum wrong.
     amount = state.get("amount_fen")
@@ -176,14 +200,9 @@ def _record_entry(tx: Tx, community_id: str, seq: int, oid: UUID, state: dict[st
     if not isinstance(period, str) or not _PERIOD.fullmatch(period):
         raise StoreError(f"finance entry {seq}: period {period!r} is not YYYY-MM")
     code = str(state.get("account", ""))
-    names = tx.query(
-        "SELECT name FROM finance_accounts WHERE community = ? AND code = ?", (community_id, code)
-    )
     reverses = _uuid(state.get("reverses"))
     at = _timestamp(seq, state)
-    tx.execute(
-        f"INSERT INTO finance_entries (community, {_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
+    pending.append(
         (
             community_id,
             str(oid),
@@ -192,21 +211,32 @@ def _record_entry(tx: Tx, community_id: str, seq: int, oid: UUID, state: dict[st
             str(state.get("kind", "")),
             amount,
             code,
-            names[0][0] if names else code,  # the code, if the chart does not know it
+            names.get(code, code),  # the code, if the chart does not know it
             str(state.get("counterparty", "")),
             str(state.get("voucher_sha256", "")),
             period,
             str(state.get("memo", "")),
             str(reverses) if reverses else None,
-        ),
+        )
     )
     if reverses is not None:
         # The domain records the original's entry-reversed just before the reversing
         # entry; whichever comes first marks the original, so either alone suffices.
+        _insert_entries(tx, pending)
         memo = str(state.get("memo", ""))
         _mark_reversed(
             tx, community_id, original=reverses, seq=seq, reversal=oid, at=at, reason=memo
         )
+
+
+def _insert_entries(tx: Tx, pending: list[tuple[Any, ...]]) -> None:
+    if pending:
+        tx.executemany(
+            f"INSERT INTO finance_entries (community, {_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
+            pending,
+        )
+        pending.clear()
 
 
 def _mark_reversed(
