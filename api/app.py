@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from api import errors
 from api.auth import install_accounts
 from api.keyfiles import find_log_key
+from api.read_models import install_read_models
 from api.routes import auth as auth_routes
+from api.routes import board as board_routes
 from api.routes import ledger as ledger_routes
 from api.routes import seal as seal_routes
 from api.routes import tiles as tile_routes
@@ -64,7 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="gongkai", version="0.1.0", lifespan=lifespan)
     errors.install_all(app)
     install_accounts(app, settings)
+    install_read_models(app, settings)
     app.include_router(auth_routes.router)
+    app.include_router(board_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)
     app.include_router(tile_routes.router)

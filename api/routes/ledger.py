@@ -1,7 +1,8 @@
 """Read the stored chain: communities, heads and entries as JSON.
 
-These routes show every stored event, whatever its scope: they serve operators and
-verifiers on loopback until accounts and scopes guard them.
+Entries are shown as they are stored, whatever their scope, so the entries route is for
+the community's leadership and the street's disciplinary auditors only; anyone may read
+the heads, and check the record through the Merkle proofs and tiles, which carry hashes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from api.auth import SignedIn
 from api.deps import LedgerDep
+from api.read_models import reader_of
 from ledger.chain import ChainedEvent
+from ledger.errors import PermissionDeniedError
+from projections.visibility import reads_everything
 
 router = APIRouter(prefix="/v1/communities", tags=["ledger"])
 
@@ -52,9 +57,15 @@ def head(community_id: str, ledger: LedgerDep) -> dict[str, Any]:
 def events(
     community_id: str,
     ledger: LedgerDep,
+    principal: SignedIn,
     after: Annotated[int, Query(ge=0, description="entries with seq greater than this")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
+    if not reads_everything(reader_of(principal), community_id):
+        raise PermissionDeniedError(
+            "the stored entries show every scope: only the community's leadership and the "
+            "disciplinary auditors may read them"
+        )
     entries = ledger.community(community_id).entries(after=after, limit=limit)
     return {
         "community": community_id,

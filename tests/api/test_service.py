@@ -2,23 +2,56 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.accounts import open_accounts
 from api.app import create_app
 from api.settings import Settings
 from ledger.application import CommunityLedger
+from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.contract.test_ledger_contract import posted
+
+
+def token_of(store_url: str, role: str, community: str | None) -> str:
+    """A bearer token of a new account with ``role`` (names are unique: PostgreSQL's
+    test database is shared)."""
+    name = f"{role[:8]}.{uuid.uuid4().hex[:8]}"
+    with open_accounts(store_url, hasher=cheap_hasher(), create=True) as accounts:
+        accounts.directory.add(name, role, community=community, password=GOOD_PASSWORD)
+        return accounts.tokens.issue(name).secret
 
 
 @pytest.fixture
 def client(ledger: CommunityLedger, store_url: str) -> Iterator[TestClient]:
     posted(ledger)
-    with TestClient(create_app(Settings(db_url=store_url))) as c:
+    auditor = token_of(store_url, "disciplinary_auditor", None)
+    with TestClient(
+        create_app(Settings(db_url=store_url)), headers={"Authorization": f"Bearer {auditor}"}
+    ) as c:
         yield c
+
+
+def test_the_stored_entries_are_for_leadership_and_auditors(
+    client: TestClient, ledger: CommunityLedger, store_url: str
+) -> None:
+    cid = ledger.community.id
+    path = f"/v1/communities/{cid}/events"
+    anonymous = client.get(path, headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    for role, status in [("resident", 403), ("committee_member", 403), ("clerk", 200)]:
+        token = token_of(store_url, role, cid)
+        response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == status, role
+    # A clerk of another community (any name will do: the directory keeps no ledger).
+    elsewhere = token_of(store_url, "clerk", "elsewhere")
+    denied = client.get(path, headers={"Authorization": f"Bearer {elsewhere}"})
+    assert denied.status_code == 403
 
 
 def test_healthz(client: TestClient) -> None:

@@ -1,0 +1,223 @@
+"""The board route: each reader sees the scopes theirs to see, the public view masks
+personal data, and no route an anonymous or wrong-community reader can reach leaks an
+item it may not see (a property over random items)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api.accounts import open_accounts
+from api.app import create_app
+from api.cli import main
+from api.settings import Settings
+from ledger.application import Ledger
+from ledger.domain.base import Actor
+from ledger.domain.vocabulary import Role
+from ledger.store import open_store
+from ledger.store.base import Community
+from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, key
+
+READERS = [
+    ("resident", "tianhai"),
+    ("committee_member", "tianhai"),
+    ("clerk", "tianhai"),
+    ("committee_chair", "tianhai"),
+    ("party_reviewer", "tianhai"),
+    ("disciplinary_auditor", None),
+    ("resident", "xinhe"),
+    ("clerk", "xinhe"),
+]
+EXPECTED_SCOPES = {
+    None: {"public"},
+    ("resident", "tianhai"): {"public", "internal"},
+    ("committee_member", "tianhai"): {"public", "internal"},
+    ("clerk", "tianhai"): {"public", "internal", "leadership"},
+    ("committee_chair", "tianhai"): {"public", "internal", "leadership"},
+    ("party_reviewer", "tianhai"): {"public", "internal", "leadership"},
+    ("disciplinary_auditor", None): {"public", "internal", "leadership"},
+    ("resident", "xinhe"): {"public"},
+    ("clerk", "xinhe"): {"public"},
+}
+
+
+@dataclass
+class Service:
+    url: str
+    client: TestClient
+    tokens: dict[tuple[str, str | None], str]
+
+    def board(
+        self, who: tuple[str, str | None] | None, community: str = "tianhai", **params: int
+    ) -> dict[str, object]:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        response = self.client.get(
+            f"/v1/communities/{community}/board", headers=headers, params=params
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    def catch_up(self) -> None:
+        assert main(["projections", "run", "--db", self.url, "--once"]) == 0
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The demo community (items of every scope) and an empty second community, with an
+    account of every kind of reader. SQLite: the rules are the route's, not the store's."""
+    directory = tmp_path_factory.mktemp("board")
+    url = f"sqlite:///{directory}/gongkai.sqlite3"
+    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
+    assert main(["db", "init", "--db", url]) == 0
+    with open_store(url) as store, Ledger(store) as ledger:
+        ledger.add_community(Community("xinhe", "新河社区"))
+    tokens: dict[tuple[str, str | None], str] = {}
+    with open_accounts(url, hasher=cheap_hasher()) as accounts:
+        for role, community in READERS:
+            name = f"{role}.{community or 'street'}"
+            accounts.directory.add(name, role, community=community, password=GOOD_PASSWORD)
+            tokens[role, community] = accounts.tokens.issue(name).secret
+    with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
+        result = Service(url, client, tokens)
+        result.catch_up()
+        yield result
+
+
+def scopes(body: dict[str, object]) -> set[str]:
+    items = body["items"]
+    assert isinstance(items, list)
+    return {item["scope"] for item in items}
+
+
+@pytest.mark.parametrize("who", [None, *READERS], ids=str)
+def test_each_reader_sees_the_scopes_theirs_to_see(
+    service: Service, who: tuple[str, str | None] | None
+) -> None:
+    body = service.board(who)
+    assert scopes(body) == EXPECTED_SCOPES[who]
+    assert body["public_view"] == (who is None or who[1] == "xinhe")
+    assert isinstance(body["projected_to"], int)
+    assert body["projected_to"] > 0
+
+
+def test_the_public_view_masks_personal_data(service: Service) -> None:
+    with open_store(service.url) as store, Ledger(store) as ledger:
+        tianhai = ledger.community("tianhai")
+        title = "临时救助 联系人13812345678 证件110101199003071234"
+        disclosure = tianhai.draft_disclosure(
+            CLERK, key(), **{**DRAFT, "title": title, "scope": "public"}
+        ).result["id"]
+        tianhai.submit_for_review(CLERK, key(), disclosure)
+        tianhai.review(
+            CHAIR, key(), disclosure, stage="committee", outcome="approved", opinion="同意"
+        )
+    service.catch_up()
+
+    def item(who: tuple[str, str | None] | None) -> dict[str, object]:
+        items = service.board(who)["items"]
+        assert isinstance(items, list)
+        return next(i for i in items if i["disclosure_id"] == disclosure)
+
+    public = item(None)
+    assert public["title"] == "临时救助 联系人138****5678 证件110***********1234"
+    assert public["reviews"] == ["committee 王**（committee_chair）通过"]
+    member = item(("resident", "tianhai"))
+    assert member["title"] == title
+    assert "王建国" in member["reviews"][0]  # type: ignore[index]
+    assert item(("clerk", "xinhe"))["title"] == public["title"], "another community's view"
+
+
+def test_the_board_as_it_stood(service: Service) -> None:
+    now = service.board(("disciplinary_auditor", None))
+    early = service.board(("disciplinary_auditor", None), as_of=3)
+    assert early["as_of"] == 3
+    assert len(early["items"]) < len(now["items"])  # type: ignore[arg-type]
+    assert all(item["last_seq"] <= 3 for item in early["items"])  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/v1/communities/nowhere/board", 404),
+        ("/v1/communities/tianhai/board?as_of=-1", 422),
+        ("/v1/communities/tianhai/board?as_of=x", 422),
+        ("/v1/communities/NO%20WAY/board", 422),
+    ],
+)
+def test_bad_board_requests_are_problems(service: Service, path: str, status: int) -> None:
+    response = service.client.get(path)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_bad_token_is_refused_not_treated_as_the_public(service: Service) -> None:
+    response = service.client.get(
+        "/v1/communities/tianhai/board", headers={"Authorization": "Bearer gk_forged"}
+    )
+    assert response.status_code == 401
+
+
+# --- the scope-leak property ------------------------------------------------------------
+
+SCOPE = st.sampled_from(["public", "internal", "leadership"])
+PERSONAL = st.sampled_from(["", " 13912345678", " 320102198807154321", " 15800001111"])
+MOBILE_OR_ID = re.compile(r"(?<![0-9])(?:1[3-9][0-9]{9}|[1-9][0-9]{16}[0-9Xx])(?![0-9])")
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(items=st.lists(st.tuples(SCOPE, PERSONAL), min_size=1, max_size=6), data=st.data())
+def test_no_route_leaks_what_an_outsider_may_not_see(
+    service: Service, items: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    """Random items of random scopes in a new community; every route an anonymous reader
+    or a member of another community can reach is scanned for a non-public item's
+    marker and for any unmasked mobile or ID number."""
+    community = "c" + uuid.uuid4().hex[:10]
+    markers: dict[str, str] = {}
+    with open_store(service.url) as store, Ledger(store) as ledger:
+        ledger_c = ledger.add_community(Community(community, "随机社区"))
+        for scope, personal in items:
+            marker = "M" + uuid.uuid4().hex[:12]
+            markers[marker] = scope
+            ledger_c.draft_disclosure(
+                Actor("李娜", Role.CLERK),
+                key(),
+                **{**DRAFT, "title": f"{marker}{personal}", "scope": scope},
+            )
+    service.catch_up()
+    outsiders: list[tuple[str, str | None] | None] = [None, ("resident", "xinhe")]
+    outsiders.append(("clerk", "xinhe"))
+    as_of = data.draw(st.integers(0, len(items) + 2))
+    for who in outsiders:
+        headers = {"Authorization": f"Bearer {service.tokens[who]}"} if who else {}
+        pages = [
+            f"/v1/communities/{community}/board",
+            f"/v1/communities/{community}/board?as_of={as_of}",
+            f"/v1/communities/{community}/events",
+            f"/v1/communities/{community}/head",
+            "/v1/communities",
+        ]
+        for page in pages:
+            text = service.client.get(page, headers=headers).text
+            for marker, scope in markers.items():
+                if scope != "public":
+                    assert marker not in text, (who, page, scope)
+            assert not MOBILE_OR_ID.search(text), (who, page)
+        seen = scopes(service.board(who, community))
+        assert seen <= {"public"}
+    public_markers = [m for m, scope in markers.items() if scope == "public"]
+    body = service.client.get(f"/v1/communities/{community}/board").text
+    assert all(marker in body for marker in public_markers), "public items are shown"
