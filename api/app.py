@@ -13,6 +13,7 @@ from api.keyfiles import find_log_key
 from api.read_models import install_read_models
 from api.routes import auth as auth_routes
 from api.routes import board as board_routes
+from api.routes import commands as command_routes
 from api.routes import ledger as ledger_routes
 from api.routes import seal as seal_routes
 from api.routes import tiles as tile_routes
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_read_models(app, settings)
     app.include_router(auth_routes.router)
     app.include_router(board_routes.router)
+    app.include_router(command_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)
     app.include_router(tile_routes.router)

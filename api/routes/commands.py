@@ -1,0 +1,413 @@
+"""The ledger's commands over HTTP: a clerk drafts and submits, the committee reviews,
+the clerk publishes, withdraws and archives; finance entries and their reversals;
+residents' objections and the findings on them.
+
+Every command needs a signed-in account (a bearer token, or a session cookie with its
+CSRF token), acts in the account's own community (a disciplinary auditor, who belongs to
+the whole street, only on objections) and takes an ``Idempotency-Key`` header: a retry
+with the same key answers the first result (200, ``Idempotent-Replayed: true``) and
+stores nothing twice. The ledger checks the role again for each command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import SignedIn, require_csrf
+from api.deps import LedgerDep
+from ledger.application import CommunityLedger
+from ledger.domain.vocabulary import Role
+from ledger.errors import PermissionDeniedError
+from ledger.idempotency import CommandResult
+
+router = APIRouter(
+    prefix="/v1/communities/{community_id}",
+    tags=["commands"],
+    dependencies=[Depends(require_csrf)],
+)
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="any unique string per intended act; a retry reuses it",
+    ),
+]
+
+#: What a street-wide account (no community) may do in a community's ledger.
+STREET_COMMANDS = frozenset({"verify_objection", "dismiss_objection"})
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Content(Body):
+    category: str
+    title: str = Field(max_length=200)
+    body: str = Field(max_length=20_000)
+    scope: Literal["public", "internal", "leadership"]
+    planned_from: str
+    planned_until: str
+    attachments: list[str] = Field(default_factory=list, max_length=50)
+
+
+class Review(Body):
+    stage: str
+    outcome: Literal["approved", "rejected"]
+    opinion: str = Field(max_length=2_000)
+
+
+class Publication(Body):
+    channel: str
+    period_from: str
+    period_until: str
+
+
+class Reason(Body):
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class Objection(Body):
+    disclosure_version: int = Field(ge=1)
+    objector: str = Field(max_length=100)
+    form: str
+    content: str = Field(min_length=1, max_length=5_000)
+
+
+class Finding(Body):
+    finding: str = Field(min_length=1, max_length=5_000)
+
+
+class CorrectionContent(Body):
+    title: str = Field(max_length=200)
+    body: str = Field(max_length=20_000)
+    explanation: str = Field(min_length=1, max_length=5_000)
+    attachments: list[str] = Field(default_factory=list, max_length=50)
+
+
+class Entry(Body):
+    kind: Literal["income", "expense"]
+    amount_fen: int = Field(gt=0, le=10**13)
+    account: str
+    counterparty: str = Field(max_length=200)
+    voucher_sha256: str
+    period: str
+    memo: str = Field(default="", max_length=2_000)
+
+
+class Reversal(Body):
+    period: str
+    voucher_sha256: str
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+def _run(
+    command: str,
+    principal: SignedIn,
+    ledger: LedgerDep,
+    community_id: str,
+    response: Response,
+    call: Callable[[CommunityLedger], CommandResult],
+) -> dict[str, Any]:
+    if principal.community is None:
+        if command not in STREET_COMMANDS:
+            raise PermissionDeniedError(
+                f"a street-wide account records only findings on objections, not {command}"
+            )
+    elif principal.community != community_id:
+        raise PermissionDeniedError(
+            f"this account acts in community {principal.community!r}, not {community_id!r}"
+        )
+    done = call(ledger.community(community_id))
+    response.status_code = 200 if done.replayed else 201
+    if done.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return {
+        "result": done.result,
+        "first_seq": done.first_seq,
+        "last_seq": done.last_seq,
+        "replayed": done.replayed,
+    }
+
+
+@router.post("/disclosures", status_code=201)
+def draft_disclosure(
+    community_id: str,
+    body: Content,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "draft_disclosure",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.draft_disclosure(who.actor(), key, **body.model_dump()),
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/revisions", status_code=201)
+def revise_draft(
+    community_id: str,
+    disclosure_id: UUID,
+    body: Content,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "revise_draft",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.revise_draft(who.actor(), key, disclosure_id, **body.model_dump()),
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/submission", status_code=201)
+def submit_for_review(
+    community_id: str,
+    disclosure_id: UUID,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "submit_for_review",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.submit_for_review(who.actor(), key, disclosure_id),
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/reviews", status_code=201)
+def review(
+    community_id: str,
+    disclosure_id: UUID,
+    body: Review,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "review",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.review(who.actor(), key, disclosure_id, **body.model_dump()),
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/publication", status_code=201)
+def publish(
+    community_id: str,
+    disclosure_id: UUID,
+    body: Publication,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "publish",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.publish(who.actor(), key, disclosure_id, **body.model_dump()),
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/withdrawal", status_code=201)
+def withdraw(
+    community_id: str,
+    disclosure_id: UUID,
+    body: Reason,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "withdraw",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.withdraw(who.actor(), key, disclosure_id, reason=body.reason),
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/archival", status_code=201)
+def archive(
+    community_id: str,
+    disclosure_id: UUID,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "archive",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.archive(who.actor(), key, disclosure_id),
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/objections", status_code=201)
+def raise_objection(
+    community_id: str,
+    disclosure_id: UUID,
+    body: Objection,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "raise_objection",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.raise_objection(who.actor(), key, disclosure_id, **body.model_dump()),
+    )
+
+
+@router.post("/objections/{correction_id}/verification", status_code=201)
+def verify_objection(
+    community_id: str,
+    correction_id: UUID,
+    body: Finding,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "verify_objection",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.verify_objection(who.actor(), key, correction_id, finding=body.finding),
+    )
+
+
+@router.post("/objections/{correction_id}/dismissal", status_code=201)
+def dismiss_objection(
+    community_id: str,
+    correction_id: UUID,
+    body: Reason,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "dismiss_objection",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.dismiss_objection(who.actor(), key, correction_id, reason=body.reason),
+    )
+
+
+@router.post("/objections/{correction_id}/correction", status_code=201)
+def publish_correction(
+    community_id: str,
+    correction_id: UUID,
+    body: CorrectionContent,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "publish_correction",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.publish_correction(who.actor(), key, correction_id, **body.model_dump()),
+    )
+
+
+@router.post("/finance/entries", status_code=201)
+def record_entry(
+    community_id: str,
+    body: Entry,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "record_entry",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.record_entry(who.actor(), key, **body.model_dump()),
+    )
+
+
+@router.post("/finance/entries/{entry_id}/reversal", status_code=201)
+def reverse_entry(
+    community_id: str,
+    entry_id: UUID,
+    body: Reversal,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "reverse_entry",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.reverse_entry(who.actor(), key, entry_id, **body.model_dump()),
+    )
+
+
+#: Every command route: (ledger command, method path under /v1/communities/{id}).
+COMMAND_ROUTES: dict[str, str] = {
+    "draft_disclosure": "/disclosures",
+    "revise_draft": "/disclosures/{disclosure_id}/revisions",
+    "submit_for_review": "/disclosures/{disclosure_id}/submission",
+    "review": "/disclosures/{disclosure_id}/reviews",
+    "publish": "/disclosures/{disclosure_id}/publication",
+    "withdraw": "/disclosures/{disclosure_id}/withdrawal",
+    "archive": "/disclosures/{disclosure_id}/archival",
+    "raise_objection": "/disclosures/{disclosure_id}/objections",
+    "verify_objection": "/objections/{correction_id}/verification",
+    "dismiss_objection": "/objections/{correction_id}/dismissal",
+    "publish_correction": "/objections/{correction_id}/correction",
+    "record_entry": "/finance/entries",
+    "reverse_entry": "/finance/entries/{entry_id}/reversal",
+}
+ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

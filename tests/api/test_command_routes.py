@@ -1,0 +1,188 @@
+"""The command routes: the happy path through the review to the board, idempotent
+retries, each error as problem+json, and every role against every command route."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.accounts import open_accounts
+from api.app import create_app
+from api.cli import main
+from api.routes.commands import COMMAND_ROUTES, ROLES_WITH_ACCOUNTS, STREET_COMMANDS
+from api.settings import Settings
+from ledger.domain.permissions import COMMAND_ROLES
+from ledger.domain.vocabulary import STAGE_ROLES, ReviewStage, Role
+from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.contract.test_ledger_contract import DRAFT
+
+PROBLEM = "application/problem+json"
+VOUCHER = hashlib.sha256(b"voucher").hexdigest()
+BODIES: dict[str, dict[str, Any]] = {
+    "draft_disclosure": DRAFT,
+    "revise_draft": DRAFT,
+    "submit_for_review": {},
+    "review": {"stage": "committee", "outcome": "approved", "opinion": "同意"},
+    "publish": {"channel": "board", "period_from": "2026-07-01", "period_until": "2026-07-31"},
+    "withdraw": {"reason": "重复"},
+    "archive": {},
+    "raise_objection": {
+        "disclosure_version": 1,
+        "objector": "刘*华",
+        "form": "written",
+        "content": "金额有误",
+    },
+    "verify_objection": {"finding": "属实"},
+    "dismiss_objection": {"reason": "不属实"},
+    "publish_correction": {"title": "更正", "body": "更正内容", "explanation": "说明"},
+    "record_entry": {
+        "kind": "expense",
+        "amount_fen": 12_000,
+        "account": "office",
+        "counterparty": "文具店",
+        "voucher_sha256": VOUCHER,
+        "period": "2026-07",
+    },
+    "reverse_entry": {"period": "2026-07", "voucher_sha256": VOUCHER, "reason": "重复入账"},
+}
+
+
+@dataclass
+class Service:
+    url: str
+    client: TestClient
+    tokens: dict[tuple[Role, str | None], str]
+
+    def post(
+        self, path: str, body: dict[str, Any], who: tuple[Role, str | None] | None, **headers: str
+    ) -> Any:
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[who]}"
+        headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
+        return self.client.post(f"/v1/communities/tianhai{path}", json=body, headers=headers)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    directory = tmp_path_factory.mktemp("commands")
+    url = f"sqlite:///{directory}/gongkai.sqlite3"
+    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
+    assert main(["db", "init", "--db", url]) == 0
+    tokens: dict[tuple[Role, str | None], str] = {}
+    with open_accounts(url, hasher=cheap_hasher()) as accounts:
+        for role in ROLES_WITH_ACCOUNTS:
+            for community in (
+                ["tianhai", "xinhe"] if role is not Role.DISCIPLINARY_AUDITOR else [None]
+            ):
+                name = f"{role.value}.{community or 'street'}"
+                accounts.directory.add(name, role, community=community, password=GOOD_PASSWORD)
+                tokens[role, community] = accounts.tokens.issue(name).secret
+    with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
+        yield Service(url, client, tokens)
+
+
+CLERK = (Role.CLERK, "tianhai")
+CHAIR = (Role.COMMITTEE_CHAIR, "tianhai")
+
+
+def test_a_disclosure_goes_through_review_to_the_board(service: Service) -> None:
+    drafted = service.post(
+        "/disclosures", {**DRAFT, "title": "路灯维修公示"}, CLERK, **{"Idempotency-Key": "draft-1"}
+    )
+    assert drafted.status_code == 201, drafted.text
+    again = service.post(
+        "/disclosures", {**DRAFT, "title": "路灯维修公示"}, CLERK, **{"Idempotency-Key": "draft-1"}
+    )
+    assert again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["result"] == drafted.json()["result"]
+    did = drafted.json()["result"]["id"]
+    assert service.post(f"/disclosures/{did}/submission", {}, CLERK).status_code == 201
+    assert service.post(f"/disclosures/{did}/reviews", BODIES["review"], CHAIR).status_code == 201
+    published = service.post(f"/disclosures/{did}/publication", BODIES["publish"], CLERK)
+    assert published.status_code == 201, published.text
+    assert main(["projections", "run", "--db", service.url, "--once"]) == 0
+    board = service.client.get("/v1/communities/tianhai/board").json()
+    item = next(i for i in board["items"] if i["disclosure_id"] == did)
+    assert (item["title"], item["status"]) == ("路灯维修公示", "published")
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "detail"),
+    [
+        ({"who": None}, 401, "sign in"),
+        ({"key": None}, 422, "Idempotency-Key"),
+        ({"body": {**DRAFT, "extra": 1}}, 422, "extra"),
+        ({"body": {**DRAFT, "scope": "secret"}}, 422, "scope"),
+        ({"body": {**DRAFT, "category": "nonsense"}}, 422, "category"),
+        ({"who": (Role.CLERK, "xinhe")}, 403, "community"),
+        ({"who": (Role.RESIDENT, "tianhai")}, 403, ""),
+        ({"who": (Role.DISCIPLINARY_AUDITOR, None)}, 403, "street-wide"),
+    ],
+)
+def test_draft_errors_are_problems(
+    service: Service, change: dict[str, Any], status: int, detail: str
+) -> None:
+    headers: dict[str, str] = {"Idempotency-Key": str(uuid.uuid4())}
+    who = change.get("who", CLERK)
+    if "key" in change:
+        headers = {}
+    body = change.get("body", DRAFT)
+    if who is not None:
+        headers["Authorization"] = f"Bearer {service.tokens[who]}"
+    response = service.client.post(
+        "/v1/communities/tianhai/disclosures", json=body, headers=headers
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert detail.lower() in response.text.lower()
+
+
+def test_a_key_reused_for_another_act_is_refused(service: Service) -> None:
+    first = service.post("/disclosures", DRAFT, CLERK, **{"Idempotency-Key": "reused"})
+    assert first.status_code == 201
+    other = service.post(
+        "/disclosures", {**DRAFT, "title": "别的"}, CLERK, **{"Idempotency-Key": "reused"}
+    )
+    assert other.status_code == 422
+    assert other.headers["content-type"] == PROBLEM
+
+
+def test_an_unknown_disclosure_is_404(service: Service) -> None:
+    response = service.post(f"/disclosures/{uuid.uuid4()}/submission", {}, CLERK)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+
+
+def allowed(command: str, role: Role) -> bool:
+    if command == "review":
+        return role in STAGE_ROLES[ReviewStage.COMMITTEE]
+    return role in COMMAND_ROLES[command]
+
+
+@pytest.mark.parametrize("command", list(COMMAND_ROUTES))
+@pytest.mark.parametrize("role", ROLES_WITH_ACCOUNTS, ids=str)
+def test_every_role_against_every_command(service: Service, command: str, role: Role) -> None:
+    """403 exactly when the role may not give the command (or acts from the street on
+    anything but an objection's finding); otherwise the command reaches the ledger,
+    which answers for the missing subject (404) or records it (201)."""
+    community = None if role is Role.DISCIPLINARY_AUDITOR else "tianhai"
+    path = COMMAND_ROUTES[command].format(
+        disclosure_id=uuid.uuid4(), correction_id=uuid.uuid4(), entry_id=uuid.uuid4()
+    )
+    response = service.post(path, BODIES[command], (role, community))
+    may = allowed(command, role) and (community is not None or command in STREET_COMMANDS)
+    if may:
+        assert response.status_code in (201, 404), (command, role, response.text)
+    else:
+        assert response.status_code == 403, (command, role, response.text)
+        assert response.headers["content-type"] == PROBLEM
+    elsewhere = service.post(path, BODIES[command], (role, "xinhe")) if community else None
+    if elsewhere is not None:
+        assert elsewhere.status_code == 403, (command, role)
