@@ -10,10 +10,8 @@ session's CSRF token (:func:`require_csrf`); a bearer token is never sent on its
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, Request
@@ -30,8 +28,8 @@ from api.accounts import (
 )
 from api.accounts.sessions import IDLE
 from api.errors import problem
+from api.lifespan import open_for_lifespan, opened
 from api.settings import Settings
-from ledger.errors import StoreError
 
 SESSION_COOKIE: Final = "gongkai_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
@@ -60,37 +58,21 @@ def install_accounts(app: FastAPI, settings: Settings, config: AuthConfig | None
     app.state.auth_config = config
     app.add_exception_handler(AuthenticationError, _handle_authentication)
     app.add_exception_handler(RateLimitedError, _handle_rate_limited)
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(running: Any) -> AsyncIterator[Any]:
-        # The service creates no table: before 'gongkai db init' the accounts are
-        # unavailable (503, as the ledger is), and the rest still answers.
-        accounts: Accounts | StoreError
-        try:
-            accounts = open_accounts(
-                settings.db_url,
-                hasher=config.hasher,
-                policy=config.policy,
-                session_idle=config.session_idle,
-            )
-        except StoreError as e:
-            accounts = e
-        app.state.accounts = accounts
-        try:
-            async with inner(running) as state:
-                yield state
-        finally:
-            if isinstance(accounts, Accounts):
-                accounts.close()
-
-    app.router.lifespan_context = lifespan
+    open_for_lifespan(
+        app,
+        "accounts",
+        lambda: open_accounts(
+            settings.db_url,
+            hasher=config.hasher,
+            policy=config.policy,
+            session_idle=config.session_idle,
+        ),
+        Accounts.close,
+    )
 
 
 def get_accounts(request: Request) -> Accounts:
-    accounts: Accounts | StoreError = request.app.state.accounts
-    if isinstance(accounts, StoreError):
-        raise StoreError(f"accounts unavailable: {accounts}")
+    accounts: Accounts = opened(request, "accounts", "accounts")
     return accounts
 
 

@@ -3,47 +3,28 @@ and who is reading, as the projections' visibility rules name them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
 from api.accounts.model import Principal
 from api.auth import CurrentAccount
+from api.lifespan import open_for_lifespan, opened
 from api.settings import Settings
-from ledger.errors import StoreError
 from projections.db import ReadDB, open_read_db
 from projections.visibility import ANONYMOUS, Reader
 
 
 def install_read_models(app: FastAPI, settings: Settings) -> None:
-    """Open the read models' database around the app's lifespan. The service creates no
-    table: before 'gongkai db init' the read routes answer 503."""
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(running: Any) -> AsyncIterator[Any]:
-        db: ReadDB | StoreError
-        try:
-            db = open_read_db(settings.db_url, create=False)
-        except StoreError as e:
-            db = e
-        app.state.read_db = db
-        try:
-            async with inner(running) as state:
-                yield state
-        finally:
-            if isinstance(db, ReadDB):
-                db.close()
-
-    app.router.lifespan_context = lifespan
+    """Open the read models' database for the app's lifetime (503 on the read routes
+    before 'gongkai db init')."""
+    open_for_lifespan(
+        app, "read_db", lambda: open_read_db(settings.db_url, create=False), ReadDB.close
+    )
 
 
 def get_read_db(request: Request) -> ReadDB:
-    db: ReadDB | StoreError = request.app.state.read_db
-    if isinstance(db, StoreError):
-        raise StoreError(f"read models unavailable: {db}")
+    db: ReadDB = opened(request, "read_db", "read models")
     return db
 
 

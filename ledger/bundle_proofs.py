@@ -13,21 +13,16 @@ checkers do the same checks and say the same things:
 
 from __future__ import annotations
 
-import json
-import struct
-import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final, NoReturn
+from typing import BinaryIO
 
 from ledger import merkle
 from ledger.bundle import EVENTS, PROOFS, BundleVerificationError, check_proof
-
-#: Entries' hashes sent to the worker at a time.
-BATCH: Final = 4096
+from ledger.entry_pipe import EntryPipe, answer, complete, received
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,83 +71,31 @@ class ProofChecker:
 
 class ProofWorker:
     """A :class:`ProofChecker` in a process of its own (``python -m
-    ledger.bundle_proofs``) over the bundle at ``path``. Use as a context manager;
-    leaving it stops the process.
-
-    The protocol, on the process's standard input: frames of a 4-byte big-endian count
-    followed by that many (8-byte seq, 32-byte entry hash) pairs; then the count
-    ``FINISH`` and one byte, 1 when every entry was sent (no proof line may be left).
-    The process answers with one JSON line: ``checked``, ``failure`` (a message or
-    null) and ``sha256`` (of the whole of proofs.jsonl, or "" if it could not be read).
-    """
+    ledger.bundle_proofs``, fed through an :class:`~ledger.entry_pipe.EntryPipe`) over
+    the bundle at ``path``. Its answer: ``checked``, ``failure`` (a message or null)
+    and ``sha256`` (of the whole of proofs.jsonl, or "" if it could not be read). Use
+    as a context manager; leaving it stops the process."""
 
     def __init__(self, path: Path, size: int, root: bytes) -> None:
-        self._args = [sys.executable, "-m", __name__, str(path), str(size), root.hex()]
-        self._process: subprocess.Popen[bytes] | None = None
-        self._batch: list[bytes] = []
+        self._pipe = EntryPipe(__name__, [str(path), str(size), root.hex()], "checking the proofs")
 
     def __enter__(self) -> ProofWorker:
-        self._process = subprocess.Popen(  # noqa: S603 (this interpreter, this module)
-            self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+        self._pipe.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        process = self._running()
-        if process.poll() is None:
-            process.kill()
-        process.communicate()
-
-    def _running(self) -> subprocess.Popen[bytes]:
-        if self._process is None:
-            raise RuntimeError("ProofWorker is used as a context manager")
-        return self._process
+        self._pipe.__exit__()
 
     def check(self, seq: int, entry_hash: bytes) -> None:
-        self._batch.append(FRAME_ENTRY.pack(seq, entry_hash))
-        if len(self._batch) >= BATCH:
-            self._send()
-
-    def _send(self, tail: bytes = b"") -> None:
-        process = self._running()
-        assert process.stdin is not None
-        data = FRAME_COUNT.pack(len(self._batch)) + b"".join(self._batch) if self._batch else b""
-        self._batch = []
-        try:
-            process.stdin.write(data + tail)
-            if tail:
-                process.stdin.flush()
-        except BrokenPipeError:
-            self._stopped()
-
-    def _stopped(self) -> NoReturn:
-        process = self._running()
-        process.kill()
-        _, err = process.communicate()
-        last = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-        raise BundleVerificationError(
-            f"{PROOFS}: the process checking the proofs stopped (exit code "
-            f"{process.returncode}): {last[0]}"
-        )
+        self._pipe.send(seq, entry_hash)
 
     def finish(self, *, complete: bool) -> tuple[ProofFailure | None, str]:
         """Wait for the proofs of the entries sent; with ``complete``, also check that
         no proof line is left. The first failure if any, and the SHA-256 of the whole
         of ``proofs.jsonl`` ("" when it could not be read to its end)."""
-        self._send(FRAME_COUNT.pack(FINISH) + bytes([complete]))
-        process = self._running()
-        assert process.stdout is not None
-        answer = process.stdout.readline()
-        if not answer:
-            self._stopped()
-        reply = json.loads(answer)
+        reply = self._pipe.finish(complete=complete)
         failure = reply["failure"]
         return (ProofFailure(reply["checked"], failure) if failure else None), reply["sha256"]
-
-
-FRAME_COUNT: Final = struct.Struct(">I")
-FRAME_ENTRY: Final = struct.Struct(">Q32s")
-FINISH: Final = 0xFFFFFFFF
 
 
 def _serve(path: str, size: int, root: bytes, requests: BinaryIO, replies: BinaryIO) -> None:
@@ -163,19 +106,14 @@ def _serve(path: str, size: int, root: bytes, requests: BinaryIO, replies: Binar
     with zipfile.ZipFile(path) as zf, zf.open(PROOFS) as stream:
         lines = Lines(PROOFS, stream)
         checker = ProofChecker(iter(lines), size, root)
-        while True:
-            (count,) = FRAME_COUNT.unpack(requests.read(FRAME_COUNT.size))
-            if count == FINISH:
-                break
-            data = requests.read(count * FRAME_ENTRY.size)
+        for batch in received(requests):
             if failure is None:
                 try:
-                    for seq, entry_hash in FRAME_ENTRY.iter_unpack(data):
+                    for seq, entry_hash in batch:
                         checker.check(seq, entry_hash)
                 except BundleVerificationError as e:
                     failure = str(e)
-        complete = requests.read(1) == b"\x01"
-        if complete and failure is None:
+        if complete(requests) and failure is None:
             try:
                 checker.finish()
             except BundleVerificationError as e:
@@ -184,9 +122,7 @@ def _serve(path: str, size: int, root: bytes, requests: BinaryIO, replies: Binar
             digest = lines.drain()
         except BundleVerificationError as e:
             failure, digest = failure or str(e), ""
-    reply = {"checked": checker.checked, "failure": failure, "sha256": digest}
-    replies.write(json.dumps(reply).encode() + b"\n")
-    replies.flush()
+    answer(replies, {"checked": checker.checked, "failure": failure, "sha256": digest})
 
 
 if __name__ == "__main__":

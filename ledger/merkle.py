@@ -148,20 +148,29 @@ def inclusion_proof(index: int, size: int, read: NodeReader) -> list[bytes]:
     """RFC 6962 §2.1.1 PATH(index, D[size]): the audit path, the leaf's sibling first."""
     if not 0 <= index < size:
         raise ValueError(f"leaf index {index} is not in a tree of size {size}")
-    # PATH(m, D[n]) = PATH(m, D[0:k]) : MTH(D[k:n])      if m < k
-    #               = PATH(m - k, D[k:n]) : MTH(D[0:k])  if m >= k
     # Walked from the root down, the sibling ranges come out top first, hence the reversal.
-    siblings: list[tuple[int, int]] = []
-    start, end = 0, size
+    siblings = [sibling for _, sibling in _descent(index, 0, size)]
+    return _roots(siblings[::-1], read)
+
+
+def _descent(
+    index: int, start: int, end: int
+) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
+    """The turns of the RFC 6962 PATH recursion for leaf ``index`` from the range
+    [start, end) down to the leaf: at each, the range the leaf is in below the split and
+    the range beside it, as (start, end) pairs.
+
+    PATH(m, D[n]) = PATH(m, D[0:k]) : MTH(D[k:n])      if m < k
+                  = PATH(m - k, D[k:n]) : MTH(D[0:k])  if m >= k
+    """
     while end - start > 1:
         k = _split(end - start)
         if index < start + k:
-            siblings.append((start + k, end))
+            yield (start, start + k), (start + k, end)
             end = start + k
         else:
-            siblings.append((start, start + k))
+            yield (start + k, end), (start, start + k)
             start += k
-    return _roots(siblings[::-1], read)
 
 
 #: inclusion_proofs works a block of 2^8 leaves at a time.
@@ -215,18 +224,9 @@ def _walked_proofs(first: int, last: int, size: int, read: NodeReader) -> Iterat
         while frames and not frames[-1][0] <= index < frames[-1][1]:
             frames.pop()
         start, end = (frames[-1][0], frames[-1][1]) if frames else (0, size)
-        turns: list[tuple[int, int]] = []
-        siblings: list[tuple[int, int]] = []
-        while end - start > 1:  # as in inclusion_proof
-            k = _split(end - start)
-            if index < start + k:
-                siblings.append((start + k, end))
-                end = start + k
-            else:
-                siblings.append((start, start + k))
-                start += k
-            turns.append((start, end))
-        hashes = _roots(siblings, read)
+        steps = list(_descent(index, start, end))
+        turns = [inside for inside, _ in steps]
+        hashes = _roots([sibling for _, sibling in steps], read)
         frames.extend((s, e, h) for (s, e), h in zip(turns, hashes, strict=True))
         yield [frame[2] for frame in reversed(frames)]
 
