@@ -35,7 +35,6 @@ import os
 import platform
 import queue
 import random
-import resource
 import sqlite3
 import sys
 import tempfile
@@ -89,6 +88,8 @@ from bench.bench_ledger import (
 from ledger import bundle_verify
 from ledger.application import Ledger
 from ledger.bundle import BundleContents, verify_bundle, write_bundle
+from ledger.bundle_proof_writer import ProofWriterProcess
+from ledger.entry_pipe import EntryPipe
 from ledger.keys import KeyKind, format_private_key, generate_key, parse_private_key
 from ledger.merkle import inclusion_proof, leaf_hash, verify_inclusion
 from ledger.note import parse_vkey
@@ -729,23 +730,42 @@ def export_step(job: BundleJob, counter: Counter) -> tuple[float, float, int, in
     ledger.bundle.check_entry = counting(ledger.bundle.check_entry, counter)
     key = parse_private_key(job.key.private)
     everything = parse_range(None, None, None)
+    # A long export's proofs are written by a process of export_bundle's own, which
+    # reports its peak memory: it counts too.
+    writers: list[ProofWriterProcess] = []
+    original_finish = ProofWriterProcess.finish
+
+    def finish(self: ProofWriterProcess) -> tuple[str, int]:
+        writers.append(self)
+        return original_finish(self)
+
+    ProofWriterProcess.finish = finish  # type: ignore[method-assign]
     with open_store(job.url) as store:
         start = time.perf_counter()
         summary = export_bundle(store, job.community, everything, Path(job.path), key)
         elapsed = time.perf_counter() - start
-    return elapsed, peak_rss_mb(), summary.entries, summary.size
+    worker_mb = sum((w.peak_kb or 0) for w in writers) / 1024
+    return elapsed, peak_rss_mb() + worker_mb, summary.entries, summary.size
 
 
 def verify_step(job: BundleJob, counter: Counter) -> tuple[float, float, int, int]:
     """Child process: verify the bundle offline against the log key."""
     bundle_verify.check_entry = counting(bundle_verify.check_entry, counter)
+    # A large bundle's proofs are checked by a process of verify_bundle's own, which
+    # reports its peak memory: it counts too.
+    workers: list[EntryPipe] = []
+    original_finish = EntryPipe.finish
+
+    def finish(self: EntryPipe, *, complete: bool) -> dict[str, Any]:
+        workers.append(self)
+        return original_finish(self, complete=complete)
+
+    EntryPipe.finish = finish  # type: ignore[method-assign]
     verifier = parse_vkey(job.key.vkey)
     start = time.perf_counter()
     report = verify_bundle(Path(job.path), [verifier])
     elapsed = time.perf_counter() - start
-    # A large bundle's proofs are checked by a process of verify_bundle's own: its peak
-    # counts too (its ru_maxrss may start at this process's RSS, so this is an upper bound).
-    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    worker_mb = sum((w.peak_kb or 0) for w in workers) / 1024
     return elapsed, peak_rss_mb() + worker_mb, report.entries, Path(job.path).stat().st_size
 
 
@@ -933,7 +953,7 @@ def report_bundle(
     print(
         "   export: api.export.export_bundle, open date range; verify-bundle:\n"
         "   ledger.bundle.verify_bundle against the log key; peak RSS: the process's VmHWM\n"
-        "   (verify-bundle: plus the peak of its proof-checking process).\n"
+        "   plus the peak of the process each starts for the proofs, as it reports it.\n"
         f"   A step still running after {config.step_timeout:g} s is stopped: 'entries' is\n"
         "   then how many it had done, and its peak RSS is read just before it is stopped."
     )

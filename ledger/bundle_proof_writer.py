@@ -65,6 +65,7 @@ class ProofWriterProcess:
         """Wait for the last proof: the SHA-256 of the file and the number of proofs.
         Raises :class:`BundleVerificationError` if a proof did not check."""
         reply = self._pipe.finish(complete=True)
+        self.peak_kb: int | None = reply.get("peak_kb")
         if reply["failure"]:
             raise BundleVerificationError(reply["failure"])
         return str(reply["sha256"]), int(reply["count"])

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, BinaryIO, Final, NoReturn
 
 from ledger.bundle import PROOFS, BundleVerificationError
@@ -89,6 +90,7 @@ class EntryPipe:
         if not answer:
             self._stopped()
         reply: dict[str, Any] = json.loads(answer)
+        self.peak_kb: int | None = reply.get("peak_kb")
         return reply
 
 
@@ -110,5 +112,18 @@ def complete(requests: BinaryIO) -> bool:
 
 
 def answer(replies: BinaryIO, reply: dict[str, Any]) -> None:
-    replies.write(json.dumps(reply).encode() + b"\n")
+    """Send the helper's answer, with its peak resident memory (``peak_kb``, from
+    /proc where there is one) so that the caller can account for it."""
+    replies.write(json.dumps({**reply, "peak_kb": _peak_kb()}).encode() + b"\n")
     replies.flush()
+
+
+def _peak_kb() -> int | None:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import html
 import json
+import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -42,7 +43,7 @@ class BoardItem:
     period_from: str = ""
     period_until: str = ""
     channel: str = ""
-    reviews: list[str] = field(default_factory=list)
+    reviews: tuple[str, ...] = ()
     corrections: int = 0
     last_seq: int = 0
 
@@ -97,14 +98,22 @@ def disclosure_event(row: RawRow) -> tuple[UUID, str, dict[str, Any]] | None:
     return key, topic.removeprefix(_PREFIX), _state(state_bytes)
 
 
+def _shared(value: Any) -> Any:
+    return sys.intern(value) if isinstance(value, str) else value
+
+
 def next_item(
     item: BoardItem | None, seq: int, key: UUID, kind: str, state: dict[str, Any]
 ) -> BoardItem | None:
     """A disclosure's board state after one of its events (entry ``seq``): ``item``
     changed in place, a new one for a draft, or None (an event of no drafted item)."""
     if kind == "drafted":
+        # A long record holds many items: their few distinct codes are shared, not copied.
         item = BoardItem(
-            key, state.get("category", ""), state.get("title", ""), state.get("scope", "")
+            key,
+            _shared(state.get("category", "")),
+            state.get("title", ""),
+            _shared(state.get("scope", "")),
         )
     if item is None:
         return None
@@ -119,7 +128,7 @@ def next_item(
         outcome = state.get("outcome", "")
         who = f"{state.get('actor', '')}（{state.get('actor_role', '')}）"
         verdict = "通过" if outcome == "approved" else "不通过"
-        item.reviews.append(f"{state.get('stage', '')} {who}{verdict}")
+        item.reviews = (*item.reviews, f"{state.get('stage', '')} {who}{verdict}")
         item.status = "approved" if outcome == "approved" else "rejected"
     elif kind == "published":
         item.status = "published"

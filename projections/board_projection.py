@@ -81,7 +81,7 @@ def _values(item: BoardItem) -> tuple[Any, ...]:
         item.period_from,
         item.period_until,
         item.channel,
-        json.dumps(item.reviews, ensure_ascii=False),
+        json.dumps(list(item.reviews), ensure_ascii=False),
         item.corrections,
         item.last_seq,
     )
@@ -98,7 +98,7 @@ def _item(row: tuple[Any, ...]) -> BoardItem:
         period_from=period_from,
         period_until=period_until,
         channel=channel,
-        reviews=list(json.loads(reviews)),
+        reviews=tuple(json.loads(reviews)),
         corrections=int(row[9]),
         last_seq=int(row[10]),
     )

@@ -43,7 +43,7 @@ ROWS = [
 def test_the_fold_follows_each_disclosure() -> None:
     items = {i.disclosure_id: i for i in fold_board(ROWS)}
     assert items[A].status == "published"
-    assert items[A].reviews == ["committee 王建国（chair）通过"]
+    assert items[A].reviews == ("committee 王建国（chair）通过",)
     assert (items[A].period_from, items[A].period_until) == ("2026-07-01", "2026-07-31")
     assert items[B].status == "drafted"
     assert (items[C].status, items[C].corrections, items[C].title) == (
