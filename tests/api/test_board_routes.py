@@ -187,16 +187,23 @@ def test_no_route_leaks_what_an_outsider_may_not_see(
     marker and for any unmasked mobile or ID number."""
     community = "c" + uuid.uuid4().hex[:10]
     markers: dict[str, str] = {}
+    disclosures: list[str] = []
     with open_store(service.url) as store, Ledger(store) as ledger:
         ledger_c = ledger.add_community(Community(community, "随机社区"))
         for scope, personal in items:
             marker = "M" + uuid.uuid4().hex[:12]
             markers[marker] = scope
-            ledger_c.draft_disclosure(
+            drafted = ledger_c.draft_disclosure(
                 Actor("李娜", Role.CLERK),
                 key(),
-                **{**DRAFT, "title": f"{marker}{personal}", "scope": scope},
+                **{
+                    **DRAFT,
+                    "title": f"{marker}{personal}",
+                    "body": f"正文{personal}",
+                    "scope": scope,
+                },
             )
+            disclosures.append(drafted.result["id"])
     service.catch_up()
     outsiders: list[tuple[str, str | None] | None] = [None, ("resident", "xinhe")]
     outsiders.append(("clerk", "xinhe"))
@@ -208,8 +215,11 @@ def test_no_route_leaks_what_an_outsider_may_not_see(
             f"/v1/communities/{community}/board?as_of={as_of}",
             f"/v1/communities/{community}/events",
             f"/v1/communities/{community}/head",
+            f"/v1/communities/{community}/finance/entries",
+            f"/v1/communities/{community}/finance/totals",
             "/v1/communities",
         ]
+        pages += [f"/v1/communities/{community}/disclosures/{d}/history" for d in disclosures]
         for page in pages:
             text = service.client.get(page, headers=headers).text
             for marker, scope in markers.items():
@@ -221,3 +231,94 @@ def test_no_route_leaks_what_an_outsider_may_not_see(
     public_markers = [m for m, scope in markers.items() if scope == "public"]
     body = service.client.get(f"/v1/communities/{community}/board").text
     assert all(marker in body for marker in public_markers), "public items are shown"
+
+
+# --- a disclosure's history and the finances -------------------------------------------
+
+
+def ids_by_scope(service: Service) -> dict[str, str]:
+    items = service.board(("disciplinary_auditor", None))["items"]
+    assert isinstance(items, list)
+    return {item["scope"]: item["disclosure_id"] for item in items}
+
+
+@pytest.mark.parametrize("who", [None, *READERS], ids=str)
+def test_a_history_is_shown_to_whoever_may_see_its_scope(
+    service: Service, who: tuple[str, str | None] | None
+) -> None:
+    headers = {"Authorization": f"Bearer {service.tokens[who]}"} if who else {}
+    for scope, disclosure in ids_by_scope(service).items():
+        response = service.client.get(
+            f"/v1/communities/tianhai/disclosures/{disclosure}/history", headers=headers
+        )
+        if scope in EXPECTED_SCOPES[who]:
+            assert response.status_code == 200, (scope, response.text)
+            body = response.json()
+            assert body["versions"][0]["version"] == 1
+            assert body["public_view"] == (who is None or who[1] == "xinhe")
+            if body["public_view"]:
+                assert all("*" in v["actor"] for v in body["versions"] if len(v["actor"]) > 1)
+        else:
+            assert response.status_code == 404, (scope, who)
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_history_of_nothing_is_404(service: Service) -> None:
+    path = f"/v1/communities/tianhai/disclosures/{uuid.uuid4()}/history"
+    assert service.client.get(path).status_code == 404
+    assert (
+        service.client.get("/v1/communities/tianhai/disclosures/nope/history").status_code == 422
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        (None, 401),
+        (("resident", "xinhe"), 403),
+        (("clerk", "xinhe"), 403),
+        (("resident", "tianhai"), 200),
+        (("committee_member", "tianhai"), 200),
+        (("disciplinary_auditor", None), 200),
+    ],
+    ids=str,
+)
+def test_the_finances_are_for_the_community_and_the_auditors(
+    service: Service, who: tuple[str, str | None] | None, status: int
+) -> None:
+    headers = {"Authorization": f"Bearer {service.tokens[who]}"} if who else {}
+    for path in ("finance/entries", "finance/totals?by=quarter"):
+        response = service.client.get(f"/v1/communities/tianhai/{path}", headers=headers)
+        assert response.status_code == status, (path, response.text)
+        if status != 200:
+            assert response.headers["content-type"] == "application/problem+json"
+    if status == 200:
+        totals = service.client.get(
+            "/v1/communities/tianhai/finance/totals?by=year", headers=headers
+        ).json()["periods"]
+        assert totals, "the demo has finances"
+        assert all(type(p["balance_fen"]) is int for p in totals)
+        entries = service.client.get(
+            "/v1/communities/tianhai/finance/entries", headers=headers
+        ).json()["entries"]
+        assert sum(e["amount_fen"] for e in entries if e["kind"] == "income") == sum(
+            p["income_fen"] for p in totals
+        )
+
+
+@pytest.mark.parametrize(
+    "query", ["by=week", "as_of=-1"], ids=["a grouping that is not one", "a negative entry"]
+)
+def test_bad_finance_requests_are_problems(service: Service, query: str) -> None:
+    token = service.tokens["disciplinary_auditor", None]
+    response = service.client.get(
+        f"/v1/communities/tianhai/finance/totals?{query}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    bad_period = service.client.get(
+        "/v1/communities/tianhai/finance/entries?from=2026-7",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert bad_period.status_code == 422

@@ -1,0 +1,136 @@
+"""A disclosure's history and the community's finances as JSON, with the same scopes as
+the board: a disclosure's versions to whoever may see its scope (personal data masked on
+the public view; to anyone else it does not exist), the finances (所属内部人员, DOMAIN.md)
+to the community's members and the street's auditors."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.accounts.errors import AuthenticationError
+from api.deps import LedgerDep
+from api.read_models import ReadDBDep, ReaderDep
+from ledger.domain.vocabulary import Scope
+from ledger.errors import NotFoundError, PermissionDeniedError
+from projections import finance
+from projections.history import ContentVersion, changes, history
+from projections.masking import mask_name, mask_text
+from projections.visibility import Reader, can_see, sees_public_view
+
+router = APIRouter(prefix="/v1/communities", tags=["reads"])
+
+AsOf = Annotated[int | None, Query(ge=0, description="as it stood after this entry")]
+
+
+def version_json(version: ContentVersion, *, public: bool) -> dict[str, Any]:
+    data = {
+        k: (str(v) if isinstance(v, UUID) else v) for k, v in dataclasses.asdict(version).items()
+    }
+    data["attachments"] = list(version.attachments)
+    if public:
+        data["title"], data["body"] = mask_text(version.title), mask_text(version.body)
+        data["actor"] = mask_name(version.actor)
+    return data
+
+
+@router.get("/{community_id}/disclosures/{disclosure_id}/history")
+def disclosure_history(
+    community_id: str,
+    disclosure_id: UUID,
+    ledger: LedgerDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    """Every version of a disclosure's content, oldest first, and what changed between
+    each and the next. Its latest version's scope decides who may read it."""
+    ledger.store.community(community_id)
+    versions = history(db, community_id, disclosure_id, as_of)
+    if not versions or not can_see(reader, community_id, versions[-1].scope):
+        raise NotFoundError(f"no disclosure {disclosure_id} in {community_id!r}")
+    public = sees_public_view(reader, community_id)
+    return {
+        "community": community_id,
+        "disclosure_id": str(disclosure_id),
+        "as_of": as_of,
+        "public_view": public,
+        "versions": [version_json(v, public=public) for v in versions],
+        "changes": [
+            {"from": old.version, "to": new.version, "fields": list(changes(old, new).fields)}
+            for old, new in itertools.pairwise(versions)
+        ],
+    }
+
+
+def _may_read_finances(reader: Reader, community_id: str) -> None:
+    if reader.role is None:
+        raise AuthenticationError("the finances are shown to the community's members: sign in")
+    if not can_see(reader, community_id, Scope.INTERNAL):
+        raise PermissionDeniedError(
+            f"the finances of {community_id!r} are shown to its members and the auditors"
+        )
+
+
+@router.get("/{community_id}/finance/entries")
+def finance_entries(
+    community_id: str,
+    ledger: LedgerDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    period_from: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
+    period_to: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    """Every finance entry of the periods, reversed and reversing ones too (amounts in
+    integer fen)."""
+    ledger.store.community(community_id)
+    _may_read_finances(reader, community_id)
+    rows = finance.entries(db, community_id, period_from, period_to, as_of)
+    return {
+        "community": community_id,
+        "as_of": as_of,
+        "entries": [
+            {
+                "entry_id": str(r.entry_id),
+                "seq": r.seq,
+                "recorded_at": r.recorded_at.isoformat(),
+                "kind": r.kind,
+                "amount_fen": r.amount_fen,
+                "account": r.account,
+                "account_name": r.account_name,
+                "counterparty": r.counterparty,
+                "voucher_sha256": r.voucher_sha256,
+                "period": r.period,
+                "memo": r.memo,
+                "reverses": str(r.reverses) if r.reverses else None,
+                "reversed": r.reversed,
+                "reversal_reason": r.reversal_reason,
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.get("/{community_id}/finance/totals")
+def finance_totals(
+    community_id: str,
+    ledger: LedgerDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    by: Literal["month", "quarter", "year"] = "month",
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    """Income, expense, net and the running balance per period and per account."""
+    ledger.store.community(community_id)
+    _may_read_finances(reader, community_id)
+    return {
+        "community": community_id,
+        "by": by,
+        "as_of": as_of,
+        "periods": [dataclasses.asdict(t) for t in finance.totals(db, community_id, by, as_of)],
+    }
