@@ -1,7 +1,8 @@
-"""A disclosure's history and the community's finances as JSON, with the same scopes as
-the board: a disclosure's versions to whoever may see its scope (personal data masked on
-the public view; to anyone else it does not exist), the finances (所属内部人员, DOMAIN.md)
-to the community's members and the street's auditors."""
+"""A disclosure's history, the community's finances and its audit trail as JSON, with the
+same scopes as the board: a disclosure's versions to whoever may see its scope (personal
+data masked on the public view; to anyone else it does not exist), the finances
+(所属内部人员, DOMAIN.md) to the community's members and the street's auditors, the audit
+trail to the community's leadership and the auditors."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from api.read_models import ReadDBDep, ReaderDep
 from ledger.domain.vocabulary import Scope
 from ledger.errors import NotFoundError, PermissionDeniedError
 from projections import finance
+from projections.audit_trail import acts_by, acts_for
 from projections.history import ContentVersion, changes, history
 from projections.masking import mask_name, mask_text
-from projections.visibility import Reader, can_see, sees_public_view
+from projections.visibility import Reader, can_see, reads_everything, sees_public_view
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])
 
@@ -133,4 +135,40 @@ def finance_totals(
         "by": by,
         "as_of": as_of,
         "periods": [dataclasses.asdict(t) for t in finance.totals(db, community_id, by, as_of)],
+    }
+
+
+@router.get("/{community_id}/audit-trail")
+def audit_trail(
+    community_id: str,
+    ledger: LedgerDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    subject: Annotated[UUID | None, Query(description="a disclosure, objection or entry")] = None,
+    actor: Annotated[str | None, Query(max_length=100)] = None,
+    role: Annotated[str | None, Query(max_length=40)] = None,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    """Every review and approval act (of one subject and those that concern it, or of
+    an actor or role), oldest first. The acts carry opinions on items of every scope,
+    so they are for the community's leadership and the auditors, like the entries."""
+    ledger.store.community(community_id)
+    if reader.role is None:
+        raise AuthenticationError("the audit trail is for the community's leadership: sign in")
+    if not reads_everything(reader, community_id):
+        raise PermissionDeniedError(
+            "the audit trail shows acts on items of every scope: only the community's "
+            "leadership and the disciplinary auditors may read it"
+        )
+    if subject is not None:
+        acts = acts_for(db, community_id, subject, as_of, with_related=True)
+    else:
+        acts = acts_by(db, community_id, actor, role=role, as_of=as_of)
+    return {
+        "community": community_id,
+        "as_of": as_of,
+        "acts": [
+            {k: (str(v) if isinstance(v, UUID) else v) for k, v in dataclasses.asdict(a).items()}
+            for a in acts
+        ],
     }

@@ -217,6 +217,7 @@ def test_no_route_leaks_what_an_outsider_may_not_see(
             f"/v1/communities/{community}/head",
             f"/v1/communities/{community}/finance/entries",
             f"/v1/communities/{community}/finance/totals",
+            f"/v1/communities/{community}/audit-trail",
             "/v1/communities",
         ]
         pages += [f"/v1/communities/{community}/disclosures/{d}/history" for d in disclosures]
@@ -322,3 +323,46 @@ def test_bad_finance_requests_are_problems(service: Service, query: str) -> None
         headers={"Authorization": f"Bearer {token}"},
     )
     assert bad_period.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        (None, 401),
+        (("resident", "tianhai"), 403),
+        (("committee_member", "tianhai"), 403),
+        (("clerk", "xinhe"), 403),
+        (("clerk", "tianhai"), 200),
+        (("committee_chair", "tianhai"), 200),
+        (("disciplinary_auditor", None), 200),
+    ],
+    ids=str,
+)
+def test_the_audit_trail_is_for_the_leadership_and_the_auditors(
+    service: Service, who: tuple[str, str | None] | None, status: int
+) -> None:
+    headers = {"Authorization": f"Bearer {service.tokens[who]}"} if who else {}
+    response = service.client.get("/v1/communities/tianhai/audit-trail", headers=headers)
+    assert response.status_code == status, response.text
+    if status != 200:
+        assert response.headers["content-type"] == "application/problem+json"
+        return
+    acts = response.json()["acts"]
+    assert acts, "the demo's reviews are on the record"
+    assert [a["seq"] for a in acts] == sorted(a["seq"] for a in acts)
+    subject = acts[0]["subject_id"]
+    one = service.client.get(
+        "/v1/communities/tianhai/audit-trail", params={"subject": subject}, headers=headers
+    ).json()["acts"]
+    assert one
+    assert all(subject in (a["subject_id"], a["related_id"]) for a in one)
+    by_role = service.client.get(
+        "/v1/communities/tianhai/audit-trail",
+        params={"role": acts[0]["actor_role"]},
+        headers=headers,
+    ).json()["acts"]
+    assert {a["actor_role"] for a in by_role} == {acts[0]["actor_role"]}
+    bad = service.client.get(
+        "/v1/communities/tianhai/audit-trail", params={"subject": "nope"}, headers=headers
+    )
+    assert bad.status_code == 422
