@@ -463,17 +463,19 @@ def _write_entries(
     contents: BundleContents, checkpoint: Checkpoint, events: IO[bytes], proofs: IO[bytes]
 ) -> tuple[str, str, int]:
     """Check and write every entry; the SHA-256 of both files and the count."""
-    if isinstance(contents.proofs, ProofWriter):
-        with _Chunked(events) as events_out:
-            return _write_lines_elsewhere(contents, contents.proofs, events_out)
     with _Chunked(events) as events_out, _Chunked(proofs) as proofs_out:
-        return _write_lines(contents, checkpoint, events_out, proofs_out)
+        writer = (
+            contents.proofs
+            if isinstance(contents.proofs, ProofWriter)
+            else _ProofsHere(contents.proofs, checkpoint, proofs_out)
+        )
+        return _write_lines(contents, writer, events_out)
 
 
-def _write_lines_elsewhere(
-    contents: BundleContents, writer: ProofWriter, events_out: _Chunked
+def _write_lines(
+    contents: BundleContents, writer: ProofWriter | _ProofsHere, events_out: _Chunked
 ) -> tuple[str, str, int]:
-    """As _write_lines, with the proofs worked out, checked and written by ``writer``."""
+    """Check each entry and write its line; ``writer`` checks and writes its proof."""
     prev: bytes | None = None
     seq = contents.first_seq - 1
     for row in contents.rows:
@@ -495,32 +497,31 @@ def _write_lines_elsewhere(
     return events_out.close(), proofs_digest, count
 
 
-def _write_lines(
-    contents: BundleContents, checkpoint: Checkpoint, events_out: _Chunked, proofs_out: _Chunked
-) -> tuple[str, str, int]:
-    proof_lines = ProofLines()
-    prev: bytes | None = None
-    seq = contents.first_seq - 1
-    assert not isinstance(contents.proofs, ProofWriter)
-    proof_iter = iter(contents.proofs)
-    tree = merkle.InclusionVerifier(checkpoint.size, checkpoint.root)
-    for row in contents.rows:
-        proof = next(proof_iter, None)
+class _ProofsHere:
+    """The proofs given with the contents, checked and written in this process (the
+    in-process counterpart of a :class:`ProofWriter`)."""
+
+    def __init__(
+        self, proofs: Iterable[Sequence[bytes]], checkpoint: Checkpoint, out: _Chunked
+    ) -> None:
+        self._proofs = iter(proofs)
+        self._tree = merkle.InclusionVerifier(checkpoint.size, checkpoint.root)
+        self._lines = ProofLines()
+        self._out = out
+        self._count = 0
+
+    def add(self, seq: int, entry_hash: bytes) -> None:
+        proof = next(self._proofs, None)
         if proof is None:
             raise ValueError("rows and proofs are not aligned: fewer proofs than rows")
-        seq += 1
-        if seq > contents.last_seq:
-            raise ValueError(f"rows go past last_seq {contents.last_seq}")
-        check_entry(contents.community_id, row, seq, prev)
-        check_proof(seq, row[2], proof, tree)
-        prev = row[2]
-        events_out.write(event_line(row))
-        proofs_out.write(proof_lines.line(seq, proof))
-    if next(proof_iter, None) is not None:
-        raise ValueError("rows and proofs are not aligned: more proofs than rows")
-    if seq != contents.last_seq:
-        raise ValueError(f"rows end at {seq}, before last_seq {contents.last_seq}")
-    return events_out.close(), proofs_out.close(), seq - contents.first_seq + 1
+        check_proof(seq, entry_hash, proof, self._tree)
+        self._out.write(self._lines.line(seq, proof))
+        self._count += 1
+
+    def finish(self) -> tuple[str, int]:
+        if next(self._proofs, None) is not None:
+            raise ValueError("rows and proofs are not aligned: more proofs than rows")
+        return self._out.close(), self._count
 
 
 class _Chunked:
