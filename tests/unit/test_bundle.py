@@ -367,7 +367,8 @@ def test_the_writer_streams_iterators(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("changes", "error", "match"),
     [
-        ({"proofs": [proof_of(s) for s in range(4, 9)]}, ValueError, "not aligned"),
+        ({"proofs": [proof_of(s) for s in range(4, 9)]}, ValueError, "fewer proofs than rows"),
+        ({"proofs": [proof_of(s) for s in range(4, 11)]}, ValueError, "more proofs than rows"),
         ({"rows": ROWS[3:8], "proofs": [proof_of(s) for s in range(4, 9)]}, ValueError, "end"),
         ({"origin": "gongkai.example/other"}, ValueError, "origin"),
         ({"tree_size": 11}, ValueError, "size"),
