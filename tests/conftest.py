@@ -7,6 +7,7 @@ machine, and fails under CI, where skipping would hide it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -56,15 +57,24 @@ def isolated_store_url(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield url_for(backend, tmp_path)
         return
+    with fresh_pg_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A PostgreSQL database owned by the test database's owner, dropped afterwards."""
     import psycopg
 
     name = "gk_" + uuid.uuid4().hex[:12]
     with psycopg.connect(pg_url("SUPER"), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} OWNER gongkai_admin")
     base, _, _ = pg_url().rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(pg_url("SUPER"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(pg_url("SUPER"), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture

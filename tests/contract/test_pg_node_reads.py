@@ -18,20 +18,15 @@ from ledger.merkle import inclusion_proof, leaf_hash, root_of
 from ledger.seal import CommunityLog
 from ledger.store import open_store
 from ledger.store.base import Community, Store
-from tests.conftest import SERVICE_ROLE, pg_url
+from tests.conftest import SERVICE_ROLE, fresh_pg_database, pg_url
 from tests.contract.test_seal import grow
 
 
 @pytest.fixture
 def pg_db() -> Iterator[str]:
     """A database of this test's own, so that killing its connections hurts no other."""
-    name = "gk_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_url("SUPER"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} OWNER gongkai_admin")
-    base, _, _ = pg_url().rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(pg_url("SUPER"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture
