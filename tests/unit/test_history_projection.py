@@ -25,6 +25,7 @@ from tests.projection_rows import (
     Source,
     Story,
     catch_up,
+    check_runs_agree,
     made_up_events,
     made_up_row,
     made_up_rows,
@@ -252,18 +253,4 @@ def test_incremental_runs_agree_with_a_rebuild_and_with_every_prefix(
     rows = made_up_rows(events)
     # Each example has communities of its own, so that the database is made only once.
     community = f"c{next(_examples)}"
-    # The ledger grows in steps; a new runner (a restarted worker) catches up after each,
-    # and what it answers then is what the whole run must answer as of that entry.
-    prefixes = {}
-    for cut in [*sorted(set(cuts)), len(rows)]:
-        cut = min(cut, len(rows))
-        runner = ProjectionRunner(read_db, [HistoryProjection()], Source(rows[:cut]), batch)
-        runner.setup()
-        runner.catch_up(community)
-        prefixes[cut] = snapshot(read_db, community)
-    for cut, answered in prefixes.items():
-        assert snapshot(read_db, community, as_of=cut) == answered, cut
-    incremental = [table_rows(read_db, t, community) for t in TABLES]
-    runner = ProjectionRunner(read_db, [HistoryProjection()], Source(rows), batch)
-    assert runner.rebuild(community) == len(rows)
-    assert [table_rows(read_db, t, community) for t in TABLES] == incremental
+    check_runs_agree(read_db, HistoryProjection(), rows, community, cuts, batch, snapshot)
