@@ -60,6 +60,16 @@ def store_source(store: Store) -> RowSource:
     return rows
 
 
+def tracked_position(db: ReadDB, name: str, community_id: str) -> int:
+    """The last entry projection ``name`` has applied for ``community_id`` (0: none)."""
+    with db.reading() as tx:
+        rows = tx.query(
+            "SELECT position FROM projection_tracking WHERE projection = ? AND community = ?",
+            (name, community_id),
+        )
+    return int(rows[0][0]) if rows else 0
+
+
 class ProjectionRunner:
     """Keeps ``projections`` current in ``db`` from ``source``."""
 
@@ -83,12 +93,7 @@ class ProjectionRunner:
                     tx.execute(statement)
 
     def position(self, name: str, community_id: str) -> int:
-        with self.db.reading() as tx:
-            rows = tx.query(
-                "SELECT position FROM projection_tracking WHERE projection = ? AND community = ?",
-                (name, community_id),
-            )
-        return int(rows[0][0]) if rows else 0
+        return tracked_position(self.db, name, community_id)
 
     def catch_up(self, community_id: str) -> int:
         """Apply every entry not applied yet to every projection; how many applications."""

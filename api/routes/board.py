@@ -12,7 +12,7 @@ from api.read_models import ReadDBDep, ReaderDep
 from projections.board import BoardItem
 from projections.board_projection import BoardProjection, board_as_of
 from projections.masking import mask_review, mask_text
-from projections.runner import ProjectionRunner
+from projections.runner import tracked_position
 from projections.visibility import can_see, sees_public_view
 
 router = APIRouter(prefix="/v1/communities", tags=["board"])
@@ -47,8 +47,7 @@ def board(
     """Every disclosure the reader may see, in its current state (or after ``as_of``);
     ``projected_to`` says up to which entry the read model has caught up."""
     ledger.store.community(community_id)  # 404 for an unknown community
-    runner = ProjectionRunner(db, [BoardProjection()], lambda *_: [])
-    projected = runner.position(BoardProjection.name, community_id)
+    projected = tracked_position(db, BoardProjection.name, community_id)
     public = sees_public_view(reader, community_id)
     items = [
         item_json(item, public=public)
