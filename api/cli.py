@@ -19,6 +19,7 @@ from eventsourcing.persistence import PersistenceError
 
 from api.accounts import open_accounts
 from api.cli_common import EXIT_ERROR, EXIT_OK, EXIT_VERIFY_FAILED, UsageError, add_db
+from api.cli_finance import add_finance_commands
 from api.cli_projections import add_projection_commands, grant_service_role, init_read_models
 from api.cli_seal import add_seal_commands
 from api.cli_users import add_user_commands
@@ -322,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_seal_commands(sub)
     add_witness_commands(sub)
     add_projection_commands(sub)
+    add_finance_commands(sub)
     add_user_commands(sub)
     return parser
 
