@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 from uuid import UUID
 
-from ledger.store.base import RawRow
 from projections.db import ReadDB, Tx
-from projections.ledger_event import LedgerEvent, id_text, ledger_event
+from projections.ledger_event import LedgerEvent, id_text
 from projections.runner import Projection
 
 #: (area, kind) of each act -> (what its subject is, the field holding its opinion or
@@ -89,15 +88,11 @@ class AuditTrailProjection(Projection):
     def tables(self) -> list[str]:
         return ["audit_acts"]
 
-    def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
-        self.apply_batch(tx, community_id, [row])
-
-    def apply_batch(self, tx: Tx, community_id: str, rows: Sequence[RawRow]) -> None:
+    def apply(self, tx: Tx, community_id: str, events: Sequence[LedgerEvent]) -> None:
         # One INSERT for the batch's acts; written before a lookup of earlier acts.
         pending: list[tuple[Any, ...]] = []
-        for row in rows:
-            event = ledger_event(row)
-            if event is None or (event.area, event.kind) not in _ACTS:
+        for event in events:
+            if (event.area, event.kind) not in _ACTS:
                 continue
             subject_kind, opinion_field, related_field = _ACTS[event.area, event.kind]
             related = event.uuid(related_field) if related_field else None

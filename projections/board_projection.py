@@ -11,12 +11,13 @@ test checks it).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 from uuid import UUID
 
-from ledger.store.base import RawRow
-from projections.board import BoardItem, disclosure_event, next_item
+from projections.board import BoardItem, next_item
 from projections.db import ReadDB, Tx
+from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
 
 _COLUMNS: Final = (
@@ -43,32 +44,60 @@ class BoardProjection(Projection):
     def tables(self) -> list[str]:
         return ["board_items"]
 
-    def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
-        event = disclosure_event(row)
-        if event is None:
-            return
-        key, kind, state = event
-        seq = row[0]
-        open_rows = tx.query(
-            f"SELECT {_COLUMNS} FROM board_items "
-            "WHERE community = ? AND disclosure_id = ? AND valid_to IS NULL",
-            (community_id, str(key)),
-        )
-        current = _item(open_rows[0]) if open_rows else None
-        item = next_item(current, seq, key, kind, state)
-        if item is None:
-            return
-        if open_rows:
-            tx.execute(
+    def apply(self, tx: Tx, community_id: str, events: Sequence[LedgerEvent]) -> None:
+        # A disclosure's open row is read from the database at most once a batch: later
+        # events of it in the batch change the item held here. Rows are written at the
+        # end, closes before opens, so a row opened and closed in the batch is written
+        # once with both ends.
+        current: dict[str, tuple[int, BoardItem] | None] = {}
+        closes: list[tuple[int, str, str]] = []
+        opens: dict[tuple[str, int], list[Any]] = {}
+        for event in events:
+            if event.area != "disclosure":
+                continue
+            key = event.aggregate_id
+            if key in current:
+                held = current[key]
+            elif event.version == 1:
+                held = None  # its first event: the store keeps versions unique
+            else:
+                held = _open_row(tx, community_id, key)
+            # The item changes in place: its row's values were taken when it was opened.
+            item = next_item(
+                held[1] if held else None, event.seq, event.key, event.kind, event.state
+            )
+            if item is None:
+                continue
+            if held is not None:
+                since, _ = held
+                if (key, since) in opens:
+                    opens[key, since][2] = event.seq  # opened in this batch: closed in it
+                else:
+                    closes.append((event.seq, community_id, key))
+            opens[key, event.seq] = [community_id, event.seq, None, *_values(item)]
+            current[key] = (event.seq, item)
+        if closes:
+            tx.executemany(
                 "UPDATE board_items SET valid_to = ? "
                 "WHERE community = ? AND disclosure_id = ? AND valid_to IS NULL",
-                (seq, community_id, str(key)),
+                closes,
             )
-        tx.execute(
-            f"INSERT INTO board_items (community, valid_from, valid_to, {_COLUMNS}) "
-            "VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (community_id, seq, *_values(item)),
-        )
+        if opens:
+            tx.executemany(
+                f"INSERT INTO board_items (community, valid_from, valid_to, {_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                opens.values(),
+            )
+
+
+def _open_row(tx: Tx, community_id: str, key: str) -> tuple[int, BoardItem] | None:
+    """The disclosure's open row: since when, and its item."""
+    rows = tx.query(
+        f"SELECT valid_from, {_COLUMNS} FROM board_items "
+        "WHERE community = ? AND disclosure_id = ? AND valid_to IS NULL",
+        (community_id, key),
+    )
+    return (int(rows[0][0]), _item(rows[0][1:])) if rows else None
 
 
 def _values(item: BoardItem) -> tuple[Any, ...]:

@@ -13,7 +13,6 @@ sums PostgreSQL returns as NUMERIC are turned back into ``int`` exactly, never v
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,11 +22,10 @@ from typing import Any, ClassVar, Final, Literal
 from uuid import UUID
 
 from ledger.errors import StoreError
-from ledger.store.base import RawRow
 from projections.db import ReadDB, Tx
+from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
 
-_PREFIX: Final = "gongkai/finance/"
 _PERIOD: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 Grouping = Literal["month", "quarter", "year"]
@@ -112,58 +110,41 @@ class FinanceProjection(Projection):
     def tables(self) -> list[str]:
         return ["finance_entries", "finance_accounts"]
 
-    def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
-        self.apply_batch(tx, community_id, [row])
-
-    def apply_batch(self, tx: Tx, community_id: str, rows: Sequence[RawRow]) -> None:
+    def apply(self, tx: Tx, community_id: str, events: Sequence[LedgerEvent]) -> None:
         # The chart's names are read once a batch, and the batch's entries inserted with
         # one statement; pending inserts are written before anything updates them.
-        names = dict(
-            tx.query(
-                "SELECT code, name FROM finance_accounts WHERE community = ?", (community_id,)
-            )
-        )
+        names: dict[str, str] | None = None
         pending: list[tuple[Any, ...]] = []
-        for row in rows:
-            event = finance_event(row)
-            if event is None:
+        for event in events:
+            if event.area != "finance":
                 continue
-            oid, kind, state = event
+            if names is None:
+                names = dict(
+                    tx.query(
+                        "SELECT code, name FROM finance_accounts WHERE community = ?",
+                        (community_id,),
+                    )
+                )
+            kind, state = event.kind, event.state
             if kind in ("chart-adopted", "account-added"):
                 accounts = state.get("accounts", []) if kind == "chart-adopted" else [state]
                 for account in accounts:
                     _add_account(tx, community_id, account, names)
             elif kind == "entry-recorded":
-                _record_entry(tx, community_id, row[0], oid, state, names, pending)
+                _record_entry(tx, community_id, event, names, pending)
             elif kind == "entry-reversed":
                 _insert_entries(tx, pending)
                 reversal = _uuid(state.get("reversal_id"))
                 _mark_reversed(
                     tx,
                     community_id,
-                    original=oid,
-                    seq=row[0],
+                    original=event.aggregate_id,
+                    seq=event.seq,
                     reversal=reversal,
-                    at=_timestamp(row[0], state),
+                    at=_timestamp(event.seq, state),
                     reason=str(state.get("reason", "")),
                 )
         _insert_entries(tx, pending)
-
-
-def finance_event(row: RawRow) -> tuple[UUID, str, dict[str, Any]] | None:
-    """A finance event's (aggregate, kind, state); None for any other row."""
-    seq, _prev, _hash, oid, _version, topic_bytes, state_bytes = row
-    topic = topic_bytes.decode("utf-8", errors="replace")
-    if not topic.startswith(_PREFIX):
-        return None
-    try:
-        state = json.loads(state_bytes)
-    except ValueError:
-        raise StoreError(f"finance entry {seq}: its state is not JSON") from None
-    if not isinstance(state, dict):
-        raise StoreError(f"finance entry {seq}: its state is not a JSON object")
-    key = UUID(bytes=oid) if len(oid) == 16 else UUID(int=0)
-    return key, topic.removeprefix(_PREFIX), state
 
 
 def _add_account(tx: Tx, community_id: str, account: Any, names: dict[str, str]) -> None:
@@ -185,12 +166,11 @@ def _add_account(tx: Tx, community_id: str, account: Any, names: dict[str, str])
 def _record_entry(
     tx: Tx,
     community_id: str,
-    seq: int,
-    oid: UUID,
-    state: dict[str, Any],
+    event: LedgerEvent,
     names: dict[str, str],
     pending: list[tuple[Any, ...]],
 ) -> None:
+    seq, state = event.seq, event.state
     # The ledger validated these when it recorded them; a stored entry that breaks them
     # was changed behind its back, and silently dropping it would make every sum wrong.
     amount = state.get("amount_fen")
@@ -205,7 +185,7 @@ def _record_entry(
     pending.append(
         (
             community_id,
-            str(oid),
+            event.aggregate_id,
             seq,
             at,
             str(state.get("kind", "")),
@@ -225,7 +205,13 @@ def _record_entry(
         _insert_entries(tx, pending)
         memo = str(state.get("memo", ""))
         _mark_reversed(
-            tx, community_id, original=reverses, seq=seq, reversal=oid, at=at, reason=memo
+            tx,
+            community_id,
+            original=str(reverses),
+            seq=seq,
+            reversal=event.aggregate_id,
+            at=at,
+            reason=memo,
         )
 
 
@@ -243,16 +229,16 @@ def _mark_reversed(
     tx: Tx,
     community_id: str,
     *,
-    original: UUID,
+    original: str,
     seq: int,
-    reversal: UUID | None,
+    reversal: UUID | str | None,
     at: str,
     reason: str,
 ) -> None:
     tx.execute(
         "UPDATE finance_entries SET reversed_seq = ?, reversed_by = ?, reversed_at = ?, "
         "reversal_reason = ? WHERE community = ? AND entry_id = ? AND reversed_seq IS NULL",
-        (seq, str(reversal) if reversal else None, at, reason, community_id, str(original)),
+        (seq, str(reversal) if reversal else None, at, reason, community_id, original),
     )
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 from uuid import UUID
 
-from ledger.store.base import RawRow
 from projections.db import ReadDB, Tx
-from projections.ledger_event import LedgerEvent, id_text, ledger_event
+from projections.ledger_event import LedgerEvent, id_text
 from projections.runner import Projection
 
 #: The events that make a new version of a disclosure's content.
@@ -131,55 +131,87 @@ class HistoryProjection(Projection):
     def tables(self) -> list[str]:
         return ["history_versions", "history_objections"]
 
-    def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
-        event = ledger_event(row)
-        if event is None:
-            return
-        if event.area == "disclosure" and event.kind in _CONTENT_KINDS:
-            _record_version(tx, community_id, event)
-        elif event.area == "correction" and event.kind in _OBJECTION_KINDS:
-            _record_objection_act(tx, community_id, event)
+    def apply(self, tx: Tx, community_id: str, events: Sequence[LedgerEvent]) -> None:
+        # Versions, the common case, are inserted with one statement at the end; each
+        # disclosure's latest version is read from the database at most once a batch.
+        # Objection acts are few and look up earlier ones, so they are written at once.
+        versions = _Versions(tx, community_id)
+        for event in events:
+            if event.area == "disclosure" and event.kind in _CONTENT_KINDS:
+                versions.record(event)
+            elif event.area == "correction" and event.kind in _OBJECTION_KINDS:
+                _record_objection_act(tx, community_id, event)
+        versions.write()
 
 
-def _record_version(tx: Tx, community_id: str, event: LedgerEvent) -> None:
-    latest = tx.query(
-        "SELECT version, category, scope FROM history_versions "
-        "WHERE community = ? AND disclosure_id = ? ORDER BY version DESC LIMIT 1",
-        (community_id, event.aggregate_id),
-    )
-    if event.kind == "drafted":
-        if latest:
-            return  # an aggregate is created once; a second draft of it is not a version
-        version, category, scope = 1, event.text("category"), event.text("scope")
-    elif not latest:
-        return  # a revision or correction of a disclosure never drafted here
-    elif event.kind == "draft-revised":
-        version, category, scope = latest[0][0] + 1, event.text("category"), event.text("scope")
-    else:
-        # A correction replaces the title, body and attachments; the rest carries over.
-        version, category, scope = latest[0][0] + 1, latest[0][1], latest[0][2]
-    corrected = event.kind == "corrected"
-    tx.execute(
-        f"INSERT INTO history_versions (community, {_VERSION_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            community_id,
-            event.aggregate_id,
-            version,
-            event.kind,
-            event.seq,
-            event.recorded_at,
-            event.actor,
-            event.actor_role,
-            category,
-            scope,
-            event.text("title"),
-            event.text("body"),
-            json.dumps(event.strings("attachments")),
-            event.uuid("correction_id") if corrected else None,
-            event.number("corrects_version") if corrected else None,
-        ),
-    )
+#: A disclosure's latest version: its number, category and scope.
+_Latest = tuple[int, str, str]
+
+
+class _Versions:
+    """The versions a batch records, and each disclosure's latest version so far."""
+
+    def __init__(self, tx: Tx, community_id: str) -> None:
+        self._tx = tx
+        self._community = community_id
+        self._latest: dict[str, _Latest] = {}
+        self._pending: list[tuple[Any, ...]] = []
+
+    def latest(self, event: LedgerEvent) -> _Latest | None:
+        key = event.aggregate_id
+        if key in self._latest:
+            return self._latest[key]
+        if event.version == 1:
+            return None  # the disclosure's first event: the store keeps versions unique
+        rows = self._tx.query(
+            "SELECT version, category, scope FROM history_versions "
+            "WHERE community = ? AND disclosure_id = ? ORDER BY version DESC LIMIT 1",
+            (self._community, key),
+        )
+        return (int(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
+
+    def record(self, event: LedgerEvent) -> None:
+        latest = self.latest(event)
+        if event.kind == "drafted":
+            if latest:
+                return  # an aggregate is created once; a second draft of it is not a version
+            version, category, scope = 1, event.text("category"), event.text("scope")
+        elif not latest:
+            return  # a revision or correction of a disclosure never drafted here
+        elif event.kind == "draft-revised":
+            version, category, scope = latest[0] + 1, event.text("category"), event.text("scope")
+        else:
+            # A correction replaces the title, body and attachments; the rest carries over.
+            version, category, scope = latest[0] + 1, latest[1], latest[2]
+        corrected = event.kind == "corrected"
+        self._latest[event.aggregate_id] = (version, category, scope)
+        self._pending.append(
+            (
+                self._community,
+                event.aggregate_id,
+                version,
+                event.kind,
+                event.seq,
+                event.recorded_at,
+                event.actor,
+                event.actor_role,
+                category,
+                scope,
+                event.text("title"),
+                event.text("body"),
+                json.dumps(event.strings("attachments")),
+                event.uuid("correction_id") if corrected else None,
+                event.number("corrects_version") if corrected else None,
+            )
+        )
+
+    def write(self) -> None:
+        if self._pending:
+            self._tx.executemany(
+                f"INSERT INTO history_versions (community, {_VERSION_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._pending,
+            )
 
 
 def _record_objection_act(tx: Tx, community_id: str, event: LedgerEvent) -> None:

@@ -12,6 +12,7 @@ entry it cannot fully read, and the verifier, not the read model, judges the ent
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any, Final
 from uuid import UUID
@@ -27,10 +28,17 @@ class LedgerEvent:
     """One chain entry: ``kind`` is the topic after ``gongkai/<area>/``."""
 
     seq: int
-    aggregate_id: str
+    aggregate_id: str  # the UUID's canonical text
+    version: int  # the aggregate's version: 1 for its first event (the store keeps it unique)
     area: str  # "disclosure", "correction", "finance"
     kind: str  # "drafted", "objection-raised", "entry-recorded", ...
     state: dict[str, Any]
+    oid: bytes  # the aggregate's UUID as stored (16 bytes; 16 zero bytes if malformed)
+
+    @property
+    def key(self) -> UUID:
+        """The aggregate's UUID."""
+        return UUID(bytes=self.oid)
 
     def text(self, name: str) -> str:
         """A text field; "" when missing."""
@@ -78,20 +86,49 @@ class LedgerEvent:
 
 def ledger_event(row: RawRow) -> LedgerEvent | None:
     """The event of a chain row; None for a row whose topic is not gongkai's."""
-    seq, _prev, _hash, oid, _version, topic_bytes, state_bytes = row
+    seq, _prev, _hash, oid, version, topic_bytes, state_bytes = row
+    names = _TOPICS.get(topic_bytes)
+    if names is None:
+        names = _topic_names(topic_bytes)
+        if len(_TOPICS) < _TOPICS_KEPT:  # bounded, whatever topics a store holds
+            _TOPICS[topic_bytes] = names
+    if not names:
+        return None
+    # Same fallback as the board's fold: a malformed originator ID is not worth a crash.
+    if len(oid) != 16:
+        oid = bytes(16)
+    area, kind = names
+    return LedgerEvent(seq, _uuid_text(oid), version, area, kind, _state(state_bytes), oid)
+
+
+#: Each topic's (area, kind), or () if it is not gongkai's: a ledger has a few dozen
+#: topics and a catch-up reads every entry's.
+_TOPICS: Final[dict[bytes, tuple[str, str] | tuple[()]]] = {}
+_TOPICS_KEPT: Final = 1024
+
+
+def _topic_names(topic_bytes: bytes) -> tuple[str, str] | tuple[()]:
     topic = topic_bytes.decode("utf-8", errors="replace")
     area, _, kind = topic.removeprefix(_PREFIX).partition("/")
     if not topic.startswith(_PREFIX) or not kind:
-        return None
-    # Same fallback as the board's fold: a malformed originator ID is not worth a crash.
-    aggregate_id = UUID(bytes=oid) if len(oid) == 16 else UUID(int=0)
-    return LedgerEvent(seq, str(aggregate_id), area, kind, _state(state_bytes))
+        return ()
+    return sys.intern(area), sys.intern(kind)
+
+
+def _uuid_text(oid: bytes) -> str:
+    """``str(UUID(bytes=oid))``, without building the UUID: a catch-up does this for
+    every entry."""
+    h = oid.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_decode: Final = json.JSONDecoder().decode
 
 
 def _state(raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
-    except ValueError:
+        value = _decode(raw.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is one
         return {}
     return value if isinstance(value, dict) else {}
 

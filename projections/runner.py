@@ -17,6 +17,7 @@ from typing import ClassVar, Final
 from ledger.errors import StoreError
 from ledger.store.base import RawRow, Store
 from projections.db import ReadDB, Tx
+from projections.ledger_event import LedgerEvent, ledger_event
 
 TRACKING_DDL: Final = (
     "CREATE TABLE IF NOT EXISTS projection_tracking (projection TEXT NOT NULL, "
@@ -28,7 +29,7 @@ RowSource = Callable[[str, int, int], Sequence[RawRow]]
 
 
 class Projection(ABC):
-    """A read model: its tables, and how one chain entry changes them."""
+    """A read model: its tables, and how a batch of chain entries changes them."""
 
     name: ClassVar[str]
 
@@ -41,14 +42,10 @@ class Projection(ABC):
         """The tables whose rows a rebuild deletes (each has a ``community`` column)."""
 
     @abstractmethod
-    def apply(self, tx: Tx, community_id: str, row: RawRow) -> None:
-        """Apply chain entry ``row`` (the next after the tracking position)."""
-
-    def apply_batch(self, tx: Tx, community_id: str, rows: Sequence[RawRow]) -> None:
-        """Apply ``rows`` in order, in one transaction; a projection may do it with fewer
-        statements (one insert for many rows) than row by row."""
-        for row in rows:
-            self.apply(tx, community_id, row)
+    def apply(self, tx: Tx, community_id: str, events: Sequence[LedgerEvent]) -> None:
+        """Apply ``events``, the next entries after the tracking position in order, in
+        one transaction. Entries of no gongkai topic are left out; a projection writes
+        a batch with as few statements as it can (one insert for many rows)."""
 
 
 def store_source(store: Store) -> RowSource:
@@ -97,29 +94,39 @@ class ProjectionRunner:
 
     def catch_up(self, community_id: str) -> int:
         """Apply every entry not applied yet to every projection; how many applications."""
-        return sum(self._catch_up(p, community_id) for p in self.projections)
+        return self._catch_up(self.projections, community_id)
 
-    def _catch_up(self, projection: Projection, community_id: str) -> int:
+    def _catch_up(self, projections: Sequence[Projection], community_id: str) -> int:
+        # One pass for all: each batch of entries is read and decoded once, and each
+        # projection takes the entries after its own position (after a rebuild of one,
+        # the others skip what they already have).
         applied = 0
         while True:
             with self.db.transaction() as tx:
-                after = self._locked_position(tx, projection.name, community_id)
+                positions = [self._locked_position(tx, p.name, community_id) for p in projections]
+                after = min(positions)
                 rows = self.source(community_id, after, self.batch)
                 if not rows:
                     return applied
                 for expected, row in enumerate(rows, start=after + 1):
                     if row[0] != expected:
                         raise StoreError(
-                            f"projection {projection.name!r} of {community_id!r}: the ledger "
-                            f"gave entry {row[0]} where entry {expected} belongs"
+                            f"projections of {community_id!r}: the ledger gave entry "
+                            f"{row[0]} where entry {expected} belongs"
                         )
-                projection.apply_batch(tx, community_id, rows)
-                tx.execute(
-                    "UPDATE projection_tracking SET position = ? "
-                    "WHERE projection = ? AND community = ?",
-                    (rows[-1][0], projection.name, community_id),
-                )
-            applied += len(rows)
+                events = [e for e in map(ledger_event, rows) if e is not None]
+                last = rows[-1][0]
+                for projection, position in zip(projections, positions, strict=True):
+                    if position >= last:
+                        continue
+                    mine = events if position == after else [e for e in events if e.seq > position]
+                    projection.apply(tx, community_id, mine)
+                    tx.execute(
+                        "UPDATE projection_tracking SET position = ? "
+                        "WHERE projection = ? AND community = ?",
+                        (last, projection.name, community_id),
+                    )
+                    applied += last - position
 
     def _locked_position(self, tx: Tx, name: str, community_id: str) -> int:
         """The position, read so that no other worker applies the same entries: SQLite's
@@ -152,4 +159,4 @@ class ProjectionRunner:
                     "DELETE FROM projection_tracking WHERE projection = ? AND community = ?",
                     (projection.name, community_id),
                 )
-        return sum(self._catch_up(p, community_id) for p in chosen)
+        return self._catch_up(chosen, community_id)

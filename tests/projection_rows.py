@@ -189,7 +189,7 @@ def uuid_value(oid: uuid.UUID) -> dict[str, str]:
     return {"_type_": "uuid_hex", "_data_": oid.hex}
 
 
-def made_up_row(seq: int, oid: uuid.UUID, topic: str, n: int) -> RawRow:
+def made_up_row(seq: int, oid: uuid.UUID, topic: str, n: int, version: int = 1) -> RawRow:
     """A row of ``topic`` whose state has every field any event has, varied by ``n``."""
     other = OIDS[n % len(OIDS)]
     state = {
@@ -224,7 +224,7 @@ def made_up_row(seq: int, oid: uuid.UUID, topic: str, n: int) -> RawRow:
         "reversal_id": uuid_value(other),
     }
     data = json.dumps(state, ensure_ascii=False).encode()
-    return (seq, b"", b"", oid.bytes, 1, topic.encode(), data)
+    return (seq, b"", b"", oid.bytes, version, topic.encode(), data)
 
 
 # Drafts are sampled more often, so that most runs have versions to revise and correct.
@@ -239,7 +239,14 @@ made_up_events = st.lists(
 
 
 def made_up_rows(events: Sequence[tuple[uuid.UUID, str, int]]) -> list[RawRow]:
-    return [made_up_row(seq, oid, topic, n) for seq, (oid, topic, n) in enumerate(events, 1)]
+    """Rows of ``events``; each aggregate's versions count from 1, as the store keeps
+    them (unique per aggregate), whatever its topics."""
+    versions: dict[uuid.UUID, int] = {}
+    rows = []
+    for seq, (oid, topic, n) in enumerate(events, 1):
+        versions[oid] = versions.get(oid, 0) + 1
+        rows.append(made_up_row(seq, oid, topic, n, versions[oid]))
+    return rows
 
 
 def check_runs_agree(

@@ -169,7 +169,7 @@ def test_rows_of_other_topics_are_ignored(read_db: ReadDB) -> None:
         "other/app/reviewed",
         "gongkai/reviewed",
     ]
-    rows = [made_up_row(seq, OIDS[0], topic, seq) for seq, topic in enumerate(topics, 1)]
+    rows = made_up_rows([(OIDS[0], topic, seq) for seq, topic in enumerate(topics, 1)])
     assert catch_up(read_db, AuditTrailProjection(), "tianhai", rows) == len(rows)
     assert table_rows(read_db, "audit_acts", "tianhai") == []
 
@@ -195,7 +195,7 @@ def test_acts_on_unknown_subjects_are_kept_without_a_crash(read_db: ReadDB) -> N
 
 
 def test_two_communities_stay_apart(read_db: ReadDB) -> None:
-    rows = [made_up_row(seq, OIDS[0], "gongkai/disclosure/reviewed", seq) for seq in (1, 2)]
+    rows = made_up_rows([(OIDS[0], "gongkai/disclosure/reviewed", seq) for seq in (1, 2)])
     catch_up(read_db, AuditTrailProjection(), "tianhai", rows)
     catch_up(read_db, AuditTrailProjection(), "xinhe", rows[:1])
     assert len(acts_for(read_db, "tianhai", OIDS[0])) == 2

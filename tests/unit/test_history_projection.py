@@ -171,8 +171,9 @@ def test_rows_of_other_topics_are_ignored(read_db: ReadDB) -> None:
         "other/app/drafted",
         "gongkai/disclosure",  # no kind at all
     ]
-    rows = [made_up_row(seq, OIDS[0], topic, seq) for seq, topic in enumerate(topics, 1)]
-    rows.append((len(rows) + 1, b"", b"", OIDS[0].bytes, 1, b"gongkai/disclosure/drafted", b"{"))
+    rows = made_up_rows([(OIDS[0], topic, seq) for seq, topic in enumerate(topics, 1)])
+    last = len(rows) + 1
+    rows.append((last, b"", b"", OIDS[0].bytes, last, b"gongkai/disclosure/drafted", b"{"))
     assert catch_up(read_db, HistoryProjection(), "tianhai", rows) == len(rows)
     # Only the last row was a draft; its unreadable state reads as empty content.
     versions = history(read_db, "tianhai", OIDS[0])
@@ -183,12 +184,14 @@ def test_rows_of_other_topics_are_ignored(read_db: ReadDB) -> None:
 
 
 def test_events_of_unknown_subjects_do_not_crash(read_db: ReadDB) -> None:
-    rows = [
-        made_up_row(1, OIDS[0], "gongkai/disclosure/draft-revised", 1),
-        made_up_row(2, OIDS[0], "gongkai/disclosure/corrected", 2),
-        made_up_row(3, OIDS[1], "gongkai/correction/objection-verified", 3),
-        made_up_row(4, OIDS[1], "gongkai/correction/objection-dismissed", 4),
-    ]
+    rows = made_up_rows(
+        [
+            (OIDS[0], "gongkai/disclosure/draft-revised", 1),
+            (OIDS[0], "gongkai/disclosure/corrected", 2),
+            (OIDS[1], "gongkai/correction/objection-verified", 3),
+            (OIDS[1], "gongkai/correction/objection-dismissed", 4),
+        ]
+    )
     assert catch_up(read_db, HistoryProjection(), "tianhai", rows) == 4
     for table in TABLES:
         assert table_rows(read_db, table, "tianhai") == []
@@ -201,7 +204,7 @@ def test_an_objection_names_a_disclosure_this_ledger_may_not_know(read_db: ReadD
     row = made_up_row(1, OIDS[1], "gongkai/correction/objection-raised", 0)
     state = {**json.loads(row[6]), "disclosure_id": uuid_value(unknown)}
     raised = (*row[:6], json.dumps(state).encode())
-    verified = made_up_row(2, OIDS[1], "gongkai/correction/objection-verified", 0)
+    verified = made_up_row(2, OIDS[1], "gongkai/correction/objection-verified", 0, version=2)
     assert catch_up(read_db, HistoryProjection(), "tianhai", [raised, verified]) == 2
     acts = objections(read_db, "tianhai", unknown)
     assert [(a.act, a.disclosure_id) for a in acts] == [
@@ -213,7 +216,7 @@ def test_an_objection_names_a_disclosure_this_ledger_may_not_know(read_db: ReadD
 
 def test_two_communities_stay_apart(read_db: ReadDB) -> None:
     draft = made_up_row(1, OIDS[0], "gongkai/disclosure/drafted", 1)
-    revised = made_up_row(2, OIDS[0], "gongkai/disclosure/draft-revised", 2)
+    revised = made_up_row(2, OIDS[0], "gongkai/disclosure/draft-revised", 2, version=2)
     catch_up(read_db, HistoryProjection(), "tianhai", [draft, revised])
     catch_up(read_db, HistoryProjection(), "xinhe", [draft])
     assert [v.version for v in history(read_db, "tianhai", OIDS[0])] == [1, 2]

@@ -12,19 +12,32 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api.cli_projections import all_projections
 from ledger.errors import StoreError
 from ledger.store.base import RawRow
 from projections.board import fold_board
 from projections.board_projection import BoardProjection, board_as_of
-from projections.db import open_read_db
+from projections.db import ReadDB, open_read_db
 from projections.runner import ProjectionRunner
+from tests.projection_rows import record_story, table_rows
 
 OIDS = [uuid.UUID(int=i + 1) for i in range(3)]
 KINDS = ["drafted", "draft-revised", "submitted-for-review", "reviewed", "published"]
 KINDS += ["corrected", "withdrawn", "archived"]
 
 
-def make_row(seq: int, oid: uuid.UUID, kind: str, n: int) -> RawRow:
+def make_rows(events: Sequence[tuple[uuid.UUID, str, int]]) -> list[RawRow]:
+    """Chain rows of ``events``, each aggregate's versions counted from 1 as the store
+    keeps them (unique per aggregate)."""
+    versions: dict[uuid.UUID, int] = {}
+    rows = []
+    for seq, (oid, kind, n) in enumerate(events, 1):
+        versions[oid] = versions.get(oid, 0) + 1
+        rows.append(make_row(seq, oid, kind, n, versions[oid]))
+    return rows
+
+
+def make_row(seq: int, oid: uuid.UUID, kind: str, n: int, version: int = 1) -> RawRow:
     state = {
         "category": ["finance", "tenders"][n % 2],
         "title": f"标题 {n}",
@@ -39,7 +52,7 @@ def make_row(seq: int, oid: uuid.UUID, kind: str, n: int) -> RawRow:
     }
     topic = f"gongkai/disclosure/{kind}" if kind != "finance" else "gongkai/finance/entry-recorded"
     data = json.dumps(state, ensure_ascii=False).encode()
-    return (seq, b"", b"", oid.bytes, 1, topic.encode(), data)
+    return (seq, b"", b"", oid.bytes, version, topic.encode(), data)
 
 
 events = st.lists(
@@ -71,7 +84,7 @@ def test_incremental_runs_agree_with_a_rebuild_and_with_the_fold(
     cuts: list[int],
     batch: int,
 ) -> None:
-    rows = [make_row(seq, oid, kind, n) for seq, (oid, kind, n) in enumerate(events, 1)]
+    rows = make_rows(events)
     directory = tmp_path_factory.mktemp("proj")
     url = f"sqlite:///{directory}/ledger.sqlite3"
     # The ledger grows in steps; a new runner (a restarted worker) catches up after each.
@@ -106,7 +119,7 @@ def test_a_gap_in_the_ledger_is_refused_not_skipped(tmp_path: Path) -> None:
 
 
 def test_communities_are_tracked_apart_and_rebuilt_apart(tmp_path: Path) -> None:
-    rows = [make_row(seq, OIDS[seq % 3], "drafted", seq) for seq in range(1, 6)]
+    rows = make_rows([(OIDS[seq % 3], "drafted", seq) for seq in range(1, 6)])
     db = open_read_db(f"sqlite:///{tmp_path}/ledger.sqlite3")
     runner = ProjectionRunner(db, [BoardProjection()], Source(rows), batch=2)
     runner.setup()
@@ -117,4 +130,37 @@ def test_communities_are_tracked_apart_and_rebuilt_apart(tmp_path: Path) -> None
     assert board_as_of(db, "tianhai") == board_as_of(db, "xinhe") == fold_board(rows)
     with pytest.raises(ValueError, match="no projection named nope"):
         runner.rebuild("xinhe", ["nope"])
+    db.close()
+
+
+def test_projections_at_different_positions_share_one_pass(tmp_path: Path) -> None:
+    """Each projection takes the entries after its own position: one added later, or
+    rebuilt alone, catches up while the others apply nothing twice, and every table
+    ends as a run of all of them from nothing leaves it."""
+    story = record_story(f"sqlite:///{tmp_path}/ledger.sqlite3", "tianhai")
+    rows, n = story.rows, len(story.rows)
+
+    def tables(db: ReadDB) -> list[list[tuple[object, ...]]]:
+        return [table_rows(db, t, "tianhai") for p in all_projections() for t in p.tables()]
+
+    fresh = open_read_db(f"sqlite:///{tmp_path}/fresh.sqlite3")
+    everything = ProjectionRunner(fresh, all_projections(), Source(rows), batch=4)
+    everything.setup()
+    assert everything.catch_up("tianhai") == 4 * n
+    expected = tables(fresh)
+    fresh.close()
+
+    db = open_read_db(f"sqlite:///{tmp_path}/ledger.sqlite3")
+    first_two = ProjectionRunner(db, all_projections()[:2], Source(rows[: n // 2]), batch=3)
+    first_two.setup()
+    assert first_two.catch_up("tianhai") == 2 * (n // 2)
+    runner = ProjectionRunner(db, all_projections(), Source(rows), batch=3)
+    runner.setup()
+    # The two behind the others apply every entry; the first two only the rest.
+    assert runner.catch_up("tianhai") == 2 * n + 2 * (n - n // 2)
+    assert tables(db) == expected
+    assert runner.rebuild("tianhai", ["history"]) == n
+    assert tables(db) == expected
+    for projection in all_projections():
+        assert runner.position(projection.name, "tianhai") == n
     db.close()
