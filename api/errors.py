@@ -70,7 +70,10 @@ async def _handle_validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _handle_http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(exc.status_code, str(exc.detail), str(exc.detail))
+    response = problem(exc.status_code, str(exc.detail), str(exc.detail))
+    # The framework's own headers stay: a 405 must say which methods are allowed (Allow).
+    response.headers.update(exc.headers or {})
+    return response
 
 
 def install_all(app: FastAPI) -> None:

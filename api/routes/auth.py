@@ -77,7 +77,8 @@ async def read_credentials(request: Request) -> tuple[Credentials, bool]:
         else:
             raw = json.loads(await request.body() or b"null")
         return Credentials.model_validate(raw), is_form
-    except (ValueError, ValidationError):
+    except (ValueError, RecursionError, ValidationError):
+        # RecursionError: JSON nested deeper than the parser goes.
         raise InvalidInputError(
             "send a JSON object or a form with 'username' and 'password'"
         ) from None

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import SignedIn
 from api.deps import LedgerDep
+from api.params import MAX_SEQ
 from api.read_models import reader_of
 from ledger.chain import ChainedEvent
 from ledger.errors import PermissionDeniedError
@@ -58,7 +59,9 @@ def events(
     community_id: str,
     ledger: LedgerDep,
     principal: SignedIn,
-    after: Annotated[int, Query(ge=0, description="entries with seq greater than this")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, description="entries with seq greater than this")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     if not reads_everything(reader_of(principal), community_id):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query
 
 from api.accounts.errors import AuthenticationError
 from api.deps import LedgerDep
+from api.params import MAX_SEQ
 from api.read_models import ReadDBDep, ReaderDep
 from ledger.domain.vocabulary import Scope
 from ledger.errors import NotFoundError, PermissionDeniedError
@@ -26,7 +27,10 @@ from projections.visibility import Reader, can_see, reads_everything, sees_publi
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])
 
-AsOf = Annotated[int | None, Query(ge=0, description="as it stood after this entry")]
+#: A month, YYYY-MM: what the finance read model accepts as a period's bound.
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+AsOf = Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="as it stood after this entry")]
 
 
 def version_json(version: ContentVersion, *, public: bool) -> dict[str, Any]:
@@ -84,8 +88,8 @@ def finance_entries(
     ledger: LedgerDep,
     db: ReadDBDep,
     reader: ReaderDep,
-    period_from: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
-    period_to: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None,
+    period_from: Annotated[str | None, Query(alias="from", pattern=PERIOD)] = None,
+    period_to: Annotated[str | None, Query(alias="to", pattern=PERIOD)] = None,
     as_of: AsOf = None,
 ) -> dict[str, Any]:
     """Every finance entry of the periods, reversed and reversing ones too (amounts in

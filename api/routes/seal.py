@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import LedgerDep
+from api.params import MAX_SEQ
 from ledger.errors import InvalidInputError
 from ledger.seal import CommunityLog, InclusionProof
 from ledger.store.seal import Cosigner, StoredCheckpoint
@@ -26,6 +27,7 @@ TEXT = "text/plain; charset=utf-8"
 SHORT_CACHE = {"Cache-Control": "public, max-age=5"}
 MAX_COSIGNATURE_BYTES = 4096
 LONG_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
+TreeSize = Annotated[int, Path(ge=0, le=MAX_SEQ)]
 
 
 def _log(ledger: LedgerDep, community_id: str) -> CommunityLog:
@@ -81,7 +83,9 @@ def latest_checkpoint(community_id: str, ledger: LedgerDep) -> Response:
 def list_checkpoints(
     community_id: str,
     ledger: LedgerDep,
-    below: Annotated[int | None, Query(ge=1, description="only sizes below this")] = None,
+    below: Annotated[
+        int | None, Query(ge=1, le=MAX_SEQ, description="only sizes below this")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Signed checkpoints, largest first, with the seals each carries."""
@@ -91,7 +95,7 @@ def list_checkpoints(
 
 
 @router.get("/{community_id}/checkpoints/{tree_size}", response_class=PlainTextResponse)
-def checkpoint_by_size(community_id: str, tree_size: int, ledger: LedgerDep) -> Response:
+def checkpoint_by_size(community_id: str, tree_size: TreeSize, ledger: LedgerDep) -> Response:
     log = _log(ledger, community_id)
     note = log.cosigned_note(log.checkpoint(tree_size))
     return PlainTextResponse(note, media_type=TEXT, headers=LONG_CACHE)
@@ -99,7 +103,7 @@ def checkpoint_by_size(community_id: str, tree_size: int, ledger: LedgerDep) -> 
 
 @router.post("/{community_id}/checkpoints/{tree_size}/cosignatures", status_code=201)
 async def add_cosignature(
-    community_id: str, tree_size: int, request: Request, ledger: LedgerDep
+    community_id: str, tree_size: TreeSize, request: Request, ledger: LedgerDep
 ) -> dict[str, Any]:
     """Add a committee member's or witness's cosignature: the body is one C2SP
     ``tlog-cosignature`` line by an accepted key."""
@@ -137,9 +141,9 @@ def proof_text(p: InclusionProof) -> str:
 def inclusion(
     community_id: str,
     ledger: LedgerDep,
-    seq: Annotated[int, Query(ge=1, description="the chain entry")],
+    seq: Annotated[int, Query(ge=1, le=MAX_SEQ, description="the chain entry")],
     tree_size: Annotated[
-        int | None, Query(ge=1, description="a signed size; default latest")
+        int | None, Query(ge=1, le=MAX_SEQ, description="a signed size; default latest")
     ] = None,
     format: Annotated[str, Query(pattern="^(json|text)$")] = "json",
 ) -> dict[str, Any] | Response:
@@ -155,8 +159,8 @@ def inclusion(
 def consistency(
     community_id: str,
     ledger: LedgerDep,
-    old: Annotated[int, Query(alias="from", ge=0)],
-    new: Annotated[int, Query(alias="to", ge=0)],
+    old: Annotated[int, Query(alias="from", ge=0, le=MAX_SEQ)],
+    new: Annotated[int, Query(alias="to", ge=0, le=MAX_SEQ)],
 ) -> dict[str, Any]:
     """The RFC 6962 consistency proof between two tree sizes."""
     hashes = _log(ledger, community_id).consistency(old, new)

@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.deps import LedgerDep
+from api.params import MAX_SEQ
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.seal import CommunityLog
 
@@ -25,6 +26,8 @@ router = APIRouter(prefix="/v1/communities", tags=["seal"])
 
 TILE_WIDTH: Final = 256
 TILE_HEIGHT: Final = 8
+# The spec's indexes are uint64s: at most 20 digits, 7 elements of 3.
+MAX_INDEX_ELEMENTS: Final = 7
 _ELEMENT = re.compile(r"x\d{3}")
 _LAST = re.compile(r"\d{3}")
 _LEVEL = re.compile(r"0|[1-9]\d?")
@@ -51,11 +54,12 @@ def parse_tile_path(path: str) -> tuple[int | None, int, int]:
         rest = [*rest[:-2], rest[-2][:-2]]
     if (
         not rest
+        or len(rest) > MAX_INDEX_ELEMENTS
         or not _LAST.fullmatch(rest[-1])
         or not all(_ELEMENT.fullmatch(e) for e in rest[:-1])
     ):
         raise InvalidInputError(
-            "a tile index is zero-padded 3-digit elements, all but the last with an 'x', "
+            "a tile index is 1 to 7 zero-padded 3-digit elements, all but the last with an 'x', "
             "e.g. x001/x234/067",
             field="path",
         )
@@ -70,6 +74,8 @@ def tile(community_id: str, path: str, ledger: LedgerDep) -> Response:
     ledger.store.community(community_id)
     seal = CommunityLog(ledger.store, community_id).seal
     start = index * TILE_WIDTH
+    if start + width > MAX_SEQ:
+        raise NotFoundError(f"no tile {path!r}: it lies beyond any log's largest size")
     if level is None:
         size = seal.tree_size()
         rows = seal.chain_rows(start, width) if start + width <= size else []

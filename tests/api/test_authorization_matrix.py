@@ -1,0 +1,258 @@
+"""Every role against every route of the service, each with the status the rules give it:
+api/auth.py (who is signed in), projections/visibility.py (who reads what) and the
+checks in api/routes/*.py. Every request targets the demo community ``tianhai``, with
+real subjects from it, so that a 404 in the table means what it says; the clerk of
+``xinhe`` is the same role in the wrong community. A route the service has and the table
+lacks fails :func:`test_every_route_is_in_the_matrix`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+
+from api.accounts import open_accounts
+from api.app import create_app
+from api.cli import main
+from api.routes.commands import COMMAND_ROUTES
+from api.settings import Settings
+from ledger.application import Ledger
+from ledger.store import open_store
+from ledger.store.base import Community
+from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.api.test_command_routes import BODIES
+
+PROBLEM = "application/problem+json"
+
+#: The callers, in the order of the table's columns: (role, community), None for nobody.
+ROLES: Final[dict[str, tuple[str, str | None] | None]] = {
+    "anonymous": None,
+    "resident": ("resident", "tianhai"),
+    "committee_member": ("committee_member", "tianhai"),
+    "clerk": ("clerk", "tianhai"),
+    "committee_chair": ("committee_chair", "tianhai"),
+    "party_reviewer": ("party_reviewer", "tianhai"),
+    "disciplinary_auditor": ("disciplinary_auditor", None),
+    "clerk_of_xinhe": ("clerk", "xinhe"),
+}
+
+#: A command the caller may give: it reaches the ledger, which answers for the state of
+#: its (here unknown) subject; any status but 401 and 403. What the ledger answers is
+#: tested role by command in test_command_routes.
+GO: Final = 0
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route, one request to it, and the status each caller gets, in ROLES order."""
+
+    method: str
+    route: str
+    expected: tuple[int, ...]
+    #: The request's path when it is not the route's with tianhai filled in: {names}
+    #: are the demo's subjects, see :class:`Demo`.
+    target: str = ""
+    body: dict[str, Any] | None = field(default=None, hash=False)
+    #: A body sent as text rather than JSON, with {names} as in ``target``.
+    text: str = ""
+    #: Tells apart the rows of one route.
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.route}" + (f" ({self.label})" if self.label else "")
+
+
+C = "/v1/communities/{community_id}"
+HISTORY = f"{C}/disclosures/{{disclosure_id}}/history"
+T = "/v1/communities/tianhai"
+SIGN_IN = {"username": "resident.tianhai", "password": GOOD_PASSWORD}
+
+# fmt: off
+#                          anon res  mem  clk  chr  rev  aud  xinhe
+EVERYONE: Final         = (200, 200, 200, 200, 200, 200, 200, 200)
+SIGNED_IN: Final        = (401, 200, 200, 200, 200, 200, 200, 200)
+# Internal: the community's members and the auditors (visibility.can_see).
+MEMBERS: Final          = (401, 200, 200, 200, 200, 200, 200, 403)
+# The raw chain and the acts on items of every scope (visibility.reads_everything).
+LEADERSHIP: Final       = (401, 403, 403, 200, 200, 200, 200, 403)
+
+COMMANDS: Final[dict[str, tuple[int, ...]]] = {
+    #                      anon res  mem  clk  chr  rev  aud  xinhe
+    "draft_disclosure":   (401, 403, 403, GO,  403, 403, 403, 403),
+    "revise_draft":       (401, 403, 403, GO,  403, 403, 403, 403),
+    "submit_for_review":  (401, 403, 403, GO,  403, 403, 403, 403),
+    # BODIES' review is the committee's stage: its members and its chair.
+    "review":             (401, 403, GO,  403, GO,  403, 403, 403),
+    "publish":            (401, 403, 403, GO,  403, 403, 403, 403),
+    "withdraw":           (401, 403, 403, GO,  403, 403, 403, 403),
+    "archive":            (401, 403, 403, GO,  403, 403, 403, 403),
+    # A street-wide auditor acts in no community's ledger but on objections' findings.
+    "raise_objection":    (401, GO,  GO,  GO,  GO,  GO,  403, 403),
+    "verify_objection":   (401, 403, 403, 403, GO,  GO,  GO,  403),
+    "dismiss_objection":  (401, 403, 403, 403, GO,  GO,  GO,  403),
+    "publish_correction": (401, 403, 403, GO,  403, 403, 403, 403),
+    "record_entry":       (401, 403, 403, GO,  403, 403, 403, 403),
+    "reverse_entry":      (401, 403, 403, GO,  403, 403, 403, 403),
+}
+
+ROWS: Final[list[Row]] = [
+    # Signing in ignores who the request already acts for.
+    Row("POST", "/v1/login",                   EVERYONE, body=SIGN_IN),
+    Row("POST", "/v1/logout",                  (204, 204, 204, 204, 204, 204, 204, 204)),
+    Row("GET", "/v1/me",                       SIGNED_IN),
+    Row("GET", "/v1/tokens",                   SIGNED_IN),
+    # A token is issued from a browser session only, never from another token.
+    Row("POST", "/v1/tokens",                  (401, 403, 403, 403, 403, 403, 403, 403),
+        body={"days": 1}),
+    # The resident's own token; anyone else's is reported as not found.
+    Row("DELETE", "/v1/tokens/{token_id}",     (401, 204, 404, 404, 404, 404, 404, 404),
+        target="/v1/tokens/{token}"),
+    Row("GET", f"{C}/board",                   EVERYONE),
+    Row("GET", HISTORY,                        EVERYONE,
+        target=f"{T}/disclosures/{{public}}/history", label="public"),
+    # An item a reader may not see does not exist for them.
+    Row("GET", HISTORY,                        (404, 200, 200, 200, 200, 200, 200, 404),
+        target=f"{T}/disclosures/{{internal}}/history", label="internal"),
+    Row("GET", HISTORY,                        (404, 404, 404, 200, 200, 200, 200, 404),
+        target=f"{T}/disclosures/{{leadership}}/history", label="leadership"),
+    Row("GET", f"{C}/finance/entries",         MEMBERS),
+    Row("GET", f"{C}/finance/totals",          MEMBERS),
+    Row("GET", f"{C}/finance/package",         MEMBERS),
+    Row("GET", f"{C}/audit-trail",             LEADERSHIP),
+    Row("GET", "/v1/communities",              EVERYONE),
+    Row("GET", f"{C}/head",                    EVERYONE),
+    Row("GET", f"{C}/events",                  LEADERSHIP),
+    # The seal is public: a checkpoint, a proof or a key reveals no content.
+    Row("GET", f"{C}/checkpoint",              EVERYONE),
+    Row("GET", f"{C}/checkpoints",             EVERYONE),
+    Row("GET", f"{C}/checkpoints/{{tree_size}}", EVERYONE),
+    # A cosignature is vouched for by its key, not by who posts it: the committee's
+    # own again, which the log already holds.
+    Row("POST", f"{C}/checkpoints/{{tree_size}}/cosignatures",
+        (201, 201, 201, 201, 201, 201, 201, 201), text="{cosignature}"),
+    Row("GET", f"{C}/proof/inclusion",         EVERYONE, target=f"{T}/proof/inclusion?seq=1"),
+    Row("GET", f"{C}/proof/consistency",       EVERYONE,
+        target=f"{T}/proof/consistency?from=1&to={{tree_size}}"),
+    Row("GET", f"{C}/keys",                    EVERYONE),
+    Row("GET", f"{C}/tile/{{path:path}}",      EVERYONE, target=f"{T}/tile/entries/000.p/1"),
+    Row("GET", "/healthz",                     EVERYONE),
+    *(
+        Row("POST", C + COMMAND_ROUTES[command], expected, body=BODIES[command])
+        for command, expected in COMMANDS.items()
+    ),
+]
+# fmt: on
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    """The table's routes are exactly the service's: a new route needs its row."""
+    app = create_app(Settings(db_url="sqlite:///matrix-only.sqlite3", checkpoint_interval=0))
+    # app.routes holds each included router as one node; this walks into them.
+    routes = {
+        (method, context.path)
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        for method in context.methods or ()
+    }
+    rows = {(row.method, row.route) for row in ROWS}
+    assert sorted(routes - rows) == [], "routes without a row in the matrix"
+    assert sorted(rows - routes) == [], "rows for routes the service does not have"
+
+
+@dataclass
+class Demo:
+    client: TestClient
+    tokens: dict[str, str]
+    #: What a row's target may name: disclosures of each scope, the sealed tree size,
+    #: the resident's spare token, and the committee's cosignature of the checkpoint.
+    subjects: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    directory = tmp_path_factory.mktemp("matrix")
+    url = f"sqlite:///{directory}/gongkai.sqlite3"
+    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
+    assert main(["db", "init", "--db", url]) == 0
+    with open_store(url) as store, Ledger(store) as ledger:
+        ledger.add_community(Community("xinhe", "新河社区"))
+    assert main(["projections", "run", "--db", url, "--once"]) == 0
+    tokens: dict[str, str] = {}
+    with open_accounts(url, hasher=cheap_hasher()) as accounts:
+        for name, caller in ROLES.items():
+            if caller is None:
+                continue
+            role, community = caller
+            username = f"{role}.{community or 'street'}"
+            accounts.directory.add(username, role, community=community, password=GOOD_PASSWORD)
+            tokens[name] = accounts.tokens.issue(username).secret
+        spare = accounts.tokens.issue("resident.tianhai", label="spare").info.id
+    settings = Settings(db_url=url, checkpoint_interval=0, keys_dir=directory / "keys")
+    with TestClient(create_app(settings)) as client:
+        auditor = {"Authorization": f"Bearer {tokens['disciplinary_auditor']}"}
+        items = client.get(f"{T}/board", headers=auditor).json()["items"]
+        by_scope = {item["scope"]: item["disclosure_id"] for item in items}
+        assert by_scope.keys() == {"public", "internal", "leadership"}, "the demo has each"
+        tree_size = client.get(f"{T}/checkpoints").json()["checkpoints"][0]["tree_size"]
+        note = client.get(f"{T}/checkpoints/{tree_size}").text
+        committee = next(line for line in note.splitlines() if line.startswith("— committee."))
+        subjects = {
+            **by_scope,
+            "tree_size": str(tree_size),
+            "token": spare,
+            "cosignature": committee + "\n",
+        }
+        yield Demo(client, tokens, subjects)
+
+
+def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
+    # The commands need a key of their own; the other routes ignore it.
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    if caller in demo.tokens:
+        headers["Authorization"] = f"Bearer {demo.tokens[caller]}"
+    unknown = str(uuid.uuid4())
+    path = (row.target or row.route).format(
+        community_id="tianhai",
+        disclosure_id=unknown,
+        correction_id=unknown,
+        entry_id=unknown,
+        **demo.subjects,
+    )
+    content = row.text.format(**demo.subjects).encode() if row.text else None
+    # A sign-in's session cookie must not sign in the cells after it.
+    demo.client.cookies.clear()
+    response: httpx.Response = demo.client.request(
+        row.method, path, headers=headers, json=row.body, content=content
+    )
+    demo.client.cookies.clear()
+    return response
+
+
+@pytest.mark.parametrize(
+    ("row", "caller", "expected"),
+    [
+        pytest.param(row, caller, status, id=f"{row.name}-{caller}")
+        for row in ROWS
+        for caller, status in zip(ROLES, row.expected, strict=True)
+    ],
+)
+def test_each_role_gets_the_status_the_rules_give_it(
+    demo: Demo, row: Row, caller: str, expected: int
+) -> None:
+    response = send(demo, row, caller)
+    if expected == GO:
+        assert response.status_code not in (401, 403), response.text
+        assert response.status_code < 500, response.text
+        return
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.headers["content-type"] == PROBLEM
+    if expected == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")
