@@ -22,6 +22,7 @@ applying entries meanwhile cannot tear it.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import csv
 import hashlib
@@ -54,7 +55,7 @@ FISCAL_SPEC_VERSION: Final = "1.0-rc.1"
 
 # China Standard Time has had no daylight saving since 1991: a fixed offset is exact.
 CHINA_TIME: Final = timezone(timedelta(hours=8), "CST")
-_PERIOD: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_PERIOD: Final = re.compile(r"(?!0000)\d{4}-(0[1-9]|1[0-2])")
 # Table Schema patterns match the whole cell (XML Schema regular expressions: no anchors).
 _UUID_PATTERN: Final = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # ZIP stores local times from 1980 on; a fixed stamp keeps the archive's bytes a function
@@ -489,8 +490,7 @@ MODEL: Final[dict[str, Any]] = {
 
 def _month_end(month: str) -> date:
     year, number = int(month[:4]), int(month[5:7])
-    following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
-    return following - timedelta(days=1)
+    return date(year, number, calendar.monthrange(year, number)[1])
 
 
 def _json_bytes(value: Any) -> bytes:

@@ -13,12 +13,12 @@ from api.read_models import ReadDBDep, ReaderDep
 
 # The JSON finance routes' own check and as_of parameter, so that the export cannot come
 # to show the finances to anyone those routes would not.
-from api.routes.reads import AsOf, _may_read_finances
+from api.routes.reads import PERIOD, AsOf, _may_read_finances
 from projections.finance_package import MEDIA_TYPE, build_package, zip_bytes
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])
 
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str | None, Query(pattern=PERIOD)]
 
 
 @router.get(

@@ -27,8 +27,8 @@ from projections.visibility import Reader, can_see, reads_everything, sees_publi
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])
 
-#: A month, YYYY-MM: what the finance read model accepts as a period's bound.
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+#: A month, YYYY-MM (years 0001 to 9999, as dates have them): a finance period's bound.
+PERIOD = r"^(000[1-9]|00[1-9]\d|0[1-9]\d{2}|[1-9]\d{3})-(0[1-9]|1[0-2])$"
 
 AsOf = Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="as it stood after this entry")]
 
