@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
 from typing import Any, Final
 from uuid import UUID
 
@@ -23,17 +22,31 @@ from ledger.store.base import RawRow
 _PREFIX: Final = "gongkai/"
 
 
-@dataclass(frozen=True, slots=True)
 class LedgerEvent:
-    """One chain entry: ``kind`` is the topic after ``gongkai/<area>/``."""
+    """One chain entry: ``kind`` is the topic after ``gongkai/<area>/``. Its state is
+    decoded when first asked for, so that a projection that skips most entries (the
+    board, rebuilt alone) does not pay for decoding them."""
 
-    seq: int
-    aggregate_id: str  # the UUID's canonical text
-    version: int  # the aggregate's version: 1 for its first event (the store keeps it unique)
-    area: str  # "disclosure", "correction", "finance"
-    kind: str  # "drafted", "objection-raised", "entry-recorded", ...
-    state: dict[str, Any]
-    oid: bytes  # the aggregate's UUID as stored (16 bytes; 16 zero bytes if malformed)
+    __slots__ = ("_raw", "_state", "aggregate_id", "area", "kind", "oid", "seq", "version")
+
+    def __init__(
+        self, seq: int, oid: bytes, version: int, area: str, kind: str, raw_state: bytes
+    ) -> None:
+        self.seq = seq
+        self.oid = oid  # the aggregate's UUID as stored (16 zero bytes if malformed)
+        self.aggregate_id = _uuid_text(oid)  # the UUID's canonical text
+        self.version = version  # 1 for the aggregate's first event (the store keeps it unique)
+        self.area = area  # "disclosure", "correction", "finance"
+        self.kind = kind  # "drafted", "objection-raised", "entry-recorded", ...
+        self._raw = raw_state
+        self._state: dict[str, Any] | None = None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The event's stored fields; {} if they are not a JSON object."""
+        if self._state is None:
+            self._state = _state(self._raw)
+        return self._state
 
     @property
     def key(self) -> UUID:
@@ -98,7 +111,7 @@ def ledger_event(row: RawRow) -> LedgerEvent | None:
     if len(oid) != 16:
         oid = bytes(16)
     area, kind = names
-    return LedgerEvent(seq, _uuid_text(oid), version, area, kind, _state(state_bytes), oid)
+    return LedgerEvent(seq, oid, version, area, kind, state_bytes)
 
 
 #: Each topic's (area, kind), or () if it is not gongkai's: a ledger has a few dozen
