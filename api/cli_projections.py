@@ -13,6 +13,7 @@ from api.cli_common import EXIT_OK, add_db
 from ledger.store import default_url, open_store
 from projections.audit_trail import AuditTrailProjection
 from projections.board_projection import BoardProjection
+from projections.clock import ClockProjection
 from projections.db import ReadDB, open_read_db
 from projections.finance import FinanceProjection
 from projections.history import HistoryProjection
@@ -20,7 +21,13 @@ from projections.runner import Projection, ProjectionRunner, store_source
 
 
 def all_projections() -> list[Projection]:
-    return [BoardProjection(), HistoryProjection(), FinanceProjection(), AuditTrailProjection()]
+    return [
+        BoardProjection(),
+        HistoryProjection(),
+        FinanceProjection(),
+        AuditTrailProjection(),
+        ClockProjection(),
+    ]
 
 
 def init_read_models(store_url: str, *, service_role: str | None = None) -> None:
