@@ -24,7 +24,6 @@ from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
 
-_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 _UTC_SUFFIX: Final = "+00:00"
 
 
@@ -72,7 +71,12 @@ def clock_text(stamp: str) -> str | None:
         return None
     if len(stamp) == 32 and stamp[10] == "T" and stamp[19] == "." and stamp.endswith("+00:00"):
         return stamp  # the ledger's own stamps are in the clock's form already
-    return when.astimezone(UTC).strftime(_FORMAT)
+    return _utc_text(when)
+
+
+def _utc_text(when: datetime) -> str:
+    # isoformat pads every field (strftime's %Y does not, before the year 1000).
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def seq_at(db: ReadDB, community_id: str, when: datetime) -> int:
@@ -80,7 +84,10 @@ def seq_at(db: ReadDB, community_id: str, when: datetime) -> int:
     was), as far as the clock has been brought up to date."""
     if when.tzinfo is None:
         raise InvalidInputError("a time needs its zone, e.g. +08:00", field="at")
-    bound = when.astimezone(UTC).strftime(_FORMAT)
+    try:
+        bound = _utc_text(when)
+    except OverflowError:  # within a day of the calendar's ends, shifted past them
+        raise InvalidInputError("the time is out of range", field="at") from None
     with db.reading() as tx:
         rows = tx.query(
             "SELECT seq FROM ledger_clock WHERE community = ? AND recorded_by <= ? "

@@ -8,12 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from api.as_of import AsOfDep
 from api.deps import LedgerDep
 from api.read_models import ReadDBDep, ReaderDep
 
 # The JSON finance routes' own check and as_of parameter, so that the export cannot come
 # to show the finances to anyone those routes would not.
-from api.routes.reads import PERIOD, AsOf, _may_read_finances
+from api.routes.reads import PERIOD, _may_read_finances
 from projections.finance_package import MEDIA_TYPE, build_package, zip_bytes
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])
@@ -31,9 +32,9 @@ def finance_package(
     ledger: LedgerDep,
     db: ReadDBDep,
     reader: ReaderDep,
+    as_of: AsOfDep,
     period_from: Annotated[Month, Query(alias="from")] = None,
     period_to: Annotated[Month, Query(alias="to")] = None,
-    as_of: AsOf = None,
 ) -> Response:
     """Every finance entry of the months (all when none are given), reversed and
     reversing ones too, as a Fiscal Data Package: amounts in integer fen, rows in chain

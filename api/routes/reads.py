@@ -14,8 +14,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.accounts.errors import AuthenticationError
+from api.as_of import AsOfDep
 from api.deps import LedgerDep
-from api.params import MAX_SEQ
 from api.read_models import ReadDBDep, ReaderDep
 from ledger.domain.vocabulary import Scope
 from ledger.errors import NotFoundError, PermissionDeniedError
@@ -29,8 +29,6 @@ router = APIRouter(prefix="/v1/communities", tags=["reads"])
 
 #: A month, YYYY-MM (years 0001 to 9999, as dates have them): a finance period's bound.
 PERIOD = r"^(000[1-9]|00[1-9]\d|0[1-9]\d{2}|[1-9]\d{3})-(0[1-9]|1[0-2])$"
-
-AsOf = Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="as it stood after this entry")]
 
 
 def version_json(version: ContentVersion, *, public: bool) -> dict[str, Any]:
@@ -51,7 +49,7 @@ def disclosure_history(
     ledger: LedgerDep,
     db: ReadDBDep,
     reader: ReaderDep,
-    as_of: AsOf = None,
+    as_of: AsOfDep,
 ) -> dict[str, Any]:
     """Every version of a disclosure's content, oldest first, and what changed between
     each and the next. Its latest version's scope decides who may read it."""
@@ -88,9 +86,9 @@ def finance_entries(
     ledger: LedgerDep,
     db: ReadDBDep,
     reader: ReaderDep,
+    as_of: AsOfDep,
     period_from: Annotated[str | None, Query(alias="from", pattern=PERIOD)] = None,
     period_to: Annotated[str | None, Query(alias="to", pattern=PERIOD)] = None,
-    as_of: AsOf = None,
 ) -> dict[str, Any]:
     """Every finance entry of the periods, reversed and reversing ones too (amounts in
     integer fen)."""
@@ -128,8 +126,8 @@ def finance_totals(
     ledger: LedgerDep,
     db: ReadDBDep,
     reader: ReaderDep,
+    as_of: AsOfDep,
     by: Literal["month", "quarter", "year"] = "month",
-    as_of: AsOf = None,
 ) -> dict[str, Any]:
     """Income, expense, net and the running balance per period and per account."""
     ledger.store.community(community_id)
@@ -148,10 +146,10 @@ def audit_trail(
     ledger: LedgerDep,
     db: ReadDBDep,
     reader: ReaderDep,
+    as_of: AsOfDep,
     subject: Annotated[UUID | None, Query(description="a disclosure, objection or entry")] = None,
     actor: Annotated[str | None, Query(max_length=100)] = None,
     role: Annotated[str | None, Query(max_length=40)] = None,
-    as_of: AsOf = None,
 ) -> dict[str, Any]:
     """Every review and approval act (of one subject and those that concern it, or of
     an actor or role), oldest first. The acts carry opinions on items of every scope,

@@ -141,3 +141,24 @@ def test_any_order_of_stamps_in_any_batches(
     assert [seq_at(read_db, community, START + timedelta(seconds=s)) for s in asked] == [
         expected_seq(offsets, s) for s in asked
     ]
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(1, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=8))),
+    ],
+)
+def test_a_time_shifted_past_the_calendars_ends_is_refused(
+    read_db: ReadDB, when: datetime
+) -> None:
+    with pytest.raises(InvalidInputError, match="out of range"):
+        seq_at(read_db, "tianhai", when)
+
+
+def test_early_years_compare_as_times_do(read_db: ReadDB) -> None:
+    catch_up(read_db, ClockProjection(), "tianhai", [timed_row(1, "0999-01-01T00:00:00+00:00")])
+    assert seq_at(read_db, "tianhai", datetime(998, 12, 31, tzinfo=UTC)) == 0
+    assert seq_at(read_db, "tianhai", datetime(999, 1, 1, tzinfo=UTC)) == 1
+    assert seq_at(read_db, "tianhai", datetime(1000, 1, 1, tzinfo=UTC)) == 1
