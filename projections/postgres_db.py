@@ -12,6 +12,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from ledger.errors import InvalidInputError, StoreError
 from projections.db import ReadDB
 
 
@@ -21,19 +22,38 @@ def _dialect(statement: str) -> str:
     return statement.replace("?", "%s")
 
 
+@contextmanager
+def _translated(schema: str) -> Iterator[None]:
+    """The driver's errors that a caller can act on, as gongkai's: a value PostgreSQL
+    cannot hold (a NUL character in text) is the caller's invalid input, and a missing
+    table means the database was never set up; SQLite takes the first and has no
+    second, as its file is made by 'gongkai db init' too."""
+    try:
+        yield
+    except psycopg.errors.UndefinedTable as error:
+        raise StoreError(
+            f"the database has no {schema} tables: run 'gongkai db init' first"
+        ) from error
+    except psycopg.DataError as error:
+        raise InvalidInputError(f"a value the database cannot hold: {error}") from error
+
+
 class _PostgresTx:
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], schema: str) -> None:
         self._conn = conn
+        self._schema = schema
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self._conn.execute(_dialect(statement), params)
+        with _translated(self._schema):
+            self._conn.execute(_dialect(statement), params)
 
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self._conn.cursor() as cursor:
+        with _translated(self._schema), self._conn.cursor() as cursor:
             cursor.executemany(_dialect(statement), list(rows))
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._conn.execute(_dialect(statement), params).fetchall()
+        with _translated(self._schema):
+            return self._conn.execute(_dialect(statement), params).fetchall()
 
 
 class PostgresReadDB(ReadDB):
@@ -57,7 +77,7 @@ class PostgresReadDB(ReadDB):
     @contextmanager
     def transaction(self) -> Iterator[_PostgresTx]:
         with self._pool.connection() as conn, conn.transaction():
-            yield _PostgresTx(conn)
+            yield _PostgresTx(conn, self.schema)
 
     @contextmanager
     def reading(self) -> Iterator[_PostgresTx]:
@@ -65,7 +85,7 @@ class PostgresReadDB(ReadDB):
             conn.read_only = True
             try:
                 with conn.transaction():
-                    yield _PostgresTx(conn)
+                    yield _PostgresTx(conn, self.schema)
             finally:
                 conn.read_only = False
 
