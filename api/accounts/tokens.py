@@ -100,7 +100,8 @@ class BearerTokens:
         """Who presents this bearer token, or :class:`AuthenticationError`."""
         if not secret.startswith(TOKEN_PREFIX):
             raise AuthenticationError("the bearer token is not valid")
-        with self._db.transaction() as tx:
+        # A read: it must not queue behind writers (SQLite's write lock) on every request.
+        with self._db.reading() as tx:
             rows = tx.query(
                 "SELECT t.expires_at, t.revoked_at, a.username, a.display_name, a.role,"
                 " a.community, a.disabled FROM bearer_tokens t"

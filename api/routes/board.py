@@ -3,14 +3,19 @@ any entry. The public view masks personal data."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from dataclasses import dataclass, field
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Response
 
+from api.as_of import AsOfDep
 from api.deps import LedgerDep
-from api.read_models import ReadDBDep, ReaderDep
+from api.read_models import CurrentViews, CurrentViewsDep, ReadDBDep, ReaderDep
+from ledger.application import Ledger
 from projections.board import BoardItem
 from projections.board_projection import BoardProjection, board_as_of
+from projections.db import ReadDB
 from projections.masking import mask_review, mask_text
 from projections.runner import tracked_position
 from projections.visibility import can_see, sees_public_view
@@ -34,30 +39,66 @@ def item_json(item: BoardItem, *, public: bool) -> dict[str, Any]:
     }
 
 
-@router.get("/{community_id}/board")
+@dataclass(frozen=True, slots=True)
+class _Board:
+    """The board's items at one moment, and the JSON of each view of them answered so
+    far, by (public view, the scopes shown)."""
+
+    items: tuple[BoardItem, ...]
+    scopes: frozenset[str]
+    answers: dict[tuple[bool, frozenset[str]], bytes] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, items: list[BoardItem]) -> _Board:
+        return cls(tuple(items), frozenset(item.scope for item in items))
+
+
+@router.get("/{community_id}/board", response_model=dict[str, Any])
 def board(
     community_id: str,
     ledger: LedgerDep,
     db: ReadDBDep,
     reader: ReaderDep,
-    as_of: Annotated[
-        int | None, Query(ge=0, description="the board as it stood after this entry")
-    ] = None,
-) -> dict[str, Any]:
-    """Every disclosure the reader may see, in its current state (or after ``as_of``);
+    views: CurrentViewsDep,
+    as_of: AsOfDep,
+) -> Response:
+    """Every disclosure the reader may see, in its current state (or after ``as_of``, or
+    at time ``at``);
     ``projected_to`` says up to which entry the read model has caught up."""
-    ledger.store.community(community_id)  # 404 for an unknown community
+    # The current board is read, and each view of it encoded, once per position of the
+    # projection rather than per request (see CurrentViews).
     projected = tracked_position(db, BoardProjection.name, community_id)
+    if as_of is None:
+        current = _current_board(ledger, db, views, community_id, projected)
+    else:
+        ledger.store.community(community_id)  # 404 for an unknown community
+        current = _Board.of(board_as_of(db, community_id, as_of))
     public = sees_public_view(reader, community_id)
-    items = [
-        item_json(item, public=public)
-        for item in board_as_of(db, community_id, as_of)
-        if can_see(reader, community_id, item.scope)
-    ]
-    return {
-        "community": community_id,
-        "as_of": as_of,
-        "projected_to": projected,
-        "public_view": public,
-        "items": items,
-    }
+    shown = frozenset(s for s in current.scopes if can_see(reader, community_id, s))
+    answer = current.answers.get((public, shown))
+    if answer is None:
+        body = {
+            "community": community_id,
+            "as_of": as_of,
+            "projected_to": projected,
+            "public_view": public,
+            "items": [item_json(i, public=public) for i in current.items if i.scope in shown],
+        }
+        answer = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        current.answers[public, shown] = answer
+    return Response(answer, media_type="application/json")
+
+
+def _current_board(
+    ledger: Ledger, db: ReadDB, views: CurrentViews, community_id: str, position: int
+) -> _Board:
+    """The current board at ``position``: the one kept, or else read, and kept if the
+    projection was still at ``position`` after it was read."""
+    kept = views.get(BoardProjection.name, community_id, position)
+    if isinstance(kept, _Board):
+        return kept  # of a community found before: communities are never removed
+    ledger.store.community(community_id)  # 404 for an unknown community
+    current = _Board.of(board_as_of(db, community_id))
+    if tracked_position(db, BoardProjection.name, community_id) == position:
+        views.put(BoardProjection.name, community_id, position, current)
+    return current

@@ -16,7 +16,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, assume, settings
+from hypothesis import HealthCheck, settings
 from schemathesis import Case
 
 from api.accounts import open_accounts
@@ -28,7 +28,6 @@ from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 
 PROBLEM = "application/problem+json"
 CLERK = "clerk.tianhai"
-BOARD = "/v1/communities/{community_id}/board"
 
 
 def schema_of_the_app(**config: Any) -> schemathesis.BaseSchema:
@@ -106,30 +105,11 @@ def call(case: Case[Any], app: FastAPI, headers: dict[str, str] | None = None) -
         raise AssertionError(f"{case.as_curl_command()}\n{e}") from None
 
 
-def _integer(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except ValueError:
-        return None
-
-
-def hits_a_known_bug(case: Case[Any]) -> bool:
-    """A request that meets a bug the fuzzing found in a module not changed here. Each has
-    a strict xfail test below, which fails once the bug is fixed: then its case here goes
-    too."""
-    query = case.query or {}
-    if case.path == BOARD:
-        as_of = _integer(query.get("as_of"))
-        return as_of is not None and as_of > MAX_SEQ
-    return False
-
-
 @ANONYMOUS.parametrize()
 @FUZZ
 def test_anonymous_requests_get_no_5xx_and_problem_4xx(
     case: Case[Any], fuzzed_app: FastAPI
 ) -> None:
-    assume(not hits_a_known_bug(case))
     call(case, fuzzed_app)
 
 
@@ -138,7 +118,6 @@ def test_anonymous_requests_get_no_5xx_and_problem_4xx(
 def test_a_clerks_requests_get_no_5xx_and_problem_4xx(
     case: Case[Any], fuzzed_app: FastAPI, service: Service
 ) -> None:
-    assume(not hits_a_known_bug(case))
     call(case, fuzzed_app, service.clerk)
 
 
@@ -265,13 +244,6 @@ def test_a_finance_package_at_the_calendars_ends_is_not_a_server_error(
     )
 
 
-# --- bugs found in modules not changed here ------------------------------------------------
-
-
-@pytest.mark.xfail(
-    reason="api/routes/board.py bounds as_of below only: SQLite's OverflowError, a 500",
-    raises=OverflowError,
-)
 def test_the_board_refuses_an_entry_number_past_the_stores_integers(
     client: TestClient,
 ) -> None:

@@ -52,6 +52,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 def reads(service: Service) -> list[str]:
     return [
+        f"{T}/board",
         f"{T}/disclosures/{service.disclosure}/history",
         f"{T}/finance/entries",
         f"{T}/finance/totals",

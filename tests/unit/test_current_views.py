@@ -1,0 +1,48 @@
+"""The service's cache of current views: what was built from a read model is kept at the
+position it was built at, never answered for another, never replaced by what a slower
+request built from an older state, and never kept longer than its maximum age."""
+
+from __future__ import annotations
+
+from api.read_models import CurrentViews
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_view_is_answered_at_its_position_only() -> None:
+    views = CurrentViews(clock=Clock())
+    assert views.get("board", "tianhai", 7) is None
+    views.put("board", "tianhai", 7, "at 7")
+    assert views.get("board", "tianhai", 7) == "at 7"
+    assert views.get("board", "tianhai", 8) is None, "the worker applied another entry"
+    assert views.get("board", "xinhe", 7) is None, "another community"
+    assert views.get("finance", "tianhai", 7) is None, "another projection"
+
+
+def test_a_newer_position_replaces_an_older_one_and_not_the_reverse() -> None:
+    views = CurrentViews(clock=Clock())
+    views.put("board", "tianhai", 7, "at 7")
+    views.put("board", "tianhai", 9, "at 9")
+    views.put("board", "tianhai", 8, "at 8")  # a slower request, an older state
+    assert views.get("board", "tianhai", 9) == "at 9"
+    assert views.get("board", "tianhai", 7) is None
+    assert views.get("board", "tianhai", 8) is None
+
+
+def test_nothing_is_kept_longer_than_its_maximum_age() -> None:
+    """A rebuild comes back through the same positions: a view ages out regardless."""
+    clock = Clock()
+    views = CurrentViews(max_age=5.0, clock=clock)
+    views.put("board", "tianhai", 9, "before the rebuild")
+    clock.now += 5.0
+    assert views.get("board", "tianhai", 9) == "before the rebuild"
+    clock.now += 0.1
+    assert views.get("board", "tianhai", 9) is None
+    views.put("board", "tianhai", 3, "during the rebuild")  # the old view is stale
+    assert views.get("board", "tianhai", 3) == "during the rebuild"
