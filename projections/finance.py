@@ -30,10 +30,18 @@ _PERIOD: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 Grouping = Literal["month", "quarter", "year"]
 
-_COLUMNS: Final = (
+_ENTRY_COLUMNS: Final = (
     "entry_id, seq, recorded_at, kind, amount_fen, account, account_name, counterparty, "
-    "voucher_sha256, period, memo, reverses, reversed_seq, reversed_by, reversed_at, "
-    "reversal_reason"
+    "voucher_sha256, period, memo, reverses"
+)
+# An entry with how it was reversed, if it was.
+_COLUMNS: Final = (
+    ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
+    + ", r.reversed_seq, r.reversed_by, r.reversed_at, r.reversal_reason"
+)
+_JOINED: Final = (
+    "finance_entries e LEFT JOIN finance_reversals r "
+    "ON r.community = e.community AND r.entry_id = e.entry_id"
 )
 
 
@@ -96,23 +104,28 @@ class FinanceProjection(Projection):
             "CREATE TABLE IF NOT EXISTS finance_accounts (community TEXT NOT NULL, "
             "code TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, "
             "PRIMARY KEY (community, code))",
+            # Keyed by the chain entry, so that a catch-up appends: an entry is never
+            # changed, and how it was reversed is a row of its own.
             "CREATE TABLE IF NOT EXISTS finance_entries (community TEXT NOT NULL, "
-            "entry_id TEXT NOT NULL, seq BIGINT NOT NULL, recorded_at TEXT NOT NULL, "
+            "seq BIGINT NOT NULL, entry_id TEXT NOT NULL, recorded_at TEXT NOT NULL, "
             "kind TEXT NOT NULL, amount_fen BIGINT NOT NULL, account TEXT NOT NULL, "
             "account_name TEXT NOT NULL, counterparty TEXT NOT NULL, "
             "voucher_sha256 TEXT NOT NULL, period TEXT NOT NULL, memo TEXT NOT NULL, "
-            "reverses TEXT, reversed_seq BIGINT, reversed_by TEXT, reversed_at TEXT, "
-            "reversal_reason TEXT, PRIMARY KEY (community, entry_id))",
+            "reverses TEXT, PRIMARY KEY (community, seq))",
             "CREATE INDEX IF NOT EXISTS finance_entries_period ON finance_entries "
             "(community, period, seq)",
+            "CREATE TABLE IF NOT EXISTS finance_reversals (community TEXT NOT NULL, "
+            "entry_id TEXT NOT NULL, reversed_seq BIGINT NOT NULL, reversed_by TEXT, "
+            "reversed_at TEXT NOT NULL, reversal_reason TEXT NOT NULL, "
+            "PRIMARY KEY (community, entry_id))",
         ]
 
     def tables(self) -> list[str]:
-        return ["finance_entries", "finance_accounts"]
+        return ["finance_entries", "finance_reversals", "finance_accounts"]
 
     def apply(self, tx: Tx, community_id: str, events: Sequence[LedgerEvent]) -> None:
         # The chart's names are read once a batch, and the batch's entries inserted with
-        # one statement; pending inserts are written before anything updates them.
+        # one statement.
         names: dict[str, str] | None = None
         pending: list[tuple[Any, ...]] = []
         for event in events:
@@ -133,7 +146,6 @@ class FinanceProjection(Projection):
             elif kind == "entry-recorded":
                 _record_entry(tx, community_id, event, names, pending)
             elif kind == "entry-reversed":
-                _insert_entries(tx, pending)
                 reversal = _uuid(state.get("reversal_id"))
                 _mark_reversed(
                     tx,
@@ -202,7 +214,6 @@ def _record_entry(
     if reverses is not None:
         # The domain records the original's entry-reversed just before the reversing
         # entry; whichever comes first marks the original, so either alone suffices.
-        _insert_entries(tx, pending)
         memo = str(state.get("memo", ""))
         _mark_reversed(
             tx,
@@ -218,8 +229,8 @@ def _record_entry(
 def _insert_entries(tx: Tx, pending: list[tuple[Any, ...]]) -> None:
     if pending:
         tx.executemany(
-            f"INSERT INTO finance_entries (community, {_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
+            f"INSERT INTO finance_entries (community, {_ENTRY_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             pending,
         )
         pending.clear()
@@ -236,9 +247,10 @@ def _mark_reversed(
     reason: str,
 ) -> None:
     tx.execute(
-        "UPDATE finance_entries SET reversed_seq = ?, reversed_by = ?, reversed_at = ?, "
-        "reversal_reason = ? WHERE community = ? AND entry_id = ? AND reversed_seq IS NULL",
-        (seq, str(reversal) if reversal else None, at, reason, community_id, original),
+        "INSERT INTO finance_reversals (community, entry_id, reversed_seq, reversed_by, "
+        "reversed_at, reversal_reason) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (community, entry_id) DO NOTHING",
+        (community_id, original, seq, str(reversal) if reversal else None, at, reason),
     )
 
 
@@ -280,16 +292,16 @@ def entries(
     """Every entry of the periods ``period_from`` to ``period_to`` (YYYY-MM, both
     included; open when None), reversed and reversing ones too, as they stood after
     chain entry ``as_of`` (now, when None); by period, then in the order recorded."""
-    where, params = _scope(community_id, as_of)
+    where, params = _scope(community_id, as_of, "e.")
     for bound, op in ((period_from, ">="), (period_to, "<=")):
         if bound is not None:
             if not _PERIOD.fullmatch(bound):
                 raise ValueError(f"a period is YYYY-MM, not {bound!r}")
-            where += f" AND period {op} ?"
+            where += f" AND e.period {op} ?"
             params.append(bound)
     with db.reading() as tx:
         rows = tx.query(
-            f"SELECT {_COLUMNS} FROM finance_entries WHERE {where} ORDER BY period, seq", params
+            f"SELECT {_COLUMNS} FROM {_JOINED} WHERE {where} ORDER BY e.period, e.seq", params
         )
     return [_entry_row(row, as_of) for row in rows]
 
@@ -350,10 +362,10 @@ def _account_total(kind: str, account: str, name: str, amount: int) -> AccountTo
     return AccountTotal(kind, account, name, income, expense, income - expense)
 
 
-def _scope(community_id: str, as_of: int | None) -> tuple[str, list[Any]]:
+def _scope(community_id: str, as_of: int | None, table: str = "") -> tuple[str, list[Any]]:
     if as_of is None:
-        return "community = ?", [community_id]
-    return "community = ? AND seq <= ?", [community_id, as_of]
+        return f"{table}community = ?", [community_id]
+    return f"{table}community = ? AND {table}seq <= ?", [community_id, as_of]
 
 
 def _fen(value: Any) -> int:

@@ -10,6 +10,7 @@ skipped. On SQLite the worker polls; PostgreSQL is read the same way.
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import ClassVar, Final
@@ -22,6 +23,11 @@ from projections.ledger_event import LedgerEvent, ledger_event
 TRACKING_DDL: Final = (
     "CREATE TABLE IF NOT EXISTS projection_tracking (projection TEXT NOT NULL, "
     "community TEXT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (projection, community))"
+)
+
+LAYOUTS_DDL: Final = (
+    "CREATE TABLE IF NOT EXISTS projection_layouts (projection TEXT NOT NULL PRIMARY KEY, "
+    "layout TEXT NOT NULL)"
 )
 
 #: (community, after, limit) -> the chain rows with seq > after, in order, at most limit.
@@ -82,10 +88,29 @@ class ProjectionRunner:
         self.batch = batch
 
     def setup(self) -> None:
-        """Create the tables (idempotent)."""
+        """Create the tables (idempotent). A projection whose tables were made by another
+        layout (its DDL changed since, or it predates this record) has them dropped and
+        made anew, and starts from nothing: read models are rebuilt, never migrated."""
         with self.db.transaction() as tx:
             tx.execute(TRACKING_DDL)
+            tx.execute(LAYOUTS_DDL)
             for projection in self.projections:
+                layout = hashlib.sha256("\n".join(projection.ddl()).encode()).hexdigest()
+                kept = tx.query(
+                    "SELECT layout FROM projection_layouts WHERE projection = ?",
+                    (projection.name,),
+                )
+                if not kept or kept[0][0] != layout:
+                    for table in projection.tables():
+                        tx.execute(f"DROP TABLE IF EXISTS {table}")
+                    tx.execute(
+                        "DELETE FROM projection_tracking WHERE projection = ?", (projection.name,)
+                    )
+                    tx.execute(
+                        "INSERT INTO projection_layouts (projection, layout) VALUES (?, ?) "
+                        "ON CONFLICT (projection) DO UPDATE SET layout = excluded.layout",
+                        (projection.name, layout),
+                    )
                 for statement in projection.ddl():
                     tx.execute(statement)
 

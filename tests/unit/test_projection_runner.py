@@ -165,3 +165,31 @@ def test_projections_at_different_positions_share_one_pass(tmp_path: Path) -> No
     for projection in all_projections():
         assert runner.position(projection.name, "tianhai") == n
     db.close()
+
+
+class TitledBoard(BoardProjection):
+    """The board with its layout changed (one more index), as a new release might."""
+
+    def ddl(self) -> list[str]:
+        return [*super().ddl(), "CREATE INDEX IF NOT EXISTS board_by_title ON board_items (title)"]
+
+
+def test_a_projection_whose_layout_changed_is_made_anew_and_rebuilt(tmp_path: Path) -> None:
+    rows = make_rows([(OIDS[seq % 3], "drafted", seq) for seq in range(1, 6)])
+    db = open_read_db(f"sqlite:///{tmp_path}/ledger.sqlite3")
+    old = ProjectionRunner(db, [BoardProjection()], Source(rows), batch=2)
+    old.setup()
+    assert old.catch_up("tianhai") == 5
+    old.setup()
+    assert old.position("board", "tianhai") == 5, "the same layout keeps its rows"
+    new = ProjectionRunner(db, [TitledBoard()], Source(rows), batch=2)
+    new.setup()
+    assert new.position("board", "tianhai") == 0, "another layout starts from nothing"
+    assert board_as_of(db, "tianhai") == []
+    assert new.catch_up("tianhai") == 5
+    assert board_as_of(db, "tianhai") == fold_board(rows)
+    with db.transaction() as tx:  # tables made before layouts were recorded
+        tx.execute("DELETE FROM projection_layouts")
+    new.setup()
+    assert new.position("board", "tianhai") == 0
+    db.close()
