@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
+from ledger.domain.ids import new_id
 from ledger.domain.vocabulary import ObjectionForm
 from ledger.errors import InvalidTransitionError
 
@@ -83,7 +84,7 @@ class Correction(LedgerAggregate):
     ) -> Correction:
         return cls._create(
             cls.ObjectionRaised,
-            id=uuid4(),
+            id=new_id(),
             **actor.event_fields(),
             disclosure_id=disclosure_id,
             disclosure_version=disclosure_version,

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
+from ledger.domain.ids import new_id
 from ledger.domain.vocabulary import (
     CONFIDENTIALITY_STAGES,
     STAGE_NAMES,
@@ -163,7 +164,7 @@ class Disclosure(LedgerAggregate):
 
     @classmethod
     def draft(cls, actor: Actor, **content: Any) -> Disclosure:
-        return cls._create(cls.Drafted, id=uuid4(), **actor.event_fields(), **content)
+        return cls._create(cls.Drafted, id=new_id(), **actor.event_fields(), **content)
 
     def revise_draft(self, actor: Actor, **content: Any) -> None:
         self._require(Status.DRAFT, Status.REJECTED, doing="revise the draft of")

@@ -8,9 +8,10 @@ original records that it was reversed, so it cannot be reversed twice.
 from __future__ import annotations
 
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
+from ledger.domain.ids import new_id
 from ledger.domain.vocabulary import Account, EntryKind
 from ledger.errors import InvalidInputError, InvalidTransitionError
 
@@ -115,7 +116,7 @@ class FinanceEntry(LedgerAggregate):
 
     @classmethod
     def record(cls, actor: Actor, **fields: Any) -> FinanceEntry:
-        return cls._create(cls.EntryRecorded, id=uuid4(), **actor.event_fields(), **fields)
+        return cls._create(cls.EntryRecorded, id=new_id(), **actor.event_fields(), **fields)
 
     def reverse(self, actor: Actor, period: str, voucher_sha256: str, reason: str) -> FinanceEntry:
         """Record the reversing entry and mark this one reversed; save both together."""
