@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from api.cli_common import EXIT_OK, add_db
@@ -60,13 +61,31 @@ def _runner_and_communities(
     return store, db, runner, communities
 
 
+def _progress(community: str, every: float = 5.0) -> Callable[[int], None]:
+    """Report how far a long catch-up has come, at most every ``every`` seconds."""
+    started = last_report = time.monotonic()
+
+    def report(entry: int) -> None:
+        nonlocal last_report
+        now = time.monotonic()
+        if now - last_report >= every:
+            last_report = now
+            print(
+                f"{community}: up to entry {entry:,} ({now - started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return report
+
+
 def cmd_projections_rebuild(args: argparse.Namespace) -> int:
     store, db, runner, communities = _runner_and_communities(args)
     try:
         names = [args.name] if args.name else []
         for community in communities:
             started = time.perf_counter()
-            applied = runner.rebuild(community, names)
+            applied = runner.rebuild(community, names, _progress(community))
             elapsed = time.perf_counter() - started
             print(
                 f"{community}: rebuilt {', '.join(names) or 'all projections'} "
@@ -87,7 +106,7 @@ def cmd_projections_run(args: argparse.Namespace) -> int:
     try:
         while not stop.is_set():
             for community in communities:
-                applied = runner.catch_up(community)
+                applied = runner.catch_up(community, _progress(community))
                 if applied:
                     print(f"{community}: applied {applied}", file=sys.stderr, flush=True)
             if args.once:
@@ -115,6 +134,11 @@ def add_projection_commands(sub: Any) -> None:
     for parser in (rebuild, run):
         add_db(parser)
         parser.add_argument("--community", metavar="ID", help="only this community")
-        parser.add_argument("--batch", type=int, default=500, help="entries per transaction")
+        parser.add_argument(
+            "--batch",
+            type=int,
+            default=None,
+            help="entries per transaction (default: 500, growing to 20,000 while behind)",
+        )
     rebuild.set_defaults(func=cmd_projections_rebuild)
     run.set_defaults(func=cmd_projections_run)

@@ -110,7 +110,7 @@ def _values(item: BoardItem) -> tuple[Any, ...]:
         item.period_from,
         item.period_until,
         item.channel,
-        json.dumps(list(item.reviews), ensure_ascii=False),
+        json.dumps(list(item.reviews), ensure_ascii=False) if item.reviews else "[]",
         item.corrections,
         item.last_seq,
     )

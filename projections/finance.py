@@ -26,6 +26,8 @@ from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
 
+# What isoformat() writes for a UTC time with microseconds (and fromisoformat has read).
+_IN_UTC: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
 _PERIOD: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 Grouping = Literal["month", "quarter", "year"]
@@ -111,7 +113,7 @@ class FinanceProjection(Projection):
             "kind TEXT NOT NULL, amount_fen BIGINT NOT NULL, account TEXT NOT NULL, "
             "account_name TEXT NOT NULL, counterparty TEXT NOT NULL, "
             "voucher_sha256 TEXT NOT NULL, period TEXT NOT NULL, memo TEXT NOT NULL, "
-            "reverses TEXT, PRIMARY KEY (community, seq))",
+            "reverses TEXT, PRIMARY KEY (community, seq)) WITHOUT ROWID",
             "CREATE INDEX IF NOT EXISTS finance_entries_period ON finance_entries "
             "(community, period, seq)",
             "CREATE TABLE IF NOT EXISTS finance_reversals (community TEXT NOT NULL, "
@@ -276,6 +278,8 @@ def _timestamp(seq: int, state: dict[str, Any]) -> str:
         raise StoreError(f"finance entry {seq}: its timestamp {text!r} is not a time") from None
     if when.tzinfo is None:
         raise StoreError(f"finance entry {seq}: its timestamp {text!r} has no time zone")
+    if when.microsecond and _IN_UTC.fullmatch(str(text)):
+        return str(text)  # the ledger's own stamps are UTC already, in this very form
     return when.astimezone(UTC).isoformat()
 
 

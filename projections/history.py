@@ -121,7 +121,7 @@ class HistoryProjection(Projection):
             "act TEXT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT NOT NULL, "
             "actor_role TEXT NOT NULL, objector TEXT NOT NULL, form TEXT NOT NULL, "
             "text TEXT NOT NULL, disclosure_version BIGINT, new_version BIGINT, "
-            "corrects_seq BIGINT, PRIMARY KEY (community, seq))",
+            "corrects_seq BIGINT, PRIMARY KEY (community, seq)) WITHOUT ROWID",
             "CREATE INDEX IF NOT EXISTS history_objections_by_disclosure "
             "ON history_objections (community, disclosure_id, seq)",
             "CREATE INDEX IF NOT EXISTS history_objections_by_objection "
@@ -199,7 +199,7 @@ class _Versions:
                 scope,
                 event.text("title"),
                 event.text("body"),
-                json.dumps(event.strings("attachments")),
+                json.dumps(attachments) if (attachments := event.strings("attachments")) else "[]",
                 event.uuid("correction_id") if corrected else None,
                 event.number("corrects_version") if corrected else None,
             )

@@ -27,7 +27,17 @@ class LedgerEvent:
     decoded when first asked for, so that a projection that skips most entries (the
     board, rebuilt alone) does not pay for decoding them."""
 
-    __slots__ = ("_raw", "_state", "aggregate_id", "area", "kind", "oid", "seq", "version")
+    __slots__ = (
+        "_raw",
+        "_recorded_at",
+        "_state",
+        "aggregate_id",
+        "area",
+        "kind",
+        "oid",
+        "seq",
+        "version",
+    )
 
     def __init__(
         self, seq: int, oid: bytes, version: int, area: str, kind: str, raw_state: bytes
@@ -40,6 +50,7 @@ class LedgerEvent:
         self.kind = kind  # "drafted", "objection-raised", "entry-recorded", ...
         self._raw = raw_state
         self._state: dict[str, Any] | None = None
+        self._recorded_at: str | None = None
 
     @property
     def state(self) -> dict[str, Any]:
@@ -55,8 +66,8 @@ class LedgerEvent:
 
     def text(self, name: str) -> str:
         """A text field; "" when missing."""
-        value = self.state.get(name)
-        return value if isinstance(value, str) else ""
+        value = (self._state if self._state is not None else self.state).get(name)
+        return value if type(value) is str else ""  # JSON makes no subclass of str
 
     def number(self, name: str) -> int | None:
         """An integer field; None when missing."""
@@ -82,11 +93,14 @@ class LedgerEvent:
 
     @property
     def recorded_at(self) -> str:
-        """When the ledger recorded the event (ISO 8601, UTC, as stored); "" if unknown."""
-        value = self.state.get("timestamp")
-        if isinstance(value, dict):
-            value = value.get("_data_")
-        return value if isinstance(value, str) else ""
+        """When the ledger recorded the event (ISO 8601, UTC, as stored); "" if unknown.
+        Several read models ask for it: it is worked out once."""
+        if self._recorded_at is None:
+            value = self.state.get("timestamp")
+            if isinstance(value, dict):
+                value = value.get("_data_")
+            self._recorded_at = value if isinstance(value, str) else ""
+        return self._recorded_at
 
     @property
     def actor(self) -> str:

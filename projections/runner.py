@@ -25,10 +25,16 @@ TRACKING_DDL: Final = (
     "community TEXT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (projection, community))"
 )
 
+FIRST_BATCH: Final = 500
+MAX_BATCH: Final = 20_000
+
 LAYOUTS_DDL: Final = (
     "CREATE TABLE IF NOT EXISTS projection_layouts (projection TEXT NOT NULL PRIMARY KEY, "
     "layout TEXT NOT NULL)"
 )
+
+#: Told the last entry applied, after each batch is committed.
+Progress = Callable[[int], None]
 
 #: (community, after, limit) -> the chain rows with seq > after, in order, at most limit.
 RowSource = Callable[[str, int, int], Sequence[RawRow]]
@@ -41,7 +47,8 @@ class Projection(ABC):
 
     @abstractmethod
     def ddl(self) -> list[str]:
-        """CREATE TABLE/INDEX IF NOT EXISTS statements."""
+        """CREATE TABLE/INDEX IF NOT EXISTS statements, in the SQL both backends take; a
+        table may end ``WITHOUT ROWID``, which only SQLite is given (:func:`for_dialect`)."""
 
     @abstractmethod
     def tables(self) -> list[str]:
@@ -52,6 +59,13 @@ class Projection(ABC):
         """Apply ``events``, the next entries after the tracking position in order, in
         one transaction. Entries of no gongkai topic are left out; a projection writes
         a batch with as few statements as it can (one insert for many rows)."""
+
+
+def for_dialect(statement: str, dialect: str) -> str:
+    """A projection's DDL, written for SQLite, as ``dialect`` takes it: PostgreSQL's
+    tables have no rowid to leave out (a table appended in the order of its primary key
+    is one B-tree instead of two in SQLite with ``WITHOUT ROWID``)."""
+    return statement.removesuffix(" WITHOUT ROWID") if dialect == "postgres" else statement
 
 
 def store_source(store: Store) -> RowSource:
@@ -77,7 +91,11 @@ class ProjectionRunner:
     """Keeps ``projections`` current in ``db`` from ``source``."""
 
     def __init__(
-        self, db: ReadDB, projections: Sequence[Projection], source: RowSource, batch: int = 500
+        self,
+        db: ReadDB,
+        projections: Sequence[Projection],
+        source: RowSource,
+        batch: int | None = None,
     ) -> None:
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
@@ -85,6 +103,9 @@ class ProjectionRunner:
         self.db = db
         self.projections = list(projections)
         self.source = source
+        #: Entries per transaction: fixed, or (None) from FIRST_BATCH, doubled after each
+        #: full batch up to MAX_BATCH, so that a worker far behind commits rarely (each
+        #: commit writes every page the batch touched) and one keeping up commits soon.
         self.batch = batch
 
     def setup(self) -> None:
@@ -112,25 +133,32 @@ class ProjectionRunner:
                         (projection.name, layout),
                     )
                 for statement in projection.ddl():
-                    tx.execute(statement)
+                    tx.execute(for_dialect(statement, self.db.dialect))
 
     def position(self, name: str, community_id: str) -> int:
         return tracked_position(self.db, name, community_id)
 
-    def catch_up(self, community_id: str) -> int:
-        """Apply every entry not applied yet to every projection; how many applications."""
-        return self._catch_up(self.projections, community_id)
+    def catch_up(self, community_id: str, on_progress: Progress | None = None) -> int:
+        """Apply every entry not applied yet to every projection; how many applications.
+        ``on_progress`` hears the last entry applied after each batch is committed."""
+        return self._catch_up(self.projections, community_id, on_progress)
 
-    def _catch_up(self, projections: Sequence[Projection], community_id: str) -> int:
+    def _catch_up(
+        self,
+        projections: Sequence[Projection],
+        community_id: str,
+        on_progress: Progress | None = None,
+    ) -> int:
         # One pass for all: each batch of entries is read and decoded once, and each
         # projection takes the entries after its own position (after a rebuild of one,
         # the others skip what they already have).
         applied = 0
+        size = self.batch or FIRST_BATCH
         while True:
             with self.db.transaction() as tx:
                 positions = [self._locked_position(tx, p.name, community_id) for p in projections]
                 after = min(positions)
-                rows = self.source(community_id, after, self.batch)
+                rows = self.source(community_id, after, size)
                 if not rows:
                     return applied
                 for expected, row in enumerate(rows, start=after + 1):
@@ -152,6 +180,10 @@ class ProjectionRunner:
                         (last, projection.name, community_id),
                     )
                     applied += last - position
+            if on_progress is not None:
+                on_progress(last)
+            if self.batch is None and len(rows) == size:
+                size = min(2 * size, MAX_BATCH)
 
     def _locked_position(self, tx: Tx, name: str, community_id: str) -> int:
         """The position, read so that no other worker applies the same entries: SQLite's
@@ -169,7 +201,9 @@ class ProjectionRunner:
         )
         return int(rows[0][0])
 
-    def rebuild(self, community_id: str, names: Sequence[str] = ()) -> int:
+    def rebuild(
+        self, community_id: str, names: Sequence[str] = (), on_progress: Progress | None = None
+    ) -> int:
         """Forget the named projections (all when none is named) of ``community_id`` and
         apply the whole ledger again; how many applications."""
         chosen = [p for p in self.projections if not names or p.name in names]
@@ -184,4 +218,4 @@ class ProjectionRunner:
                     "DELETE FROM projection_tracking WHERE projection = ? AND community = ?",
                     (projection.name, community_id),
                 )
-        return self._catch_up(chosen, community_id)
+        return self._catch_up(chosen, community_id, on_progress)

@@ -27,7 +27,7 @@ from ledger.errors import StoreError
 from ledger.store import open_store
 from ledger.store.base import Community, RawRow
 from projections.db import ReadDB, open_read_db
-from projections.finance import FinanceProjection, Grouping, entries, totals
+from projections.finance import FinanceProjection, Grouping, _timestamp, entries, totals
 from projections.runner import ProjectionRunner, store_source
 
 NAMES = {a.code: a.name for a in DEFAULT_ACCOUNTS}
@@ -504,3 +504,18 @@ def test_entries_made_through_the_ledger(isolated_store_url: str, db: ReadDB) ->
         ("2026-08", 0, -42_000, 1_860_000),
     ]
     assert_no_floats([entries(db, "tianhai"), totals(db, "tianhai", by="year")])
+
+
+@given(
+    when=st.datetimes(
+        min_value=datetime(1900, 1, 1),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))]),
+    ),
+    spec=st.sampled_from(["auto", "microseconds", "seconds"]),
+)
+def test_an_entrys_time_is_kept_as_utc_iso_text_whatever_form_it_was_stamped_in(
+    when: datetime, spec: str
+) -> None:
+    stamp = when.isoformat(timespec=spec)
+    expected = datetime.fromisoformat(stamp).astimezone(UTC).isoformat()
+    assert _timestamp(1, {"timestamp": {"_type_": "datetime_iso", "_data_": stamp}}) == expected
