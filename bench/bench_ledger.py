@@ -58,6 +58,7 @@ from ledger.application import Ledger
 from ledger.chain import ChainedEvent, Head, chain_events
 from ledger.domain.base import Actor
 from ledger.domain.finance import FinanceEntry
+from ledger.domain.ids import time_ordered_id
 from ledger.domain.vocabulary import Role
 from ledger.store import Store, open_store
 from ledger.store.base import CommandRecord, Community, events_table
@@ -642,8 +643,12 @@ def fake_batches(
     while head.seq < total:
         events: list[tuple[UUID, int, str, bytes]] = []
         for seq in range(head.seq + 1, min(total, head.seq + batch) + 1):
-            topic, state = fake_event(rng, seq, start + timedelta(seconds=seq))
-            events.append((UUID(int=rng.getrandbits(128), version=4), 1, topic, state))
+            # A second apart, and to the microsecond as the ledger stamps them.
+            when = start + timedelta(seconds=seq, microseconds=1 + seq * 7919 % 999_999)
+            topic, state = fake_event(rng, seq, when)
+            # Each event begins an aggregate, whose ID the ledger makes as it does.
+            oid = time_ordered_id(int(when.timestamp() * 1000), rng.getrandbits(74))
+            events.append((oid, 1, topic, state))
         chained = chain_events(community_id, head, events)
         head = Head(chained[-1].seq, chained[-1].hash)
         yield chained

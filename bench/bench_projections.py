@@ -57,7 +57,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=500, help="entries per transaction")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="entries per transaction (default: the worker's, 500 growing to 20,000)",
+    )
     return parser.parse_args(argv)
 
 
@@ -86,7 +91,12 @@ def fresh_read_db_url(run: Run, backend: str, url: str) -> str:
 
 
 def catch_up(
-    run: Run, backend: str, url: str, community: str, projections: list[Projection], batch: int
+    run: Run,
+    backend: str,
+    url: str,
+    community: str,
+    projections: list[Projection],
+    batch: int | None,
 ) -> tuple[float, int]:
     """Seconds to catch ``projections`` up from nothing, and the applications done."""
     with open_store(url) as store:
@@ -136,7 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
             f"{os.cpu_count()} CPUs; {args.entries:,} entries, {args.rounds} rounds, "
-            f"{args.batch} entries per transaction"
+            + (
+                f"{args.batch:,} entries per transaction"
+                if args.batch
+                else "the worker's batches (500 entries, growing to 20,000)"
+            )
         )
         stores = populate(run, args.entries)
         variants: list[tuple[str, list[Projection] | None]] = [("plain read", None)]
