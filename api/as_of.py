@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
+from fastapi.concurrency import run_in_threadpool
 
 from api.params import MAX_SEQ
 from api.read_models import ReadDBDep
@@ -16,7 +17,7 @@ from ledger.errors import InvalidInputError
 from projections.clock import seq_at
 
 
-def requested_entry(
+async def requested_entry(
     community_id: str,
     db: ReadDBDep,
     as_of: Annotated[
@@ -35,7 +36,8 @@ def requested_entry(
         return as_of
     if as_of is not None:
         raise InvalidInputError("as_of and at both say when: give one of them", field="at")
-    return seq_at(db, community_id, at)
+    # The clock is read from the database: in the thread pool, off the event loop.
+    return await run_in_threadpool(seq_at, db, community_id, at)
 
 
 AsOfDep = Annotated[int | None, Depends(requested_entry)]

@@ -15,6 +15,7 @@ from typing import Annotated, Final
 
 from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.accounts import (
@@ -88,13 +89,22 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def current_account(request: Request) -> Principal | None:
+async def current_account(request: Request) -> Principal | None:
     """The signed-in principal, or None for the anonymous public. A bearer token that is
     not valid is an error (the client meant to sign in); a stale session cookie is not
     (the browser still shows public pages), but :func:`require_account` says why."""
     if hasattr(request.state, "principal"):
         cached: Principal | None = request.state.principal
         return cached
+    if "authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
+        get_accounts(request)  # 503 until 'gongkai db init', as for everyone
+        request.state.principal = None  # the public: nothing to look up
+        return None
+    # The look-up reads the accounts' database: in the thread pool, off the event loop.
+    return await run_in_threadpool(_signed_in, request)
+
+
+def _signed_in(request: Request) -> Principal | None:
     accounts = get_accounts(request)
     principal = None
     header = request.headers.get("authorization")
@@ -118,7 +128,7 @@ def current_account(request: Request) -> Principal | None:
 CurrentAccount = Annotated[Principal | None, Depends(current_account)]
 
 
-def require_account(request: Request, principal: CurrentAccount) -> Principal:
+async def require_account(request: Request, principal: CurrentAccount) -> Principal:
     """The signed-in principal, or 401."""
     if principal is None:
         stale: AuthenticationError | None = getattr(request.state, "stale_session", None)

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from ledger.application import Ledger
 
 
-def get_ledger(request: Request) -> Ledger:
+# No I/O: async, so that FastAPI calls it on the event loop, not in the thread pool.
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 
