@@ -69,6 +69,7 @@ class CurrentViews:
         self._clock = clock
         self._lock = threading.Lock()
         self._views: dict[tuple[str, str], _View] = {}
+        self._building: dict[tuple[str, str], threading.Lock] = {}
 
     def get(self, projection: str, community_id: str, position: int) -> Any:
         """What was built at ``position`` and is still fresh, or None."""
@@ -77,6 +78,13 @@ class CurrentViews:
         if view is None or view.position != position:
             return None
         return view.value if self._clock() - view.built_at <= self._max_age else None
+
+    def building(self, projection: str, community_id: str) -> threading.Lock:
+        """The lock that whoever builds this view holds: when a kept view goes stale
+        under load, one request builds the next while the others wait for it, instead
+        of every request in flight building its own."""
+        with self._lock:
+            return self._building.setdefault((projection, community_id), threading.Lock())
 
     def put(self, projection: str, community_id: str, position: int, value: Any) -> None:
         """Keep ``value``, built at ``position``, unless a newer position is kept (a

@@ -97,8 +97,12 @@ def _current_board(
     kept = views.get(BoardProjection.name, community_id, position)
     if isinstance(kept, _Board):
         return kept  # of a community found before: communities are never removed
-    ledger.store.community(community_id)  # 404 for an unknown community
-    current = _Board.of(board_as_of(db, community_id))
-    if tracked_position(db, BoardProjection.name, community_id) == position:
-        views.put(BoardProjection.name, community_id, position, current)
+    with views.building(BoardProjection.name, community_id):
+        kept = views.get(BoardProjection.name, community_id, position)
+        if isinstance(kept, _Board):
+            return kept  # built by the request this one waited for
+        ledger.store.community(community_id)  # 404 for an unknown community
+        current = _Board.of(board_as_of(db, community_id))
+        if tracked_position(db, BoardProjection.name, community_id) == position:
+            views.put(BoardProjection.name, community_id, position, current)
     return current

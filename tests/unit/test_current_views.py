@@ -4,6 +4,12 @@ request built from an older state, and never kept longer than its maximum age.""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+
 from api.read_models import CurrentViews
 
 
@@ -46,3 +52,34 @@ def test_nothing_is_kept_longer_than_its_maximum_age() -> None:
     assert views.get("board", "tianhai", 9) is None
     views.put("board", "tianhai", 3, "during the rebuild")  # the old view is stale
     assert views.get("board", "tianhai", 3) == "during the rebuild"
+
+
+def test_one_request_builds_a_stale_view_while_the_others_wait_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under load, a view going stale would otherwise be built by every request in
+    flight at once."""
+    from api.routes import board as board_route
+
+    built = []
+
+    def slow_board(db: object, community_id: str) -> list[object]:
+        built.append(community_id)
+        time.sleep(0.05)
+        return []
+
+    monkeypatch.setattr(board_route, "board_as_of", slow_board)
+    monkeypatch.setattr(board_route, "tracked_position", lambda *_: 9)
+    ledger = SimpleNamespace(store=SimpleNamespace(community=lambda _: None))
+    views = CurrentViews()
+    with ThreadPoolExecutor(16) as pool:
+        boards = list(
+            pool.map(
+                lambda _: board_route._current_board(ledger, None, views, "tianhai", 9),  # type: ignore[arg-type]
+                range(16),
+            )
+        )
+    assert built == ["tianhai"]
+    assert all(b is boards[0] for b in boards)
+    assert views.building("board", "tianhai") is views.building("board", "tianhai")
+    assert views.building("board", "xinhe") is not views.building("board", "tianhai")
