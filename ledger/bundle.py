@@ -63,6 +63,7 @@ from ledger import merkle
 from ledger.chain import entry_hash, genesis_hash
 from ledger.checkpoint import Checkpoint, parse_checkpoint
 from ledger.errors import FormatError, VerificationError
+from ledger.files import move_into_place
 from ledger.note import NoteSigner, NoteVerifier, parse_note, sign_note
 from ledger.store.base import RawRow, check_community_id
 
@@ -403,7 +404,7 @@ def write_bundle(
             raw.seek(0)
             bundle_digest = hashlib.file_digest(raw, "sha256").hexdigest()
             size = raw.tell()
-        _move_into_place(tmp, path, overwrite=overwrite)
+        move_into_place(tmp, path, overwrite=overwrite)
     finally:
         tmp.unlink(missing_ok=True)
     return BundleSummary(
@@ -701,21 +702,6 @@ def _zipinfo(name: str, stamp: datetime, level: int | None = None) -> zipfile.Zi
         # stubs leave out (3.13 names it compress_level and keeps this name as an alias).
         setattr(info, "_compresslevel", level)  # noqa: B010
     return info
-
-
-def _move_into_place(tmp: Path, path: Path, *, overwrite: bool) -> None:
-    if overwrite:
-        tmp.replace(path)
-        return
-    try:
-        # A hard link never replaces an existing file, unlike a rename.
-        os.link(tmp, path)
-    except FileExistsError:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it") from None
-    except OSError:  # no hard links on this file system: check, then rename
-        if path.exists():
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it") from None
-        tmp.replace(path)
 
 
 # --- README -----------------------------------------------------------------------------

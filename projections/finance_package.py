@@ -41,6 +41,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from ledger.errors import InvalidInputError
+from ledger.files import move_into_place
 from projections.db import ReadDB
 from projections.finance import FinanceEntryRow, FinanceProjection, entries, period_label
 from projections.runner import tracked_position
@@ -529,22 +530,7 @@ def write_zip(files: Mapping[str, bytes], path: Path, *, overwrite: bool = False
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        if overwrite:
-            tmp.replace(path)
-        else:
-            _link_into_place(tmp, path)
+        move_into_place(tmp, path, overwrite=overwrite)
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
-
-
-def _link_into_place(tmp: Path, path: Path) -> None:
-    try:
-        # A hard link never replaces a file that appeared meanwhile, unlike a rename.
-        os.link(tmp, path)
-    except FileExistsError:
-        raise FileExistsError(f"{path} exists") from None
-    except OSError:  # no hard links on this file system: check, then rename
-        if path.exists():
-            raise FileExistsError(f"{path} exists") from None
-        tmp.replace(path)
