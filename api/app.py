@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.auth import install_accounts
 from api.keyfiles import find_log_key
+from api.portal import router as portal_router
 from api.read_models import install_read_models
 from api.routes import auth as auth_routes
 from api.routes import board as board_routes
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)
     app.include_router(tile_routes.router)
+    app.include_router(portal_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, object]:

@@ -63,6 +63,8 @@ class Row:
     text: str = ""
     #: Tells apart the rows of one route.
     label: str = ""
+    #: A portal page: its errors are HTML pages, not problem+json.
+    page: bool = False
 
     @property
     def name(self) -> str:
@@ -71,6 +73,7 @@ class Row:
 
 C = "/v1/communities/{community_id}"
 HISTORY = f"{C}/disclosures/{{disclosure_id}}/history"
+PAGE = "/c/{community_id}/items/{disclosure_id}"
 T = "/v1/communities/tianhai"
 SIGN_IN = {"username": "resident.tianhai", "password": GOOD_PASSWORD}
 
@@ -143,6 +146,15 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/keys",                    EVERYONE),
     Row("GET", f"{C}/tile/{{path:path}}",      EVERYONE, target=f"{T}/tile/entries/000.p/1"),
     Row("GET", "/healthz",                     EVERYONE),
+    # The portal's pages (api/portal): the board's and the history's rules, as HTML.
+    Row("GET", "/",                            EVERYONE, page=True),
+    Row("GET", "/c/{community_id}",            EVERYONE, page=True),
+    Row("GET", PAGE,                           EVERYONE,
+        target="/c/tianhai/items/{public}", label="public", page=True),
+    Row("GET", PAGE,                           (404, 200, 200, 200, 200, 200, 200, 404),
+        target="/c/tianhai/items/{internal}", label="internal", page=True),
+    Row("GET", PAGE,                           (404, 404, 404, 200, 200, 200, 200, 404),
+        target="/c/tianhai/items/{leadership}", label="leadership", page=True),
     *(
         Row("POST", C + COMMAND_ROUTES[command], expected, body=BODIES[command])
         for command, expected in COMMANDS.items()
@@ -253,6 +265,7 @@ def test_each_role_gets_the_status_the_rules_give_it(
         return
     assert response.status_code == expected, response.text
     if expected >= 400:
-        assert response.headers["content-type"] == PROBLEM
+        wanted = "text/html; charset=utf-8" if row.page else PROBLEM
+        assert response.headers["content-type"] == wanted
     if expected == 401:
         assert response.headers["www-authenticate"].startswith("Bearer")

@@ -1,0 +1,205 @@
+"""The public portal's pages: the street's communities, each community's board (now, or
+as it stood at the end of a day) and each item's versions. HTML, Chinese unless
+``?lang=en``; errors are pages too, never problem+json. The pages are for people, not
+API clients, so they stay out of the OpenAPI document (and its fuzzing, which expects
+problem+json); the authorization matrix still covers them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Final
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+
+from api.accounts.errors import AuthenticationError
+from api.deps import LedgerDep
+from api.portal import i18n, views
+from api.read_models import ReadDBDep, ReaderDep
+from ledger.application import Ledger
+from ledger.errors import GongkaiError, InvalidInputError, NotFoundError, StoreError
+from ledger.store.base import Community
+from projections.board_projection import BoardProjection, board_as_of
+from projections.clock import seq_at
+from projections.db import ReadDB
+from projections.history import history
+from projections.runner import tracked_position
+from projections.visibility import can_see, sees_public_view
+
+#: The pages load nothing from elsewhere: the one stylesheet is inline, forms post here.
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+# What a page says for each error it answers, by the first class that matches.
+_ERRORS: Final[list[tuple[type[GongkaiError], int]]] = [
+    (NotFoundError, 404),
+    (AuthenticationError, 401),
+    (InvalidInputError, 422),
+    (StoreError, 503),
+]
+
+
+class Page:
+    """What every template needs: the language, and links that keep it."""
+
+    def __init__(self, request: Request, lang: str) -> None:
+        self.request = request
+        self.lang = lang
+        self.html_lang = i18n.LANGUAGES[lang][0]
+
+    def url(self, path: str, **params: str | None) -> str:
+        """``path`` with ``params`` (None ones left out) and the page's language."""
+        query = {k: v for k, v in params.items() if v is not None}
+        if self.lang != i18n.SOURCE:
+            query["lang"] = self.lang
+        return path + ("?" + urlencode(query) if query else "")
+
+    def switch_url(self) -> str:
+        """This page in the other language, with its other parameters kept."""
+        query = {k: v for k, v in self.request.query_params.items() if k != "lang"}
+        if self.lang == i18n.SOURCE:
+            query["lang"] = "en"
+        return self.request.url.path + ("?" + urlencode(query) if query else "")
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        body = (
+            i18n.environment(self.lang)
+            .get_template(template)
+            .render(
+                page=self,
+                category_name=lambda code: i18n.category_name(code, self.lang),
+                date_text=lambda iso: i18n.date_text(iso, self.lang),
+                **context,
+            )
+        )
+        headers = {**SECURITY_HEADERS, "Content-Language": self.html_lang}
+        return HTMLResponse(body, status_code=status, headers=headers)
+
+
+def page_of(request: Request) -> Page:
+    return Page(request, i18n.language(request.query_params.get("lang")))
+
+
+class PortalRoute(APIRoute):
+    """A route whose errors, raised by its dependencies (a refused token, the read
+    models not yet created) or by itself, are answered as pages in the reader's
+    language rather than by the API's problem+json handlers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer_errors_as_pages(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError:
+                return page_of(request).render("error.html", 422, error=422)
+            except GongkaiError as e:
+                status = next((s for cls, s in _ERRORS if isinstance(e, cls)), None)
+                if status is None:
+                    raise  # no page for it: the API's handler answers
+                return page_of(request).render("error.html", status, error=status)
+
+        return answer_errors_as_pages
+
+
+router = APIRouter(route_class=PortalRoute, include_in_schema=False, tags=["portal"])
+LangQuery = Annotated[str | None, Query(description="en for English")]
+DateQuery = Annotated[str | None, Query(description="YYYY-MM-DD: the end of that day, UTC+8")]
+
+
+def _community(ledger: Ledger, community_id: str) -> Community:
+    try:
+        return ledger.store.community(community_id)
+    except InvalidInputError:
+        # An ID no community could have names no community: the same page as an unknown one.
+        raise NotFoundError(f"no community {community_id!r}") from None
+
+
+def _entry_at(db: ReadDB, community_id: str, day: str | None) -> int | None:
+    """The entry the record had reached at the end of ``day`` in China time (None: now)."""
+    if day is None:
+        return None
+    _, when = views.end_of_day(day)
+    return seq_at(db, community_id, when)
+
+
+@router.get("/")
+def index(request: Request, ledger: LedgerDep, lang: LangQuery = None) -> HTMLResponse:
+    """The street's communities, each linking to its board."""
+    page = Page(request, i18n.language(lang))
+    communities = sorted(ledger.store.communities(), key=lambda c: c.id)
+    return page.render("index.html", communities=communities)
+
+
+@router.get("/c/{community_id}")
+def board_page(
+    request: Request,
+    community_id: str,
+    ledger: LedgerDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    lang: LangQuery = None,
+    date: DateQuery = None,
+) -> HTMLResponse:
+    """What is posted on the community's board, by section: now, or at the end of
+    ``date``."""
+    page = Page(request, i18n.language(lang))
+    community = _community(ledger, community_id)
+    as_of = _entry_at(db, community_id, date)
+    projected = tracked_position(db, BoardProjection.name, community_id)
+    public = sees_public_view(reader, community_id)
+    sections = views.posted_sections(
+        board_as_of(db, community_id, as_of), reader, community_id, public=public
+    )
+    return page.render(
+        "board.html",
+        community=community,
+        sections=sections,
+        date=date,
+        as_of=projected if as_of is None else as_of,
+        public=public,
+        review_parts=views.review_parts,
+        scope_name=views.scope_name,
+    )
+
+
+@router.get("/c/{community_id}/items/{disclosure_id}")
+def item_page(
+    request: Request,
+    community_id: str,
+    disclosure_id: str,
+    ledger: LedgerDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    lang: LangQuery = None,
+    date: DateQuery = None,
+) -> HTMLResponse:
+    """Every version of one item, with what changed between each and the next; an item
+    the reader may not see is not found, as on the history route."""
+    page = Page(request, i18n.language(lang))
+    community = _community(ledger, community_id)
+    as_of = _entry_at(db, community_id, date)
+    try:
+        key = UUID(disclosure_id)
+    except ValueError:
+        raise NotFoundError(f"no disclosure {disclosure_id!r}") from None
+    versions = history(db, community_id, key, as_of)
+    if not versions or not can_see(reader, community_id, versions[-1].scope):
+        raise NotFoundError(f"no disclosure {disclosure_id} in {community_id!r}")
+    public = sees_public_view(reader, community_id)
+    return page.render(
+        "item.html",
+        community=community,
+        disclosure_id=str(key),
+        versions=views.version_views(versions, public=public),
+        date=date,
+        public=public,
+        scope_name=views.scope_name,
+        recorded_text=views.recorded_text,
+    )

@@ -1,0 +1,133 @@
+"""What the portal's pages show, built from the read models with the JSON routes' own
+rules and encoders: an item is shown only if :func:`~projections.visibility.can_see`
+lets the reader see its scope, and only as :func:`api.routes.board.item_json` and
+:func:`api.routes.reads.version_json` give it on the reader's view (masked on the public
+one). The templates get nothing else, so a page never shows more than the JSON route
+answers the same reader."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Final
+
+from api.routes.board import item_json
+from api.routes.reads import version_json
+from ledger.domain.vocabulary import (
+    CATEGORY_BY_CODE,
+    ROLE_NAMES,
+    SCOPE_NAMES,
+    SECTION_NAMES,
+    STAGE_NAMES,
+)
+from ledger.errors import InvalidInputError
+from projections.board import BoardItem
+from projections.history import ContentVersion, changes
+from projections.visibility import Reader, can_see
+
+#: China Standard Time: the board's days end at midnight here (no daylight saving).
+CHINA: Final = timezone(timedelta(hours=8))
+#: A date as the time-travel control sends it; ASCII digits only (\d takes any script's).
+_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A review line as projections.board writes it (masked or not): "stage 名（role）通过".
+_REVIEW: Final = re.compile(r"^(\S*) (.*)（([^（）]*)）(通过|不通过)$")
+#: The section of items whose category the vocabulary does not know (none today).
+OTHER: Final = "其他"
+# The vocabulary's names by the codes as stored (text, whether or not a known member).
+_STAGE_NAMES: Final[dict[str, str]] = {str(k): v for k, v in STAGE_NAMES.items()}
+_ROLE_NAMES: Final[dict[str, str]] = {str(k): v for k, v in ROLE_NAMES.items()}
+_SCOPE_NAMES: Final[dict[str, str]] = {str(k): v for k, v in SCOPE_NAMES.items()}
+
+
+def end_of_day(text: str) -> tuple[date, datetime]:
+    """``YYYY-MM-DD`` and the last instant of that day in China time."""
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError("a date is YYYY-MM-DD, e.g. 2026-07-01", field="date") from None
+    return day, datetime.combine(day, time.max, tzinfo=CHINA)
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One review act of an item's seal, in parts the page can name in either language;
+    ``text`` is the whole line when it cannot be split."""
+
+    stage: str = ""
+    who: str = ""
+    role: str = ""
+    approved: bool = False
+    text: str = ""
+
+
+def review_parts(line: str) -> Review:
+    """A review line (already masked on the public view) split into its parts, with the
+    codes replaced by their Chinese names (the templates' source language)."""
+    match = _REVIEW.match(line)
+    if match is None:
+        return Review(text=line)
+    stage, who, role, verdict = match.groups()
+    return Review(
+        _STAGE_NAMES.get(stage, stage), who, _ROLE_NAMES.get(role, role), verdict == "通过"
+    )
+
+
+def scope_name(scope: str) -> str:
+    return _SCOPE_NAMES.get(scope, scope)
+
+
+def posted_sections(
+    items: list[BoardItem], reader: Reader, community_id: str, *, public: bool
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """What is on the board (published items the reader may see), by section in the
+    vocabulary's order, each item as the JSON board gives it to the reader."""
+    sections: dict[str, list[dict[str, Any]]] = {name: [] for name in SECTION_NAMES.values()}
+    for item in items:
+        if item.status != "published" or not can_see(reader, community_id, item.scope):
+            continue
+        category = CATEGORY_BY_CODE.get(item.category)
+        name = SECTION_NAMES[category.section] if category else OTHER
+        sections.setdefault(name, []).append(item_json(item, public=public))
+    return list(sections.items())
+
+
+@dataclass(frozen=True, slots=True)
+class VersionView:
+    """One version as the reader may see it, and the diff from the one before."""
+
+    version: dict[str, Any]
+    changed: tuple[str, ...] = ()
+    title_diff: tuple[str, ...] = ()
+    body_diff: tuple[str, ...] = ()
+
+
+def version_views(versions: list[ContentVersion], *, public: bool) -> list[VersionView]:
+    """Each version as the history route gives it, with the diff of its title and body
+    from the previous one computed from those same (masked, on the public view) texts,
+    so that no diff line carries what the version itself does not show."""
+    shown = [version_json(v, public=public) for v in versions]
+    texts = [
+        dataclasses.replace(v, title=s["title"], body=s["body"])
+        for v, s in zip(versions, shown, strict=True)
+    ]
+    views = [VersionView(shown[0])] if shown else []
+    for (old, new), data in zip(itertools.pairwise(texts), shown[1:], strict=True):
+        diff = changes(old, new)
+        views.append(VersionView(data, diff.fields, diff.title_diff, diff.body_diff))
+    return views
+
+
+def recorded_text(stamp: str) -> str:
+    """A stored UTC time as China time, to the minute."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if when.tzinfo is None:
+        return stamp
+    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") + " (UTC+8)"
