@@ -12,9 +12,9 @@ from api.as_of import AsOfDep
 from api.deps import LedgerDep
 from api.read_models import ReadDBDep, ReaderDep
 
-# The JSON finance routes' own check and as_of parameter, so that the export cannot come
-# to show the finances to anyone those routes would not.
-from api.routes.reads import PERIOD, _may_read_finances
+# The JSON finance routes' own check, so that the export cannot come to show the
+# finances to anyone those routes would not.
+from api.routes.reads import PERIOD, may_read_finances
 from projections.finance_package import MEDIA_TYPE, build_package, zip_bytes
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])
@@ -41,7 +41,7 @@ def finance_package(
     order, as the record stood after entry ``as_of`` (default: the latest the finance
     read model has applied). The same record gives the same bytes."""
     community = ledger.store.community(community_id)
-    _may_read_finances(reader, community_id)
+    may_read_finances(reader, community_id)
     package = build_package(
         db,
         community_id,

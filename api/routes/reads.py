@@ -71,7 +71,9 @@ def disclosure_history(
     }
 
 
-def _may_read_finances(reader: Reader, community_id: str) -> None:
+def may_read_finances(reader: Reader, community_id: str) -> None:
+    """Finance is for the community's members and the auditors: 401 anonymous, 403 others.
+    Every route that shows finances (the JSON ones, the package) asks this."""
     if reader.role is None:
         raise AuthenticationError("the finances are shown to the community's members: sign in")
     if not can_see(reader, community_id, Scope.INTERNAL):
@@ -93,7 +95,7 @@ def finance_entries(
     """Every finance entry of the periods, reversed and reversing ones too (amounts in
     integer fen)."""
     ledger.store.community(community_id)
-    _may_read_finances(reader, community_id)
+    may_read_finances(reader, community_id)
     rows = finance.entries(db, community_id, period_from, period_to, as_of)
     return {
         "community": community_id,
@@ -131,7 +133,7 @@ def finance_totals(
 ) -> dict[str, Any]:
     """Income, expense, net and the running balance per period and per account."""
     ledger.store.community(community_id)
-    _may_read_finances(reader, community_id)
+    may_read_finances(reader, community_id)
     return {
         "community": community_id,
         "by": by,

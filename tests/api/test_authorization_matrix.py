@@ -19,13 +19,10 @@ from fastapi.testclient import TestClient
 
 from api.accounts import open_accounts
 from api.app import create_app
-from api.cli import main
 from api.routes.commands import COMMAND_ROUTES
 from api.settings import Settings
-from ledger.application import Ledger
-from ledger.store import open_store
-from ledger.store.base import Community
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.api.demo_service import catch_up, demo_store
 from tests.api.test_command_routes import BODIES
 
 PROBLEM = "application/problem+json"
@@ -190,12 +187,8 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     directory = tmp_path_factory.mktemp("matrix")
-    url = f"sqlite:///{directory}/gongkai.sqlite3"
-    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
-    assert main(["db", "init", "--db", url]) == 0
-    with open_store(url) as store, Ledger(store) as ledger:
-        ledger.add_community(Community("xinhe", "新河社区"))
-    assert main(["projections", "run", "--db", url, "--once"]) == 0
+    url = demo_store(directory)
+    catch_up(url)
     tokens: dict[str, str] = {}
     with open_accounts(url, hasher=cheap_hasher()) as accounts:
         for name, caller in ROLES.items():

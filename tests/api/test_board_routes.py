@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.accounts import open_accounts
 from api.app import create_app
 from api.cli import main
 from api.settings import Settings
@@ -23,7 +22,7 @@ from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role
 from ledger.store import open_store
 from ledger.store.base import Community
-from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.api.demo_service import demo_store, reader_tokens
 from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, key
 
 READERS = [
@@ -74,18 +73,8 @@ class Service:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The demo community (items of every scope) and an empty second community, with an
     account of every kind of reader. SQLite: the rules are the route's, not the store's."""
-    directory = tmp_path_factory.mktemp("board")
-    url = f"sqlite:///{directory}/gongkai.sqlite3"
-    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
-    assert main(["db", "init", "--db", url]) == 0
-    with open_store(url) as store, Ledger(store) as ledger:
-        ledger.add_community(Community("xinhe", "新河社区"))
-    tokens: dict[tuple[str, str | None], str] = {}
-    with open_accounts(url, hasher=cheap_hasher()) as accounts:
-        for role, community in READERS:
-            name = f"{role}.{community or 'street'}"
-            accounts.directory.add(name, role, community=community, password=GOOD_PASSWORD)
-            tokens[role, community] = accounts.tokens.issue(name).secret
+    url = demo_store(tmp_path_factory.mktemp("board"))
+    tokens = reader_tokens(url, READERS)
     with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
         result = Service(url, client, tokens)
         result.catch_up()

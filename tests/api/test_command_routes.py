@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.accounts import open_accounts
 from api.app import create_app
 from api.cli import main
 from api.routes.commands import COMMAND_ROUTES, ROLES_WITH_ACCOUNTS, STREET_COMMANDS
 from api.settings import Settings
 from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import STAGE_ROLES, ReviewStage, Role
-from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.api.demo_service import demo_store, reader_tokens
 from tests.contract.test_ledger_contract import DRAFT
 
 PROBLEM = "application/problem+json"
@@ -70,19 +69,15 @@ class Service:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    directory = tmp_path_factory.mktemp("commands")
-    url = f"sqlite:///{directory}/gongkai.sqlite3"
-    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
-    assert main(["db", "init", "--db", url]) == 0
-    tokens: dict[tuple[Role, str | None], str] = {}
-    with open_accounts(url, hasher=cheap_hasher()) as accounts:
-        for role in ROLES_WITH_ACCOUNTS:
-            for community in (
-                ["tianhai", "xinhe"] if role is not Role.DISCIPLINARY_AUDITOR else [None]
-            ):
-                name = f"{role.value}.{community or 'street'}"
-                accounts.directory.add(name, role, community=community, password=GOOD_PASSWORD)
-                tokens[role, community] = accounts.tokens.issue(name).secret
+    url = demo_store(tmp_path_factory.mktemp("commands"), second_community=False)
+    readers = [
+        (role, community)
+        for role in ROLES_WITH_ACCOUNTS
+        for community in (
+            ["tianhai", "xinhe"] if role is not Role.DISCIPLINARY_AUDITOR else [None]
+        )
+    ]
+    tokens = reader_tokens(url, readers)
     with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
         yield Service(url, client, tokens)
 

@@ -13,15 +13,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.accounts import open_accounts
 from api.app import create_app
-from api.cli import main
 from api.settings import Settings
-from ledger.application import Ledger
-from ledger.store import open_store
-from ledger.store.base import Community
 from projections.finance_package import DESCRIPTOR, ENTRIES
-from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.api.demo_service import catch_up, demo_store, reader_tokens
 from tests.unit.test_finance_package import check_package, sums, table
 
 PATH = "/v1/communities/tianhai/finance/package"
@@ -51,19 +46,9 @@ class Service:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The demo community (six months of finances, with a reversal) and an empty second
     community, with an account for each kind of reader."""
-    directory = tmp_path_factory.mktemp("finance-package")
-    url = f"sqlite:///{directory}/gongkai.sqlite3"
-    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
-    assert main(["db", "init", "--db", url]) == 0
-    with open_store(url) as store, Ledger(store) as ledger:
-        ledger.add_community(Community("xinhe", "新河社区"))
-    assert main(["projections", "run", "--db", url, "--once"]) == 0
-    tokens: dict[tuple[str, str | None], str] = {}
-    with open_accounts(url, hasher=cheap_hasher()) as accounts:
-        for role, community in READERS:
-            name = f"{role}.{community or 'street'}"
-            accounts.directory.add(name, role, community=community, password=GOOD_PASSWORD)
-            tokens[role, community] = accounts.tokens.issue(name).secret
+    url = demo_store(tmp_path_factory.mktemp("finance-package"))
+    catch_up(url)
+    tokens = reader_tokens(url, READERS)
     with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
         yield Service(client, tokens)
 

@@ -21,10 +21,10 @@ from schemathesis import Case
 
 from api.accounts import open_accounts
 from api.app import create_app
-from api.cli import main
 from api.params import MAX_SEQ
 from api.settings import Settings
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.api.demo_service import catch_up, demo_store
 
 PROBLEM = "application/problem+json"
 CLERK = "clerk.tianhai"
@@ -69,10 +69,8 @@ class Service:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Service:
     """The demo community, projected, and a clerk of it with a bearer token."""
     directory = tmp_path_factory.mktemp("fuzz")
-    url = f"sqlite:///{directory}/gongkai.sqlite3"
-    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
-    assert main(["db", "init", "--db", url]) == 0
-    assert main(["projections", "run", "--db", url, "--once"]) == 0
+    url = demo_store(directory, second_community=False)
+    catch_up(url)
     with open_accounts(url, hasher=cheap_hasher()) as accounts:
         accounts.directory.add(CLERK, "clerk", community="tianhai", password=GOOD_PASSWORD)
         token = accounts.tokens.issue(CLERK).secret

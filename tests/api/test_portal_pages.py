@@ -19,16 +19,13 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 import api.portal
-from api.accounts import open_accounts
 from api.app import create_app
-from api.cli import main
 from api.portal.views import CHINA
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.domain.vocabulary import ROLE_NAMES, SCOPE_NAMES, SECTION_NAMES, STAGE_NAMES
 from ledger.store import open_store
-from ledger.store.base import Community
-from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.api.demo_service import catch_up, demo_store, reader_tokens
 from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, key
 
 Who = tuple[str, str | None] | None
@@ -98,20 +95,11 @@ def add_item(ledger: Ledger, scope: str) -> str:
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """The demo community with one more posted item of each scope carrying personal
     data, an empty second community, and an account of each kind of reader."""
-    directory = tmp_path_factory.mktemp("portal")
-    url = f"sqlite:///{directory}/gongkai.sqlite3"
-    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
-    assert main(["db", "init", "--db", url]) == 0
+    url = demo_store(tmp_path_factory.mktemp("portal"))
     with open_store(url) as store, Ledger(store) as ledger:
-        ledger.add_community(Community("xinhe", "新河社区"))
         added = {scope: add_item(ledger, scope) for scope in ("public", "internal", "leadership")}
-    assert main(["projections", "run", "--db", url, "--once"]) == 0
-    tokens: dict[tuple[str, str | None], str] = {}
-    with open_accounts(url, hasher=cheap_hasher()) as accounts:
-        for role, community in READERS:
-            name = f"{role}.{community or 'street'}"
-            accounts.directory.add(name, role, community=community, password=GOOD_PASSWORD)
-            tokens[role, community] = accounts.tokens.issue(name).secret
+    catch_up(url)
+    tokens = reader_tokens(url, READERS)
     with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
         yield Portal(client, tokens, added)
 

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from api.accounts import open_accounts
 from api.app import create_app
-from api.cli import main
 from api.settings import Settings
 from ledger.store import open_store
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.api.demo_service import catch_up, demo_store
 
 CHINA = timezone(timedelta(hours=8))
 T = "/v1/communities/tianhai"
@@ -33,11 +33,8 @@ class Service:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    directory = tmp_path_factory.mktemp("at")
-    url = f"sqlite:///{directory}/gongkai.sqlite3"
-    assert main(["demo", "--db", url, "--keys-dir", str(directory / "keys")]) == 0
-    assert main(["db", "init", "--db", url]) == 0
-    assert main(["projections", "run", "--db", url, "--once"]) == 0
+    url = demo_store(tmp_path_factory.mktemp("at"), second_community=False)
+    catch_up(url)
     with open_accounts(url, hasher=cheap_hasher()) as accounts:
         accounts.directory.add("audit", "disciplinary_auditor", password=GOOD_PASSWORD)
         token = accounts.tokens.issue("audit").secret
