@@ -1,6 +1,7 @@
 # The two commands of the README, and what they need.
 #   make run    serve the demo community on SQLite at 127.0.0.1:$(PORT)
-#   make test   lint, then the whole suite against SQLite and a throwaway PostgreSQL
+#   make test   lint, then the whole suite against SQLite and a throwaway PostgreSQL,
+#               the portal's pages in a headless Chromium (installed if missing)
 
 PYTHON ?= python3
 VENV := .venv
@@ -28,7 +29,7 @@ lint: install
 	$(BIN)/mypy
 
 test: install lint
-	.ci/with-postgres $(BIN)/python -m pytest
+	.ci/ensure-chromium && .ci/with-postgres $(BIN)/python -m pytest
 
 bench: install
 	GONGKAI_PG_DURABLE=1 .ci/with-postgres $(BIN)/python bench/bench_ledger.py
