@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger = Ledger(open_store(settings.db_url))
         app.state.ledger = ledger
         app.state.log_vkeys = log_vkeys(ledger.store, settings)
+        app.state.public_url = settings.public_url
         sealer = None
         if settings.checkpoint_interval > 0 and app.state.log_vkeys:
             sealer = Sealer(

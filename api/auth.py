@@ -32,6 +32,8 @@ from api.errors import problem
 from api.lifespan import open_for_lifespan, opened
 from api.settings import Settings
 
+#: What a 401 asks for (RFC 9110 section 11.6.1), on the API's answers and the portal's pages.
+WWW_AUTHENTICATE = 'Bearer realm="gongkai"'
 SESSION_COOKIE: Final = "gongkai_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
 CSRF_FIELD: Final = "csrf_token"
@@ -155,7 +157,7 @@ async def require_csrf(request: Request, principal: CurrentAccount) -> None:
 async def _handle_authentication(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuthenticationError)
     response = problem(401, "Not signed in", str(exc))
-    response.headers["WWW-Authenticate"] = 'Bearer realm="gongkai"'
+    response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     return response
 
 

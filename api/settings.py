@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -62,6 +63,10 @@ class Settings(BaseSettings):
     checkpoint_interval: float = Field(default=300.0, ge=0, allow_inf_nan=False)
     # NoDecode: a comma-separated list, not the JSON that pydantic-settings expects.
     witnesses: Annotated[tuple[str, ...], NoDecode] = ()
+    #: The portal's address as residents reach it, for the QR codes on printed sheets
+    #: (GONGKAI_PUBLIC_URL, e.g. https://gongkai.example.org); by default the address
+    #: the printing request came to, which behind a proxy may be an internal one.
+    public_url: str | None = None
 
     @field_validator("db_url")
     @classmethod
@@ -88,6 +93,16 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{url!r} is not an http:// or https:// URL")
         return urls
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(f"{url!r} is not an http:// or https:// address without a query")
+        return url.rstrip("/")
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -17,11 +17,20 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from api.accounts.errors import AuthenticationError
+from api.auth import SESSION_COOKIE, WWW_AUTHENTICATE
 from api.deps import LedgerDep
 from api.portal import i18n, views
-from api.read_models import ReadDBDep, ReaderDep
+from api.read_models import CurrentViewsDep, ReadDBDep, ReaderDep
+from api.routes.board import current_board
 from ledger.application import Ledger
-from ledger.errors import GongkaiError, InvalidInputError, NotFoundError, StoreError
+from ledger.domain.vocabulary import SECTION_NAMES
+from ledger.errors import (
+    GongkaiError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    StoreError,
+)
 from ledger.store.base import Community
 from projections.board_projection import BoardProjection, board_as_of
 from projections.clock import seq_at
@@ -30,9 +39,11 @@ from projections.history import history
 from projections.runner import tracked_position
 from projections.visibility import can_see, sees_public_view
 
-#: The pages load nothing from elsewhere: the one stylesheet is inline, forms post here.
+#: The pages load nothing from elsewhere: the one stylesheet is inline, the verify pages'
+#: one script and the proofs it fetches come from here, and forms post here.
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
 }
@@ -40,6 +51,7 @@ SECURITY_HEADERS: Final = {
 _ERRORS: Final[list[tuple[type[GongkaiError], int]]] = [
     (NotFoundError, 404),
     (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
     (InvalidInputError, 422),
     (StoreError, 503),
 ]
@@ -52,6 +64,11 @@ class Page:
         self.request = request
         self.lang = lang
         self.html_lang = i18n.LANGUAGES[lang][0]
+
+    @classmethod
+    def of(cls, request: Request, lang: str | None) -> Page:
+        """The page in the language ``?lang=`` asks for (the default if unknown)."""
+        return cls(request, i18n.language(lang))
 
     def url(self, path: str, **params: str | None) -> str:
         """``path`` with ``params`` (None ones left out) and the page's language."""
@@ -67,8 +84,9 @@ class Page:
             query["lang"] = "en"
         return self.request.url.path + ("?" + urlencode(query) if query else "")
 
-    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        body = (
+    def html(self, template: str, **context: Any) -> bytes:
+        """``template`` rendered in the page's language."""
+        return (
             i18n.environment(self.lang)
             .get_template(template)
             .render(
@@ -77,13 +95,32 @@ class Page:
                 date_text=lambda iso: i18n.date_text(iso, self.lang),
                 **context,
             )
+            .encode()
         )
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return self.respond(self.html(template, **context), status)
+
+    def respond(self, body: bytes, status: int = 200) -> HTMLResponse:
+        """A page already rendered, with the portal's headers."""
         headers = {**SECURITY_HEADERS, "Content-Language": self.html_lang}
         return HTMLResponse(body, status_code=status, headers=headers)
 
 
 def page_of(request: Request) -> Page:
     return Page(request, i18n.language(request.query_params.get("lang")))
+
+
+def error_page(request: Request, status: int) -> HTMLResponse:
+    """The page for an error; a 401 offers the sign-in form, coming back here after."""
+    page = page_of(request)
+    if status != 401:
+        return page.render("error.html", status, error=status)
+    sent = "authorization" in request.headers or SESSION_COOKIE in request.cookies
+    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    response = page.render("error.html", 401, error=401 if sent else "sign-in", next_path=here)
+    response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+    return response
 
 
 class PortalRoute(APIRoute):
@@ -103,7 +140,7 @@ class PortalRoute(APIRoute):
                 status = next((s for cls, s in _ERRORS if isinstance(e, cls)), None)
                 if status is None:
                     raise  # no page for it: the API's handler answers
-                return page_of(request).render("error.html", status, error=status)
+                return error_page(request, status)
 
         return answer_errors_as_pages
 
@@ -113,7 +150,7 @@ LangQuery = Annotated[str | None, Query(description="en for English")]
 DateQuery = Annotated[str | None, Query(description="YYYY-MM-DD: the end of that day, UTC+8")]
 
 
-def _community(ledger: Ledger, community_id: str) -> Community:
+def community_named(ledger: Ledger, community_id: str) -> Community:
     try:
         return ledger.store.community(community_id)
     except InvalidInputError:
@@ -121,7 +158,7 @@ def _community(ledger: Ledger, community_id: str) -> Community:
         raise NotFoundError(f"no community {community_id!r}") from None
 
 
-def _entry_at(db: ReadDB, community_id: str, day: str | None) -> int | None:
+def entry_at(db: ReadDB, community_id: str, day: str | None) -> int | None:
     """The entry the record had reached at the end of ``day`` in China time (None: now)."""
     if day is None:
         return None
@@ -132,7 +169,7 @@ def _entry_at(db: ReadDB, community_id: str, day: str | None) -> int | None:
 @router.get("/")
 def index(request: Request, ledger: LedgerDep, lang: LangQuery = None) -> HTMLResponse:
     """The street's communities, each linking to its board."""
-    page = Page(request, i18n.language(lang))
+    page = Page.of(request, lang)
     communities = sorted(ledger.store.communities(), key=lambda c: c.id)
     return page.render("index.html", communities=communities)
 
@@ -144,29 +181,49 @@ def board_page(
     ledger: LedgerDep,
     db: ReadDBDep,
     reader: ReaderDep,
+    kept_views: CurrentViewsDep,
     lang: LangQuery = None,
     date: DateQuery = None,
 ) -> HTMLResponse:
     """What is posted on the community's board, by section: now, or at the end of
-    ``date``."""
-    page = Page(request, i18n.language(lang))
-    community = _community(ledger, community_id)
-    as_of = _entry_at(db, community_id, date)
-    projected = tracked_position(db, BoardProjection.name, community_id)
+    ``date``. The current board is read once per position of its projection, with the
+    JSON route's :func:`~api.routes.board.current_board`, and each view of it rendered
+    once: the page depends on nothing else when it has no parameter but ``lang``."""
+    page = Page.of(request, lang)
     public = sees_public_view(reader, community_id)
-    sections = views.posted_sections(
-        board_as_of(db, community_id, as_of), reader, community_id, public=public
-    )
-    return page.render(
+    key: tuple[Any, ...] | None = None
+    as_of: int | None
+    if date is None:
+        projected = tracked_position(db, BoardProjection.name, community_id)
+        try:
+            current = current_board(ledger, db, kept_views, community_id, projected)
+        except InvalidInputError:
+            # An ID no community could have names no community, as on every page.
+            raise NotFoundError(f"no community {community_id!r}") from None
+        shown = frozenset(s for s in current.scopes if can_see(reader, community_id, s))
+        if set(request.query_params) <= {"lang"}:
+            key = ("page", page.lang, public, shown)
+            if (kept := current.answers.get(key)) is not None:
+                return page.respond(kept)
+        items, as_of = list(current.items), projected
+    else:
+        as_of = entry_at(db, community_id, date)
+        items = board_as_of(db, community_id, as_of)
+    community = community_named(ledger, community_id)
+    body = page.html(
         "board.html",
         community=community,
-        sections=sections,
+        sections=views.posted_sections(items, reader, community_id, public=public),
         date=date,
-        as_of=projected if as_of is None else as_of,
+        as_of=as_of,
         public=public,
         review_parts=views.review_parts,
         scope_name=views.scope_name,
+        section_codes={name: section.value for section, name in SECTION_NAMES.items()},
     )
+    if key is not None:
+        current.answers[key] = body
+    return page.respond(body)
 
 
 @router.get("/c/{community_id}/items/{disclosure_id}")
@@ -182,9 +239,9 @@ def item_page(
 ) -> HTMLResponse:
     """Every version of one item, with what changed between each and the next; an item
     the reader may not see is not found, as on the history route."""
-    page = Page(request, i18n.language(lang))
-    community = _community(ledger, community_id)
-    as_of = _entry_at(db, community_id, date)
+    page = Page.of(request, lang)
+    community = community_named(ledger, community_id)
+    as_of = entry_at(db, community_id, date)
     try:
         key = UUID(disclosure_id)
     except ValueError:

@@ -77,6 +77,14 @@ def review_parts(line: str) -> Review:
     )
 
 
+#: Whose seal a cosigner key is (ledger.seal.COSIGNER_ROLES), as the board names them.
+COSIGNER_ROLE_NAMES: Final = {"committee": "居务监督委员会", "witness": "见证方"}
+
+
+def cosigner_role(role: str) -> str:
+    return COSIGNER_ROLE_NAMES.get(role, role)
+
+
 def scope_name(scope: str) -> str:
     return _SCOPE_NAMES.get(scope, scope)
 

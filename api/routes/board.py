@@ -40,16 +40,17 @@ def item_json(item: BoardItem, *, public: bool) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Board:
-    """The board's items at one moment, and the JSON of each view of them answered so
-    far, by (public view, the scopes shown)."""
+class CurrentBoard:
+    """The board's items at one moment, and each answer made of them so far: the JSON of
+    each view, by (public view, the scopes shown), and the portal's pages (whose keys
+    start with "page")."""
 
     items: tuple[BoardItem, ...]
     scopes: frozenset[str]
-    answers: dict[tuple[bool, frozenset[str]], bytes] = field(default_factory=dict)
+    answers: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, items: list[BoardItem]) -> _Board:
+    def of(cls, items: list[BoardItem]) -> CurrentBoard:
         return cls(tuple(items), frozenset(item.scope for item in items))
 
 
@@ -69,10 +70,10 @@ def board(
     # projection rather than per request (see CurrentViews).
     projected = tracked_position(db, BoardProjection.name, community_id)
     if as_of is None:
-        current = _current_board(ledger, db, views, community_id, projected)
+        current = current_board(ledger, db, views, community_id, projected)
     else:
         ledger.store.community(community_id)  # 404 for an unknown community
-        current = _Board.of(board_as_of(db, community_id, as_of))
+        current = CurrentBoard.of(board_as_of(db, community_id, as_of))
     public = sees_public_view(reader, community_id)
     shown = frozenset(s for s in current.scopes if can_see(reader, community_id, s))
     answer = current.answers.get((public, shown))
@@ -89,20 +90,20 @@ def board(
     return Response(answer, media_type="application/json")
 
 
-def _current_board(
+def current_board(
     ledger: Ledger, db: ReadDB, views: CurrentViews, community_id: str, position: int
-) -> _Board:
+) -> CurrentBoard:
     """The current board at ``position``: the one kept, or else read, and kept if the
     projection was still at ``position`` after it was read."""
     kept = views.get(BoardProjection.name, community_id, position)
-    if isinstance(kept, _Board):
+    if isinstance(kept, CurrentBoard):
         return kept  # of a community found before: communities are never removed
     with views.building(BoardProjection.name, community_id):
         kept = views.get(BoardProjection.name, community_id, position)
-        if isinstance(kept, _Board):
+        if isinstance(kept, CurrentBoard):
             return kept  # built by the request this one waited for
         ledger.store.community(community_id)  # 404 for an unknown community
-        current = _Board.of(board_as_of(db, community_id))
+        current = CurrentBoard.of(board_as_of(db, community_id))
         if tracked_position(db, BoardProjection.name, community_id) == position:
             views.put(BoardProjection.name, community_id, position, current)
     return current

@@ -152,6 +152,17 @@ ROWS: Final[list[Row]] = [
         target="/c/tianhai/items/{internal}", label="internal", page=True),
     Row("GET", PAGE,                           (404, 404, 404, 200, 200, 200, 200, 404),
         target="/c/tianhai/items/{leadership}", label="leadership", page=True),
+    Row("GET", PAGE + "/proof",                EVERYONE,
+        target="/c/tianhai/items/{public}/proof", label="public", page=True),
+    Row("GET", PAGE + "/proof",                (404, 200, 200, 200, 200, 200, 200, 404),
+        target="/c/tianhai/items/{internal}/proof", label="internal", page=True),
+    Row("GET", PAGE + "/proof",                (404, 404, 404, 200, 200, 200, 200, 404),
+        target="/c/tianhai/items/{leadership}/proof", label="leadership", page=True),
+    Row("GET", "/c/{community_id}/finance",    MEMBERS, page=True),
+    Row("GET", "/c/{community_id}/verify",     EVERYONE, page=True),
+    # The sheets for the wall show the public view to everyone (sheets_page).
+    Row("GET", "/c/{community_id}/sheets",     EVERYONE, page=True),
+    Row("GET", "/portal/verify.js",            EVERYONE),
     *(
         Row("POST", C + COMMAND_ROUTES[command], expected, body=BODIES[command])
         for command, expected in COMMANDS.items()

@@ -75,7 +75,7 @@ def test_one_request_builds_a_stale_view_while_the_others_wait_for_it(
     with ThreadPoolExecutor(16) as pool:
         boards = list(
             pool.map(
-                lambda _: board_route._current_board(ledger, None, views, "tianhai", 9),  # type: ignore[arg-type]
+                lambda _: board_route.current_board(ledger, None, views, "tianhai", 9),  # type: ignore[arg-type]
                 range(16),
             )
         )

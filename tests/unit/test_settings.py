@@ -41,6 +41,7 @@ def test_defaults() -> None:
     assert settings.checkpoint_interval == 300.0
     assert settings.witnesses == ()
     assert settings.page_limit == 500
+    assert settings.public_url is None
 
 
 def test_each_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,12 +50,23 @@ def test_each_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GONGKAI_CHECKPOINT_INTERVAL", "0")
     monkeypatch.setenv("GONGKAI_WITNESSES", " http://127.0.0.1:8001 ,, https://w.example ")
     monkeypatch.setenv("GONGKAI_PAGE_LIMIT", "50")
+    monkeypatch.setenv("GONGKAI_PUBLIC_URL", "https://gongkai.example.org/")
     settings = Settings.from_env()
     assert settings.db_url == "postgresql://u@h/db"
     assert settings.keys_dir == Path("/run/secrets/keys")
     assert settings.checkpoint_interval == 0
     assert settings.witnesses == ("http://127.0.0.1:8001", "https://w.example")
     assert settings.page_limit == 50
+    assert settings.public_url == "https://gongkai.example.org"
+
+
+@pytest.mark.parametrize(
+    "url", ["gongkai.example.org", "ftp://x.example", "https://", "https://x/?q=1"]
+)
+def test_a_public_url_is_an_http_address(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("GONGKAI_PUBLIC_URL", url)
+    with pytest.raises(InvalidInputError, match="GONGKAI_PUBLIC_URL"):
+        Settings.from_env()
 
 
 def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,174 @@
+"""The verify pages: the community's latest signed checkpoint with the keys that signed
+and cosigned it (``/c/{id}/verify``), and an item's proof page (``/c/{id}/items/{d}/proof``),
+where the reader's browser checks each version's inclusion in that checkpoint with
+``static/verify.js``.
+
+What the browser may recompute depends on what the reader may see. The stored bytes of
+a version carry the record as written: unmasked, with the clerk's name. A reader who sees
+the item unmasked (its community's members and the auditors) gets those bytes, and the
+browser hashes them into the chain entry the proof is about, so that the title and body
+on the page are proven to be the ones in the sealed log. The public view is masked, so
+the public gets no stored bytes: its browser proves that the entries the server names are
+in the sealed log, and the page says that the content itself is checked only on the
+unmasked view.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from importlib.resources import files
+from typing import Any, Final
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from api.deps import LedgerDep
+from api.portal import views
+from api.portal.routes import LangQuery, Page, PortalRoute, community_named
+from api.read_models import ReadDBDep, ReaderDep
+from api.routes.reads import version_json
+from ledger.application import Ledger
+from ledger.chain import ChainedEvent
+from ledger.errors import NotFoundError
+from ledger.seal import CommunityLog
+from ledger.store.base import Community
+from ledger.store.seal import StoredCheckpoint
+from projections.history import history
+from projections.visibility import can_see, sees_public_view
+
+router = APIRouter(route_class=PortalRoute, include_in_schema=False, tags=["portal"])
+
+#: Where the pages load their one script from (this site only; see the CSP).
+SCRIPT_PATH: Final = "/portal/verify.js"
+
+
+@functools.cache
+def _script() -> bytes:
+    return (files("api.portal") / "static" / "verify.js").read_bytes()
+
+
+@router.get(SCRIPT_PATH)
+def verify_script() -> Response:
+    """The browser's verifier; revalidated on each use, so a fix reaches readers."""
+    return Response(
+        _script(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def key_id_hex(vkey: str) -> str:
+    """A verifier key's ID, the part of it a reader compares with the printed board."""
+    parts = vkey.split("+", 2)  # the name holds no "+"; the base64 key may
+    return parts[1] if len(parts) == 3 else ""
+
+
+def seal_context(request: Request, ledger: Ledger, community: Community) -> dict[str, Any]:
+    """The latest checkpoint (None before the first is signed) and the keys to check it."""
+    log = CommunityLog(ledger.store, community.id)
+    latest: StoredCheckpoint | None
+    try:
+        latest = log.latest_checkpoint()
+    except NotFoundError:
+        latest = None
+    note = log.cosigned_note(latest) if latest else ""
+    log_key: str | None = request.app.state.log_vkeys.get(community.id)
+    cosigners = [
+        {
+            "vkey": c.vkey,
+            "name": c.name,
+            "key_id": c.key_id.hex(),
+            "role": c.role,
+            "label": c.label,
+        }
+        for c in log.cosigners()
+    ]
+    return {
+        "checkpoint": latest,
+        "note": note,
+        "log_key": log_key,
+        "log_key_id": key_id_hex(log_key or ""),
+        "cosigners": cosigners,
+        "root_b64": base64.b64encode(latest.root).decode() if latest else "",
+        "script": SCRIPT_PATH,
+        "recorded_text": views.recorded_text,
+        "cosigner_role": views.cosigner_role,
+    }
+
+
+@router.get("/c/{community_id}/verify")
+def verify_page(
+    request: Request, community_id: str, ledger: LedgerDep, lang: LangQuery = None
+) -> HTMLResponse:
+    """The latest signed checkpoint and its signers, checked in the browser."""
+    page = Page.of(request, lang)
+    community = community_named(ledger, community_id)
+    return page.render(
+        "verify.html",
+        community=community,
+        item=None,
+        entries=[],
+        public=True,
+        **seal_context(request, ledger, community),
+    )
+
+
+def stored_json(event: ChainedEvent) -> dict[str, Any]:
+    """An entry as the browser hashes it (ledger/chain.py's fields, bytes in hex/base64)."""
+    return {
+        "prev_hash": event.prev_hash.hex(),
+        "originator_id": event.originator_id.hex,
+        # A string: JavaScript's numbers are exact only up to 2^53.
+        "originator_version": str(event.originator_version),
+        "topic": event.topic,
+        "state": base64.b64encode(event.state).decode(),
+    }
+
+
+@router.get("/c/{community_id}/items/{disclosure_id}/proof")
+def proof_page(
+    request: Request,
+    community_id: str,
+    disclosure_id: str,
+    ledger: LedgerDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    lang: LangQuery = None,
+) -> HTMLResponse:
+    """Each version of an item, proven in the latest checkpoint by the reader's browser;
+    an item the reader may not see is not found, as on the item page."""
+    page = Page.of(request, lang)
+    community = community_named(ledger, community_id)
+    try:
+        key = UUID(disclosure_id)
+    except ValueError:
+        raise NotFoundError(f"no disclosure {disclosure_id!r}") from None
+    versions = history(db, community_id, key)
+    if not versions or not can_see(reader, community_id, versions[-1].scope):
+        raise NotFoundError(f"no disclosure {disclosure_id} in {community_id!r}")
+    public = sees_public_view(reader, community_id)
+    chain = ledger.community(community_id)
+    entries = []
+    for version in versions:
+        shown = version_json(version, public=public)
+        entry: dict[str, Any] = {
+            "seq": version.seq,
+            "version": version.version,
+            "title": shown["title"],
+            "body": shown["body"],
+            "stored": None,
+        }
+        if not public:
+            (event,) = chain.entries(after=version.seq - 1, limit=1)
+            entry["stored"] = stored_json(event)
+        entries.append(entry)
+    return page.render(
+        "verify.html",
+        community=community,
+        item={"disclosure_id": str(key), "title": entries[-1]["title"]},
+        entries=entries,
+        public=public,
+        **seal_context(request, ledger, community),
+    )

@@ -1,0 +1,328 @@
+"""The verify pages in a real browser: ``verify.js`` checks the checkpoint's Ed25519
+signatures and each version's inclusion proof with WebCrypto, reports success for the
+real record, and reports failure, loudly, for every tampering tried here: a proof's
+hashes, its leaf, its index, its length, the checkpoint it names, the checkpoint's
+signatures and root, and, on the unmasked view, the stored bytes and the text shown.
+The same script is also run on the known-answer vectors in tests/vectors/."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from tests.browser.conftest import Served
+from tests.browser.support import assert_accessible, screenshot
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+VERDICT = "#verdict"
+
+
+def finished(page: Page) -> str:
+    """The verdict's status once the script has decided: ok, fail or unknown."""
+    # Polled from here: a function evaluated in the page would be eval, which the
+    # page's Content-Security-Policy forbids (as it should).
+    expect(page.locator(VERDICT)).not_to_have_attribute("data-status", "pending", timeout=15_000)
+    status = page.locator(VERDICT).get_attribute("data-status")
+    assert status is not None
+    return status
+
+
+def checks(page: Page) -> list[tuple[str, str]]:
+    """Each check the script listed: (status, text)."""
+    items = page.locator("#checks li")
+    return [
+        (items.nth(i).get_attribute("data-status") or "", items.nth(i).inner_text())
+        for i in range(items.count())
+    ]
+
+
+def public_item(page: Page, served: Served) -> str:
+    response = page.request.get(served.url + "/v1/communities/tianhai/board")
+    return str(response.json()["items"][0]["disclosure_id"])
+
+
+def test_the_verify_page_checks_both_signatures(page: Page, served: Served) -> None:
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "ok"
+    expect(page.locator(VERDICT)).to_have_text("核验通过：以上记录都在已签署的检查点中。")
+    assert checks(page) == [
+        ("ok", "✓ 社区日志密钥的签名有效"),
+        ("ok", "✓ 居务监督委员会 王丽的签名有效"),
+    ]
+    screenshot(page, "verify-zh-CN")
+    assert_accessible(page, "verify-zh-CN")
+    page.goto(served.url + "/c/tianhai/verify?lang=en")
+    assert finished(page) == "ok"
+    expect(page.locator(VERDICT)).to_have_text(
+        "Verified: every record above is in the signed checkpoint."
+    )
+    assert_accessible(page, "verify-en")
+
+
+def test_an_item_is_proven_in_the_checkpoint(page: Page, served: Served) -> None:
+    item = public_item(page, served)
+    page.goto(f"{served.url}/c/tianhai/items/{item}/proof")
+    assert finished(page) == "ok"
+    rows = page.locator("td[id^=entry-]")
+    assert rows.count() >= 1
+    for i in range(rows.count()):
+        expect(rows.nth(i)).to_have_attribute("data-status", "ok")
+        expect(rows.nth(i)).to_have_text("已封存在检查点中")
+    screenshot(page, "proof-public")
+    assert_accessible(page, "proof-public")
+
+
+def tamper_proof(page: Page, change: Callable[[dict[str, Any]], None]) -> None:
+    """Answer every inclusion proof the page fetches with the real one, changed."""
+
+    def handle(route: Route) -> None:
+        real = route.fetch()
+        proof = real.json()
+        change(proof)
+        route.fulfill(response=real, body=json.dumps(proof))
+
+    page.route("**/proof/inclusion?*", handle)
+
+
+def flip(b64: str) -> str:
+    raw = bytearray(base64.b64decode(b64))
+    raw[0] ^= 1
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def other_checkpoint(proof: dict[str, Any]) -> None:
+    lines = proof["checkpoint"].split("\n")
+    lines[1] = str(int(lines[1]) + 1)
+    proof["checkpoint"] = "\n".join(lines)
+
+
+TAMPERINGS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "a path hash": lambda p: p.update(hashes=[flip(p["hashes"][0]), *p["hashes"][1:]]),
+    "the last path hash": lambda p: p.update(hashes=[*p["hashes"][:-1], flip(p["hashes"][-1])]),
+    "the entry hash": lambda p: p.update(
+        entry_hash=("0" if p["entry_hash"][0] != "0" else "1") + p["entry_hash"][1:]
+    ),
+    "the leaf hash": lambda p: p.update(leaf_hash=flip(p["leaf_hash"])),
+    "the leaf index": lambda p: p.update(leaf_index=p["leaf_index"] ^ 1),
+    "a path one hash short": lambda p: p.update(hashes=p["hashes"][:-1]),
+    "a path one hash long": lambda p: p.update(hashes=[*p["hashes"], p["hashes"][0]]),
+    "the hashes swapped": lambda p: p.update(hashes=list(reversed(p["hashes"]))),
+    "another checkpoint": other_checkpoint,
+    "another entry": lambda p: p.update(seq=p["seq"] + 1),
+}
+
+
+@pytest.mark.parametrize("tampering", list(TAMPERINGS))
+def test_a_tampered_proof_fails(page: Page, served: Served, tampering: str) -> None:
+    tamper_proof(page, TAMPERINGS[tampering])
+    page.goto(f"{served.url}/c/tianhai/items/{public_item(page, served)}/proof")
+    assert finished(page) == "fail", tampering
+    expect(page.locator(VERDICT)).to_contain_text("核验失败")
+    first = page.locator("td[id^=entry-]").first
+    expect(first).to_have_attribute("data-status", "fail")
+    if tampering == "a path hash":
+        screenshot(page, "proof-tampered")
+
+
+def tamper_page(page: Page, change: Callable[[dict[str, Any]], None]) -> None:
+    """Serve the page with its embedded data changed: the checkpoint or entries a
+    server (or anyone between it and the reader) could lie about."""
+
+    def handle(route: Route) -> None:
+        real = route.fetch()
+        html = real.text()
+        match = re.search(
+            r'(<script type="application/json" id="verify-data">)(.*?)(</script>)', html, re.S
+        )
+        assert match is not None
+        data = json.loads(match.group(2))
+        change(data)
+        body = html[: match.start(2)] + json.dumps(data) + html[match.end(2) :]
+        route.fulfill(response=real, body=body)
+
+    page.route(re.compile(r".*/(verify|proof)(\?.*)?$"), handle)
+
+
+def note_signature_flipped(data: dict[str, Any], who: int) -> None:
+    lines = data["checkpoint"].split("\n")
+    signatures = [i for i, line in enumerate(lines) if line.startswith("\u2014 ")]
+    name, sig = lines[signatures[who]][2:].split(" ")
+    raw = bytearray(base64.b64decode(sig))
+    raw[-1] ^= 1  # the signature's last byte: its key ID still names the key
+    lines[signatures[who]] = f"\u2014 {name} {base64.b64encode(bytes(raw)).decode()}"
+    data["checkpoint"] = "\n".join(lines)
+
+
+def root_changed(data: dict[str, Any]) -> None:
+    lines = data["checkpoint"].split("\n")
+    lines[2] = flip(lines[2])
+    data["checkpoint"] = "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("tampering", "change", "failed"),
+    [
+        ("log signature", lambda d: note_signature_flipped(d, 0), ["社区日志密钥"]),
+        ("committee seal", lambda d: note_signature_flipped(d, 1), ["王丽"]),
+        ("root", root_changed, ["社区日志密钥", "王丽"]),
+    ],
+)
+def test_a_tampered_checkpoint_fails(
+    page: Page,
+    served: Served,
+    tampering: str,
+    change: Callable[[dict[str, Any]], None],
+    failed: list[str],
+) -> None:
+    tamper_page(page, change)
+    page.goto(f"{served.url}/c/tianhai/items/{public_item(page, served)}/proof")
+    assert finished(page) == "fail", tampering
+    bad = [text for status, text in checks(page) if status == "fail"]
+    for who in failed:
+        assert any(who in text and "签名无效" in text for text in bad), (tampering, bad)
+
+
+def test_a_key_that_did_not_sign_is_not_a_success(page: Page, served: Served) -> None:
+    """A checkpoint with the committee's seal removed: the page does not claim it."""
+
+    def drop_seal(data: dict[str, Any]) -> None:
+        data["checkpoint"] = "\n".join(
+            line for line in data["checkpoint"].split("\n") if "committee." not in line
+        )
+
+    tamper_page(page, drop_seal)
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "unknown"
+    assert ("unknown", "? 居务监督委员会 王丽未签署此检查点") in checks(page)
+
+
+# --- a member's view: the stored bytes ----------------------------------------------------
+
+
+def sign_in(page: Page, served: Served) -> None:
+    response = page.request.post(
+        served.url + "/v1/login",
+        data={"username": served.resident, "password": served.password},
+    )
+    assert response.ok, response.text()
+
+
+def internal_item(page: Page, served: Served) -> str:
+    items = page.request.get(served.url + "/v1/communities/tianhai/board").json()["items"]
+    return next(
+        i["disclosure_id"]
+        for i in items
+        if i["scope"] == "internal" and i["status"] == "published"
+    )
+
+
+def test_a_member_verifies_the_content_itself(page: Page, served: Served) -> None:
+    sign_in(page, served)
+    page.goto(f"{served.url}/c/tianhai/items/{internal_item(page, served)}/proof")
+    assert finished(page) == "ok"
+    rows = page.locator("td[id^=entry-]")
+    for i in range(rows.count()):
+        expect(rows.nth(i)).to_have_text("已封存在检查点中，内容与原文一致")
+    screenshot(page, "proof-member")
+
+
+def stored_state_edited(data: dict[str, Any]) -> None:
+    entry = data["entries"][0]
+    state = json.loads(base64.b64decode(entry["stored"]["state"]))
+    state["body"] += "（已改）"
+    edited = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
+    entry["stored"]["state"] = base64.b64encode(edited).decode()
+    entry["body"] = state["body"]
+
+
+def shown_title_edited(data: dict[str, Any]) -> None:
+    data["entries"][0]["title"] += "（已改）"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [stored_state_edited, shown_title_edited],
+    ids=["the stored bytes", "the title shown"],
+)
+def test_edited_content_fails(
+    page: Page, served: Served, change: Callable[[dict[str, Any]], None]
+) -> None:
+    sign_in(page, served)
+    tamper_page(page, change)
+    page.goto(f"{served.url}/c/tianhai/items/{internal_item(page, served)}/proof")
+    assert finished(page) == "fail"
+    expect(page.locator("td[id^=entry-]").first).to_have_attribute("data-status", "fail")
+    expect(page.locator("td[id^=entry-]").first).to_contain_text("显示的内容与记录的原文不一致")
+
+
+# --- the script on the known-answer vectors -----------------------------------------------
+
+RUN_VECTORS = """
+async ([merkle, chain, note]) => {
+  const v = await import("/portal/verify.js");
+  const hex = v.hexDecode;
+  const out = {inclusion: 0, rejected: 0, chain: 0, note: null, forged: null, roots: 0};
+  for (const c of merkle.inclusion) {
+    if (c.size === 0 || c.index >= Object.keys(merkle.roots).length) continue;
+    const leaf = await v.leafHash(hex(merkle.leaves_hex[c.index]));
+    const root = hex(merkle.roots[String(c.size)]);
+    const path = c.proof.map(hex);
+    await v.verifyInclusion(c.index, c.size, leaf, path, root);
+    out.inclusion++;
+    if (path.length) {
+      const bad = path.map((p) => p.slice());
+      bad[0][0] ^= 1;
+      try { await v.verifyInclusion(c.index, c.size, leaf, bad, root); }
+      catch (e) { if (e instanceof v.VerifyError) out.rejected++; }
+    }
+  }
+  // The root of a tree of one leaf is that leaf's hash.
+  const one = v.hexEncode(await v.leafHash(hex(merkle.leaves_hex[0])));
+  if (one === merkle.roots["1"]) out.roots++;
+  for (const c of chain.chains) {
+    for (const e of c.entries) {
+      const stored = {...e, state: v.base64Encode(hex(e.state_hex))};
+      try {
+        await v.entryHash({...stored, originator_version: 2 ** 63});
+        throw new Error("a number past 2^53 was taken as exact");
+      } catch (err) {
+        if (!(err instanceof v.VerifyError)) throw err;
+      }
+      if (v.hexEncode(await v.entryHash(stored)) === e.hash) out.chain++;
+    }
+  }
+  const key = await v.parseVerifierKey(note.vkey);
+  out.note = await v.verifyNoteSignature(v.parseNote(note.text), key);
+  const forged = v.parseNote(note.text.replace("example", "exemplar"));
+  out.forged = await v.verifyNoteSignature(forged, key);
+  return out;
+}
+"""
+
+
+def test_the_script_agrees_with_the_known_answers(page: Page, served: Served) -> None:
+    merkle = json.loads((VECTORS / "merkle_rfc6962.json").read_text())
+    chain = json.loads((VECTORS / "chain_v1.json").read_text())
+    notes = json.loads((VECTORS / "signed_note.json").read_text())["signed_note_example"]
+    note = {"vkey": notes["vkey"], "text": (VECTORS / notes["note_file"]).read_text()}
+    for entry in (e for c in chain["chains"] for e in c["entries"]):
+        # As the page sends them: u64s as decimal strings, exact past 2^53.
+        entry["seq"], entry["originator_version"] = (
+            str(entry["seq"]),
+            str(entry["originator_version"]),
+        )
+    page.goto(served.url + "/c/tianhai/verify")
+    result = page.evaluate(RUN_VECTORS, [merkle, chain, note])
+    assert result["inclusion"] == len(merkle["inclusion"])
+    assert result["rejected"] == sum(1 for c in merkle["inclusion"] if c["proof"])
+    assert result["roots"] == 1
+    assert result["chain"] == sum(len(c["entries"]) for c in chain["chains"]) > 0
+    assert result["note"] is True, "the C2SP example note verifies with its key"
+    assert result["forged"] is False, "and fails once its text is changed"
