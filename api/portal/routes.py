@@ -6,7 +6,8 @@ problem+json); the authorization matrix still covers them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import gzip
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 from uuid import UUID
@@ -32,6 +33,7 @@ from ledger.errors import (
     StoreError,
 )
 from ledger.store.base import Community
+from projections.board import BoardItem
 from projections.board_projection import BoardProjection, board_as_of
 from projections.clock import seq_at
 from projections.db import ReadDB
@@ -101,9 +103,12 @@ class Page:
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         return self.respond(self.html(template, **context), status)
 
-    def respond(self, body: bytes, status: int = 200) -> HTMLResponse:
-        """A page already rendered, with the portal's headers."""
+    def respond(self, body: bytes, status: int = 200, *, gzipped: bool = False) -> HTMLResponse:
+        """A page already rendered (and compressed, if ``gzipped``), with the portal's
+        headers."""
         headers = {**SECURITY_HEADERS, "Content-Language": self.html_lang}
+        if gzipped:
+            headers |= {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
         return HTMLResponse(body, status_code=status, headers=headers)
 
 
@@ -191,39 +196,57 @@ def board_page(
     once: the page depends on nothing else when it has no parameter but ``lang``."""
     page = Page.of(request, lang)
     public = sees_public_view(reader, community_id)
-    key: tuple[Any, ...] | None = None
-    as_of: int | None
-    if date is None:
-        projected = tracked_position(db, BoardProjection.name, community_id)
-        try:
-            current = current_board(ledger, db, kept_views, community_id, projected)
-        except InvalidInputError:
-            # An ID no community could have names no community, as on every page.
-            raise NotFoundError(f"no community {community_id!r}") from None
-        shown = frozenset(s for s in current.scopes if can_see(reader, community_id, s))
-        if set(request.query_params) <= {"lang"}:
-            key = ("page", page.lang, public, shown)
-            if (kept := current.answers.get(key)) is not None:
-                return page.respond(kept)
-        items, as_of = list(current.items), projected
-    else:
+
+    def render(items: Sequence[BoardItem], as_of: int | None) -> bytes:
+        return page.html(
+            "board.html",
+            community=community_named(ledger, community_id),
+            sections=views.posted_sections(items, reader, community_id, public=public),
+            date=date,
+            as_of=as_of,
+            public=public,
+            review_parts=views.review_parts,
+            scope_name=views.scope_name,
+            section_codes={name: section.value for section, name in SECTION_NAMES.items()},
+        )
+
+    if date is not None:
         as_of = entry_at(db, community_id, date)
-        items = board_as_of(db, community_id, as_of)
-    community = community_named(ledger, community_id)
-    body = page.html(
-        "board.html",
-        community=community,
-        sections=views.posted_sections(items, reader, community_id, public=public),
-        date=date,
-        as_of=as_of,
-        public=public,
-        review_parts=views.review_parts,
-        scope_name=views.scope_name,
-        section_codes={name: section.value for section, name in SECTION_NAMES.items()},
-    )
-    if key is not None:
-        current.answers[key] = body
-    return page.respond(body)
+        return page.respond(render(board_as_of(db, community_id, as_of), as_of))
+    projected = tracked_position(db, BoardProjection.name, community_id)
+    try:
+        current = current_board(ledger, db, kept_views, community_id, projected)
+    except InvalidInputError:
+        # An ID no community could have names no community, as on every page.
+        raise NotFoundError(f"no community {community_id!r}") from None
+    if not set(request.query_params) <= {"lang"}:
+        return page.respond(render(current.items, projected))
+    shown = frozenset(s for s in current.scopes if can_see(reader, community_id, s))
+    key = ("page", page.lang, public, shown)
+    body = current.answer(key, lambda: render(current.items, projected))
+    if not accepts_gzip(request.headers.get("accept-encoding", "")):
+        return page.respond(body)
+    # Compressed once per board and view, as it is rendered: a phone on a mobile network
+    # gets a tenth of the bytes, and no request pays for compressing.
+    packed = current.answer((*key, "gzip"), lambda: gzip.compress(body, mtime=0))
+    return page.respond(packed, gzipped=True)
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header (RFC 9110 section 12.5.3) takes gzip: named, or
+    covered by "*", and not with q=0."""
+    weights: dict[str, float] = {}
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        weight = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                weight = 0.0
+        weights[coding.strip().lower()] = weight
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
 
 
 @router.get("/c/{community_id}/items/{disclosure_id}")

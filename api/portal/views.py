@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Final
@@ -90,7 +91,7 @@ def scope_name(scope: str) -> str:
 
 
 def posted_sections(
-    items: list[BoardItem], reader: Reader, community_id: str, *, public: bool
+    items: Sequence[BoardItem], reader: Reader, community_id: str, *, public: bool
 ) -> list[tuple[str, list[dict[str, Any]]]]:
     """What is on the board (published items the reader may see), by section in the
     vocabulary's order, each item as the JSON board gives it to the reader."""

@@ -4,6 +4,8 @@ any entry. The public view masks personal data."""
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,10 +50,25 @@ class CurrentBoard:
     items: tuple[BoardItem, ...]
     scopes: frozenset[str]
     answers: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
+    _making: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def of(cls, items: list[BoardItem]) -> CurrentBoard:
         return cls(tuple(items), frozenset(item.scope for item in items))
+
+    def answer(self, key: tuple[Any, ...], make: Callable[[], bytes]) -> bytes:
+        """The answer kept under ``key``, made by ``make`` the first time. One request
+        makes it while the others asking for it wait: when a new board replaces a stale
+        one under load, every request in flight would otherwise render the same page at
+        once, and the last of them would wait for all the others' work."""
+        kept = self.answers.get(key)
+        if kept is not None:
+            return kept
+        with self._making:
+            kept = self.answers.get(key)
+            if kept is None:
+                kept = self.answers[key] = make()
+        return kept
 
 
 @router.get("/{community_id}/board", response_model=dict[str, Any])
@@ -76,8 +93,8 @@ def board(
         current = CurrentBoard.of(board_as_of(db, community_id, as_of))
     public = sees_public_view(reader, community_id)
     shown = frozenset(s for s in current.scopes if can_see(reader, community_id, s))
-    answer = current.answers.get((public, shown))
-    if answer is None:
+
+    def encode() -> bytes:
         body = {
             "community": community_id,
             "as_of": as_of,
@@ -85,9 +102,9 @@ def board(
             "public_view": public,
             "items": [item_json(i, public=public) for i in current.items if i.scope in shown],
         }
-        answer = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        current.answers[public, shown] = answer
-    return Response(answer, media_type="application/json")
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    return Response(current.answer((public, shown), encode), media_type="application/json")
 
 
 def current_board(

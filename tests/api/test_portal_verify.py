@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from api.accounts import open_accounts
 from api.app import create_app
 from api.cli import main
+from api.portal.routes import accepts_gzip
 from api.portal.sheets_page import qr_svg
 from api.settings import Settings
 from ledger.application import Ledger
@@ -267,3 +268,37 @@ def test_sheets_link_to_the_public_address_when_one_is_set(
     urls = re.findall(r'data-proof-url="([^"]+)"', page)
     assert urls
     assert all(u.startswith("https://gongkai.example.org/c/tianhai/items/") for u in urls)
+
+
+def test_the_kept_board_page_is_sent_compressed_to_who_accepts_it(site: Site) -> None:
+    plain = site.client.get("/c/tianhai", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    packed = site.client.get("/c/tianhai", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["vary"] == "Accept-Encoding"
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
+    assert packed.text == plain.text, "the same page, decompressed"
+    refused = site.client.get("/c/tianhai", headers={"Accept-Encoding": "gzip;q=0, *"})
+    assert "content-encoding" not in refused.headers
+
+
+@pytest.mark.parametrize(
+    ("header", "takes"),
+    [
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.8, *;q=0.1", True),
+        ("*", True),
+        ("x-gzip", True),
+        ("GZIP", True),
+        ("", False),
+        ("identity", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000", False),
+        ("*;q=0", False),
+        ("gzip;q=0, *", False),
+        ("gzip;q=soon", False),
+        ("br, deflate", False),
+    ],
+)
+def test_accept_encoding(header: str, takes: bool) -> None:
+    assert accepts_gzip(header) is takes

@@ -83,3 +83,27 @@ def test_one_request_builds_a_stale_view_while_the_others_wait_for_it(
     assert all(b is boards[0] for b in boards)
     assert views.building("board", "tianhai") is views.building("board", "tianhai")
     assert views.building("board", "xinhe") is not views.building("board", "tianhai")
+
+
+def test_an_answer_of_a_board_is_made_by_one_request() -> None:
+    """A new board's page (or JSON) is rendered once, however many requests ask for it at
+    once; each key has its own answer."""
+    from api.routes.board import CurrentBoard
+
+    board = CurrentBoard.of([])
+    made: list[str] = []
+
+    def make(text: str) -> bytes:
+        made.append(text)
+        time.sleep(0.05)
+        return text.encode()
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(
+            pool.map(lambda _: board.answer(("page", "zh-CN"), lambda: make("zh")), range(16))
+        )
+    assert made == ["zh"]
+    assert answers == [b"zh"] * 16
+    assert board.answer(("page", "en"), lambda: make("en")) == b"en"
+    assert board.answer(("page", "zh-CN"), lambda: make("again")) == b"zh"
+    assert made == ["zh", "en"]
