@@ -1,5 +1,6 @@
-"""Benchmark of the board under load: ``GET /v1/communities/tianhai/board`` served by
-uvicorn and loaded by wrk, beside a trivial route of the same app in the same server.
+"""Benchmark of the board under load: ``GET /v1/communities/tianhai/board`` and the
+portal's board page ``GET /c/tianhai``, served by uvicorn and loaded by wrk, beside a
+trivial route of the same app in the same server.
 
 Run by hand, never by the test suite; it prints tables and asserts nothing::
 
@@ -14,14 +15,16 @@ more published disclosures of mixed scopes, a resident's account and bearer toke
 --once`` so that the read models have caught up before the load. One uvicorn server
 (one worker process by default: on a two-core machine wrk needs the other core) serves
 :func:`bench_app`, which is ``api.app.create_app`` with one extra route,
-``GET /bench/trivial``, answering a tiny JSON object. Three targets are loaded in turn,
-interleaved over the rounds (trivial, board, board signed in), each by wrk for
-``--seconds`` with ``--connections`` connections:
+``GET /bench/trivial``, answering a tiny JSON object. Five targets are loaded in turn,
+interleaved over the rounds, each by wrk for ``--seconds`` with ``--connections``
+connections:
 
 1. ``/bench/trivial``: what the framework and the server cost, with no work;
 2. the board as the anonymous public sees it (public items, personal data masked);
 3. the board as a signed-in resident of the community sees it (``Authorization:
-   Bearer ...``: public and internal items, unmasked).
+   Bearer ...``: public and internal items, unmasked);
+4. and 5. the portal's board page (HTML, Chinese), anonymous and as the resident, asked
+   for with ``Accept-Encoding: gzip, deflate, br`` as browsers ask.
 
 The table reports the median requests/s and median p99 latency of the rounds, and the
 board's throughput as a share of the trivial route's. Targets: board ÷ trivial >= 0.5
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import json
 import os
 import platform
@@ -83,10 +87,26 @@ TRIVIAL_PATH: Final = "/bench/trivial"
 BOARD_PATH: Final = f"/v1/communities/{COMMUNITY}/board"
 RESIDENT: Final = "bench.resident"
 
+PAGE_PATH: Final = f"/c/{COMMUNITY}"
+
 TRIVIAL: Final = "trivial"
 BOARD: Final = "board, anonymous"
 BOARD_SIGNED_IN: Final = "board, resident"
-TARGETS: Final = (TRIVIAL, BOARD, BOARD_SIGNED_IN)
+PAGE: Final = "board page, anonymous"
+PAGE_SIGNED_IN: Final = "board page, resident"
+TARGETS: Final = (TRIVIAL, BOARD, BOARD_SIGNED_IN, PAGE, PAGE_SIGNED_IN)
+#: Where each target is, and whether it is seen signed in.
+PATHS: Final = {
+    TRIVIAL: TRIVIAL_PATH,
+    BOARD: BOARD_PATH,
+    BOARD_SIGNED_IN: BOARD_PATH,
+    PAGE: PAGE_PATH,
+    PAGE_SIGNED_IN: PAGE_PATH,
+}
+SIGNED_IN: Final = (BOARD_SIGNED_IN, PAGE_SIGNED_IN)
+#: What every browser sends, and so what the page targets send: the portal compresses
+#: the kept board page once per view (api.portal.routes.board_page).
+BROWSER: Final = {"Accept-Encoding": "gzip, deflate, br"}
 
 # Targets.
 RATIO_MIN: Final = 0.5
@@ -273,6 +293,8 @@ def get(url: str, headers: dict[str, str]) -> bytes:
         if response.status != 200:
             raise RuntimeError(f"{url} answered {response.status}")
         body: bytes = response.read()
+        if response.headers.get("Content-Encoding") == "gzip":
+            return gzip.decompress(body)
         return body
 
 
@@ -424,19 +446,30 @@ def print_header(args: argparse.Namespace, load: Load, server: list[str]) -> Non
 
 def check_targets(base: str, headers: dict[str, dict[str, str]]) -> list[list[str]]:
     """One GET of each target before the load: it must answer what is meant (the board
-    in the view of its reader). Rows of what each answered."""
+    in the view of its reader, the page with as many items as the JSON board posts to
+    the same reader). Rows of what each answered."""
     rows = []
+    posted: dict[bool, int] = {}
     for target in TARGETS:
-        path = TRIVIAL_PATH if target == TRIVIAL else BOARD_PATH
+        path = PATHS[target]
         body = get(base + path, headers[target])
-        answer: dict[str, Any] = json.loads(body)
         if target == TRIVIAL:
             rows.append([target, path, "-", f"{len(body):,}"])
             continue
-        if answer["public_view"] != (target == BOARD):
+        signed_in = target in SIGNED_IN
+        if path == PAGE_PATH:
+            articles = body.count(b"<article>")
+            if articles != posted[signed_in]:
+                raise RuntimeError(f"{target}: {articles} items, the JSON board posts {posted}")
+            rows.append([target, path, f"{articles} (HTML)", f"{len(body):,}"])
+            continue
+        answer: dict[str, Any] = json.loads(body)
+        if answer["public_view"] == signed_in:
             raise RuntimeError(f"{target}: public_view is {answer['public_view']}")
-        scopes = sorted({item["scope"] for item in answer["items"]})
-        what = f"{len(answer['items'])} ({', '.join(scopes)})"
+        items = answer["items"]
+        posted[signed_in] = sum(1 for item in items if item["status"] == "published")
+        scopes = sorted({item["scope"] for item in items})
+        what = f"{len(items)} ({', '.join(scopes)})"
         rows.append([target, path, what, f"{len(body):,}"])
     return rows
 
@@ -444,7 +477,7 @@ def check_targets(base: str, headers: dict[str, dict[str, str]]) -> list[list[st
 def measure(
     args: argparse.Namespace, load: Load, base: str, headers: dict[str, dict[str, str]]
 ) -> dict[str, list[WrkRun]]:
-    urls = {t: base + (TRIVIAL_PATH if t == TRIVIAL else BOARD_PATH) for t in TARGETS}
+    urls = {t: base + PATHS[t] for t in TARGETS}
     if args.warmup:
         for target in TARGETS:
             warm = run_wrk(load.command(urls[target], headers[target], args.warmup))
@@ -558,11 +591,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_header(args, load, command)
     with tempfile.TemporaryDirectory(prefix="gongkai-bench-board-") as workdir:
         workload = prepare(Path(workdir), args.items)
-        headers: dict[str, dict[str, str]] = {
-            TRIVIAL: {},
-            BOARD: {},
-            BOARD_SIGNED_IN: {"Authorization": f"Bearer {workload.token}"},
-        }
+        bearer = {"Authorization": f"Bearer {workload.token}"}
+        headers = {t: bearer if t in SIGNED_IN else {} for t in TARGETS}
+        for target in (PAGE, PAGE_SIGNED_IN):
+            headers[target] = {**headers[target], **BROWSER}
         base = f"http://127.0.0.1:{port}"
         with serving(workload, command, Path(workdir) / "uvicorn.log"):
             print_table(
