@@ -37,9 +37,9 @@ from projections.board import BoardItem
 from projections.board_projection import BoardProjection, board_as_of
 from projections.clock import seq_at
 from projections.db import ReadDB
-from projections.history import history
+from projections.history import ContentVersion, history
 from projections.runner import tracked_position
-from projections.visibility import can_see, sees_public_view
+from projections.visibility import Reader, can_see, sees_public_view
 
 #: The pages load nothing from elsewhere: the one stylesheet is inline, the verify pages'
 #: one script and the proofs it fetches come from here, and forms post here.
@@ -249,6 +249,21 @@ def accepts_gzip(header: str) -> bool:
     return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
 
 
+def visible_versions(
+    db: ReadDB, reader: Reader, community_id: str, disclosure_id: str, as_of: int | None = None
+) -> tuple[UUID, list[ContentVersion]]:
+    """An item's ID and versions, if ``reader`` may see it; else not found, as on the
+    history route (an item the reader may not see does not exist for them)."""
+    try:
+        key = UUID(disclosure_id)
+    except ValueError:
+        raise NotFoundError(f"no disclosure {disclosure_id!r}") from None
+    versions = history(db, community_id, key, as_of)
+    if not versions or not can_see(reader, community_id, versions[-1].scope):
+        raise NotFoundError(f"no disclosure {disclosure_id} in {community_id!r}")
+    return key, versions
+
+
 @router.get("/c/{community_id}/items/{disclosure_id}")
 def item_page(
     request: Request,
@@ -265,13 +280,7 @@ def item_page(
     page = Page.of(request, lang)
     community = community_named(ledger, community_id)
     as_of = entry_at(db, community_id, date)
-    try:
-        key = UUID(disclosure_id)
-    except ValueError:
-        raise NotFoundError(f"no disclosure {disclosure_id!r}") from None
-    versions = history(db, community_id, key, as_of)
-    if not versions or not can_see(reader, community_id, versions[-1].scope):
-        raise NotFoundError(f"no disclosure {disclosure_id} in {community_id!r}")
+    key, versions = visible_versions(db, reader, community_id, disclosure_id, as_of)
     public = sees_public_view(reader, community_id)
     return page.render(
         "item.html",

@@ -81,5 +81,6 @@ def sheets_page(
         section=wanted,
         sheets=sheets,
         review_parts=views.review_parts,
+        scope_name=views.scope_name,
         **seal_context(request, ledger, community),
     )

@@ -19,14 +19,13 @@ import base64
 import functools
 from importlib.resources import files
 from typing import Any, Final
-from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import LedgerDep
 from api.portal import views
-from api.portal.routes import LangQuery, Page, PortalRoute, community_named
+from api.portal.routes import LangQuery, Page, PortalRoute, community_named, visible_versions
 from api.read_models import ReadDBDep, ReaderDep
 from api.routes.reads import version_json
 from ledger.application import Ledger
@@ -35,8 +34,7 @@ from ledger.errors import NotFoundError
 from ledger.seal import CommunityLog
 from ledger.store.base import Community
 from ledger.store.seal import StoredCheckpoint
-from projections.history import history
-from projections.visibility import can_see, sees_public_view
+from projections.visibility import sees_public_view
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False, tags=["portal"])
 
@@ -141,13 +139,7 @@ def proof_page(
     an item the reader may not see is not found, as on the item page."""
     page = Page.of(request, lang)
     community = community_named(ledger, community_id)
-    try:
-        key = UUID(disclosure_id)
-    except ValueError:
-        raise NotFoundError(f"no disclosure {disclosure_id!r}") from None
-    versions = history(db, community_id, key)
-    if not versions or not can_see(reader, community_id, versions[-1].scope):
-        raise NotFoundError(f"no disclosure {disclosure_id} in {community_id!r}")
+    key, versions = visible_versions(db, reader, community_id, disclosure_id)
     public = sees_public_view(reader, community_id)
     chain = ledger.community(community_id)
     entries = []
