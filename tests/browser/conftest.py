@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
@@ -45,6 +46,8 @@ class Served:
     db_url: str
     resident: str
     password: str
+    #: Where the demo's log key is, to sign a newer checkpoint.
+    keys: Path
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +62,7 @@ def served(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         accounts.directory.add(resident, "resident", community="tianhai", password=GOOD_PASSWORD)
     settings = Settings(db_url=url, keys_dir=directory / "keys", checkpoint_interval=0)
     with serving(create_app(settings)) as base:
-        yield Served(base, url, resident, GOOD_PASSWORD)
+        yield Served(base, url, resident, GOOD_PASSWORD, directory / "keys")
 
 
 @pytest.fixture(scope="session")

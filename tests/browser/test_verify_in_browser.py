@@ -17,8 +17,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from api.cli import main
+from ledger.application import Ledger
+from ledger.store import open_store
 from tests.browser.conftest import Served
 from tests.browser.support import assert_accessible, screenshot
+from tests.contract.test_ledger_contract import CLERK, DRAFT, key
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 VERDICT = "#verdict"
@@ -52,10 +56,11 @@ def test_the_verify_page_checks_both_signatures(page: Page, served: Served) -> N
     page.goto(served.url + "/c/tianhai/verify")
     assert finished(page) == "ok"
     expect(page.locator(VERDICT)).to_have_text("核验通过：以上记录都在已签署的检查点中。")
-    assert checks(page) == [
+    assert checks(page)[:2] == [
         ("ok", "✓ 社区日志密钥的签名有效"),
         ("ok", "✓ 居务监督委员会 王丽的签名有效"),
     ]
+    assert checks(page)[2][0] == "info", "a first visit: nothing to compare with yet"
     screenshot(page, "verify-zh-CN")
     assert_accessible(page, "verify-zh-CN")
     page.goto(served.url + "/c/tianhai/verify?lang=en")
@@ -63,6 +68,7 @@ def test_the_verify_page_checks_both_signatures(page: Page, served: Served) -> N
     expect(page.locator(VERDICT)).to_have_text(
         "Verified: every record above is in the signed checkpoint."
     )
+    assert checks(page)[2][0] == "ok", "the same checkpoint as on the first visit"
     assert_accessible(page, "verify-en")
 
 
@@ -298,6 +304,23 @@ async ([merkle, chain, note]) => {
       if (v.hexEncode(await v.entryHash(stored)) === e.hash) out.chain++;
     }
   }
+  out.consistent = 0;
+  out.inconsistent = 0;
+  for (const c of merkle.consistency) {
+    const oldRoot = hex(merkle.roots[String(c.old_size)]);
+    const newRoot = hex(merkle.roots[String(c.new_size)]);
+    const path = c.proof.map(hex);
+    await v.verifyConsistency(c.old_size, c.new_size, oldRoot, newRoot, path);
+    out.consistent++;
+    const flipped = (bytes) => bytes.map((b, i) => (i === 0 ? b ^ 1 : b));
+    const bad = path.length ? [flipped(path[0]), ...path.slice(1)] : path;
+    const wrongOld = flipped(oldRoot);
+    for (const [o, p] of [[oldRoot, bad], [wrongOld, path]]) {
+      if (p === path && o === oldRoot) continue;
+      try { await v.verifyConsistency(c.old_size, c.new_size, o, newRoot, p); }
+      catch (e) { if (e instanceof v.VerifyError) out.inconsistent++; }
+    }
+  }
   const key = await v.parseVerifierKey(note.vkey);
   out.note = await v.verifyNoteSignature(v.parseNote(note.text), key);
   const forged = v.parseNote(note.text.replace("example", "exemplar"));
@@ -324,5 +347,97 @@ def test_the_script_agrees_with_the_known_answers(page: Page, served: Served) ->
     assert result["rejected"] == sum(1 for c in merkle["inclusion"] if c["proof"])
     assert result["roots"] == 1
     assert result["chain"] == sum(len(c["entries"]) for c in chain["chains"]) > 0
+    assert result["consistent"] == len(merkle["consistency"])
+    # Each proof fails with a hash changed (when it has one) and with another old root.
+    changes = sum(2 if c["proof"] else 1 for c in merkle["consistency"])
+    assert result["inconsistent"] == changes
     assert result["note"] is True, "the C2SP example note verifies with its key"
     assert result["forged"] is False, "and fails once its text is changed"
+
+
+# --- a returning reader: the log only grew ------------------------------------------------
+
+MEMORY = "gongkai:checkpoint:gongkai.local/tianhai"
+
+
+def grow_and_seal(served: Served) -> None:
+    """One more entry, a checkpoint signed over it as the sealer would, and the
+    committee's seal on it, as its member would add it (``gongkai cosign``)."""
+    with open_store(served.db_url) as store, Ledger(store) as ledger:
+        ledger.community("tianhai").draft_disclosure(CLERK, key(), **DRAFT)
+    args = ["--db", served.db_url, "--community", "tianhai", "--keys-dir", str(served.keys)]
+    assert main(["checkpoint", *args]) == 0
+    committee = ["--key", str(served.keys / "tianhai.committee.key")]
+    assert main(["cosign", "--server", served.url, "--community", "tianhai", *committee]) == 0
+
+
+def kept(page: Page) -> dict[str, str]:
+    value = page.evaluate(f"() => localStorage.getItem('{MEMORY}')")
+    assert isinstance(value, str), "the verified checkpoint is remembered"
+    memory: dict[str, str] = json.loads(value)
+    return memory
+
+
+def keep(page: Page, memory: dict[str, str]) -> None:
+    page.evaluate(
+        "([key, value]) => localStorage.setItem(key, value)", [MEMORY, json.dumps(memory)]
+    )
+
+
+def test_a_returning_reader_sees_that_the_log_only_grew(page: Page, served: Served) -> None:
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "ok"
+    before = kept(page)
+    grow_and_seal(served)
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "ok"
+    extended = checks(page)[2]
+    assert extended[0] == "ok"
+    assert f"（{before['size']} 条记录）一致" in extended[1]
+    after = kept(page)
+    assert int(after["size"]) > int(before["size"]), "the newer checkpoint is remembered"
+    screenshot(page, "verify-returning")
+
+
+def test_a_rewritten_log_is_caught_by_a_returning_reader(page: Page, served: Served) -> None:
+    """The server shows a checkpoint whose history differs from the one this browser
+    verified before: a forked or rewritten log. Same size, another root; or an older
+    size whose root the new tree does not extend."""
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "ok"
+    real = kept(page)
+    keep(page, {**real, "root": flip(real["root"])})
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "fail"
+    assert any(s == "fail" and "不一致" in t for s, t in checks(page))
+    assert kept(page)["root"] == flip(real["root"]), "a failed checkpoint is not remembered"
+    screenshot(page, "verify-forked")
+    keep(page, {**real, "size": str(int(real["size"]) - 3), "root": real["root"]})
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "fail"
+
+
+def test_a_log_that_shrank_is_caught(page: Page, served: Served) -> None:
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "ok"
+    keep(page, {**kept(page), "size": "100000"})
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "fail"
+    assert any(s == "fail" and "反而更小" in t for s, t in checks(page))
+
+
+def test_a_tampered_consistency_proof_fails(page: Page, served: Served) -> None:
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "ok"
+    grow_and_seal(served)
+
+    def handle(route: Route) -> None:
+        real = route.fetch()
+        proof = real.json()
+        proof["hashes"] = [flip(proof["hashes"][0]), *proof["hashes"][1:]]
+        route.fulfill(response=real, body=json.dumps(proof))
+
+    page.route("**/proof/consistency?*", handle)
+    page.goto(served.url + "/c/tianhai/verify")
+    assert finished(page) == "fail"
+    assert any(s == "fail" and "不一致" in t for s, t in checks(page))

@@ -144,6 +144,63 @@ export async function verifyInclusion(index, size, leaf, path, root) {
   }
 }
 
+// RFC 9162 section 2.1.4.2: whether `path` proves that the tree of `oldSize` leaves with
+// root `oldRoot` is a prefix of the tree of `newSize` leaves with root `newRoot`.
+export async function verifyConsistency(oldSize, newSize, oldRoot, newRoot, path) {
+  const first = BigInt(oldSize);
+  const second = BigInt(newSize);
+  if (first > second) throw new VerifyError("a log never shrinks");
+  if (first === second) {
+    if (path.length !== 0 || !equal(oldRoot, newRoot)) {
+      throw new VerifyError("two checkpoints of one size with different roots");
+    }
+    return;
+  }
+  if (first === 0n) return; // every tree extends the empty one
+  // 1. If consistency_path is an empty array, stop and fail.
+  if (path.length === 0) throw new VerifyError("an empty consistency proof");
+  // 2. If first is an exact power of 2, prepend first_hash to consistency_path.
+  const steps = (first & (first - 1n)) === 0n ? [oldRoot, ...path] : [...path];
+  // 3. Set fn to first - 1 and sn to second - 1.
+  let fn = first - 1n;
+  let sn = second - 1n;
+  // 4. If LSB(fn) is set, right-shift fn and sn equally until LSB(fn) is not set.
+  while ((fn & 1n) === 1n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  // 5. Set both fr and sr to the first value in the consistency_path array.
+  let fr = steps[0];
+  let sr = steps[0];
+  // 6. For each subsequent value c in the consistency_path array:
+  for (const c of steps.slice(1)) {
+    // 6a. If sn is 0, stop and fail.
+    if (sn === 0n) throw new VerifyError("the consistency proof is too long");
+    // 6b. If LSB(fn) is set, or fn equals sn:
+    if ((fn & 1n) === 1n || fn === sn) {
+      // 6b.1. fr = HASH(0x01 || c || fr), sr = HASH(0x01 || c || sr);
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      // 6b.2. if LSB(fn) is not set, right-shift fn and sn until LSB(fn) is set or fn
+      // is 0.
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      // Otherwise sr = HASH(0x01 || sr || c).
+      sr = await nodeHash(sr, c);
+    }
+    // 6c. Right-shift fn and sn one time.
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  // 7. Succeed only if fr is first_hash, sr is second_hash and sn is 0.
+  if (sn !== 0n || !equal(fr, oldRoot) || !equal(sr, newRoot)) {
+    throw new VerifyError("the consistency proof does not join the two roots");
+  }
+}
+
 // --- gongkai's hash chain (ledger/chain.py, version 1) ----------------------------------
 
 // SHA-256("gongkai/chain/v1/entry\n" || u64 seq || prev_hash || originator_id ||
@@ -279,7 +336,7 @@ function show(list, status, text) {
   const mark = document.createElement("span");
   mark.className = "mark";
   mark.setAttribute("aria-hidden", "true");
-  mark.textContent = { ok: "✓", fail: "✗", unknown: "?" }[status];
+  mark.textContent = { ok: "✓", fail: "✗", unknown: "?", info: "i" }[status];
   item.append(mark, " ", text);
   list.append(item);
   return status;
@@ -345,6 +402,56 @@ async function checkEntry(data, checkpoint, noteText, entry) {
   return ["ok", entry.stored ? data.messages.included_with_content : data.messages.included];
 }
 
+// The last checkpoint this browser verified for a log, kept in its local storage: the next
+// visit proves that the log's new checkpoint extends it, so that a server that rewrote
+// or forked the record after a reader checked it is caught by that reader's own browser.
+function memoryKey(origin) {
+  return `gongkai:checkpoint:${origin}`;
+}
+
+function remembered(origin) {
+  try {
+    const kept = JSON.parse(localStorage.getItem(memoryKey(origin)) || "null");
+    return kept && typeof kept.size === "string" && typeof kept.root === "string" ? kept : null;
+  } catch {
+    return null; // storage refused (private mode), or not ours: nothing remembered
+  }
+}
+
+function remember(origin, checkpoint) {
+  const kept = { size: String(checkpoint.size), root: base64Encode(checkpoint.root), at: new Date().toISOString() };
+  try {
+    localStorage.setItem(memoryKey(origin), JSON.stringify(kept));
+  } catch {
+    // Not kept: the next visit checks this checkpoint without comparing.
+  }
+}
+
+async function checkExtends(data, checkpoint) {
+  const kept = remembered(checkpoint.origin);
+  if (!kept) return ["info", data.messages.first_visit];
+  const keptSize = BigInt(kept.size);
+  const keptRoot = base64Decode(kept.root);
+  const when = kept.at ? kept.at.slice(0, 10) : "";
+  const values = { size: kept.size, date: when };
+  if (keptSize > checkpoint.size) {
+    throw new VerifyError(fill(data.messages.log_shrank, values));
+  }
+  let path = [];
+  if (keptSize !== checkpoint.size && keptSize !== 0n) {
+    const url = `/v1/communities/${encodeURIComponent(data.community)}/proof/consistency?from=${keptSize}&to=${checkpoint.size}`;
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!response.ok) throw new VerifyError(`HTTP ${response.status}`);
+    const proof = await response.json();
+    if (String(proof.from) !== kept.size || BigInt(proof.to) !== checkpoint.size) {
+      throw new VerifyError("the proof is for other sizes");
+    }
+    path = proof.hashes.map(base64Decode);
+  }
+  await verifyConsistency(keptSize, checkpoint.size, keptRoot, checkpoint.root, path);
+  return ["ok", fill(data.messages.extends, values)];
+}
+
 export async function run() {
   const data = JSON.parse(document.getElementById("verify-data").textContent);
   const results = [];
@@ -358,8 +465,17 @@ export async function run() {
   } catch (e) {
     results.push(say("fail", `${data.messages.bad_checkpoint} ${e.message}`));
   }
+  const signatures = [];
   if (checkpoint) {
-    await checkSignatures(data, note, say, results);
+    await checkSignatures(data, note, say, signatures);
+    results.push(...signatures);
+    let extended;
+    try {
+      extended = await checkExtends(data, checkpoint);
+    } catch (e) {
+      extended = ["fail", `${data.messages.not_extended} ${e.message}`];
+    }
+    results.push(say(...extended));
     for (const entry of data.entries) {
       const row = document.getElementById(`entry-${entry.seq}`);
       let status;
@@ -384,6 +500,12 @@ export async function run() {
   verdict.dataset.status = overall;
   verdict.className = `verdict ${overall}`;
   verdict.textContent = data.messages[`verdict_${overall}`];
+  // Only a checkpoint whose every check passed (or could not be made only because this
+  // is the first visit) is remembered, never one that failed.
+  const signed = signatures.length > 0 && signatures.every((status) => status === "ok");
+  if (checkpoint && !failed && signed) {
+    remember(checkpoint.origin, checkpoint);
+  }
 }
 
 if (typeof document !== "undefined" && document.getElementById("verify-data")) {
