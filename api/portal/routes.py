@@ -122,8 +122,17 @@ def error_page(request: Request, status: int) -> HTMLResponse:
     if status != 401:
         return page.render("error.html", status, error=status)
     sent = "authorization" in request.headers or SESSION_COOKIE in request.cookies
-    here = request.url.path + ("?" + request.url.query if request.url.query else "")
-    response = page.render("error.html", 401, error=401 if sent else "sign-in", next_path=here)
+    # A sign-in that failed comes back here with ?sign_in=failed or throttled (routes/auth).
+    problem = request.query_params.get("sign_in")
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "sign_in"])
+    here = request.url.path + ("?" + query if query else "")
+    response = page.render(
+        "error.html",
+        401,
+        error=401 if sent else "sign-in",
+        next_path=here,
+        sign_in_problem=problem if problem in ("failed", "throttled") else None,
+    )
     response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     return response
 

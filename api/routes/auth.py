@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from api.accounts import Account, Principal, TokenInfo, principal_of
+from api.accounts.errors import AuthenticationError, RateLimitedError
 from api.accounts.sessions import WebSession
 from api.accounts.tokens import DEFAULT_DAYS, MAX_DAYS
 from api.auth import (
@@ -90,7 +92,18 @@ def login(
 ) -> Response:
     credentials, is_form = read
     accounts = get_accounts(request)
-    account = accounts.login(credentials.username, credentials.password, client_address(request))
+    try:
+        account = accounts.login(
+            credentials.username, credentials.password, client_address(request)
+        )
+    except AuthenticationError as refused:
+        if not is_form:
+            raise
+        # A browser's form goes back to the page it was on, which says why, rather than to
+        # a problem+json document the reader would see as raw text (post, redirect, get).
+        outcome = "throttled" if isinstance(refused, RateLimitedError) else "failed"
+        back = _with_query(_local_path(credentials.next), sign_in=outcome)
+        return RedirectResponse(back, status_code=303)
     # A session the browser already had is ended: one sign-in, one session.
     if old := request.cookies.get(SESSION_COOKIE):
         accounts.sessions.close(old)
@@ -168,6 +181,13 @@ def revoke_token(request: Request, principal: SignedIn, token_id: str) -> Respon
 
 def _session_json(session: WebSession) -> dict[str, Any]:
     return {"account": account_json(session.principal), "csrf_token": session.csrf_token}
+
+
+def _with_query(path: str, **params: str) -> str:
+    """``path`` with ``params`` set in its query (replacing any of the same name)."""
+    parts = urlsplit(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode([*query, *params.items()])))
 
 
 def _local_path(target: str) -> str:

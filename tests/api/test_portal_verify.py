@@ -302,3 +302,29 @@ def test_the_kept_board_page_is_sent_compressed_to_who_accepts_it(site: Site) ->
 )
 def test_accept_encoding(header: str, takes: bool) -> None:
     assert accepts_gzip(header) is takes
+
+
+def test_a_failed_form_sign_in_comes_back_to_the_page_saying_why(site: Site) -> None:
+    with open_accounts(site.url, hasher=cheap_hasher()) as accounts:
+        accounts.directory.add(
+            "form.typo", "resident", community="tianhai", password=GOOD_PASSWORD
+        )
+    browser = TestClient(site.client.app, base_url="https://testserver")
+    form = {"username": "form.typo", "password": "wrong", "next": "/c/tianhai/finance?lang=en"}
+    response = browser.post("/v1/login", data=form, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/c/tianhai/finance?lang=en&sign_in=failed"
+    page = browser.get(response.headers["location"])
+    assert page.status_code == 401
+    assert '<p class="problem" role="alert">The username or password is not right' in page.text
+    assert 'name="next" value="/c/tianhai/finance?lang=en"' in page.text, "not sign_in again"
+    assert "session" not in "".join(response.headers.get_list("set-cookie"))
+    # Five failures for one name in a quarter of an hour: then the form says to wait.
+    for _ in range(5):
+        response = browser.post("/v1/login", data=form, follow_redirects=False)
+    assert response.headers["location"].endswith("sign_in=throttled")
+    assert "Too many failed sign-ins" in browser.get(response.headers["location"]).text
+    # A JSON client still gets problem+json.
+    refused = browser.post("/v1/login", json={"username": "form.typo", "password": "wrong"})
+    assert refused.status_code in (401, 429)
+    assert refused.headers["content-type"] == "application/problem+json"

@@ -80,6 +80,22 @@ def test_the_sign_in_page_is_accessible(page: Page, served: Served) -> None:
     assert_accessible(page, "finance-sign-in")
 
 
+def test_a_wrong_password_is_said_on_the_page(page: Page, served: Served) -> None:
+    page.goto(served.url + FINANCE)
+    page.get_by_label("用户名").fill(served.resident)
+    page.get_by_label("密码").fill("not the password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码不正确，请重试。")
+    expect(page.locator("h1")).to_have_text("请先登录")
+    screenshot(page, "sign-in-failed")
+    assert_accessible(page, "sign-in-failed")
+    page.get_by_label("用户名").fill(served.resident)
+    page.get_by_label("密码").fill(served.password)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(served.url + FINANCE)
+    expect(page.locator("h1")).to_have_text("天海社区财务收支")
+
+
 def test_a_section_prints_as_one_sheet_per_item(page: Page, served: Served) -> None:
     page.goto(served.url + "/c/tianhai")
     page.get_by_role("link", name="打印本栏张贴用页面").first.click()
