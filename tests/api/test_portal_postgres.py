@@ -5,10 +5,8 @@ routes, as on SQLite."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +18,8 @@ from api.app import create_app
 from api.cli import main
 from api.portal.views import CHINA
 from api.settings import Settings
-from ledger.chain import entry_hash
 from tests.api.demo_service import catch_up, reader_tokens
+from tests.api.test_portal_verify import stored_entry_hash
 from tests.conftest import fresh_pg_database
 
 RESIDENT = ("resident", "tianhai")
@@ -98,15 +96,7 @@ def test_a_members_proof_page_carries_the_stored_bytes(client: tuple[TestClient,
     match = DATA.search(get(served, f"/c/tianhai/items/{item}/proof", token))
     assert match is not None
     for entry in json.loads(match.group(1))["entries"]:
-        stored = entry["stored"]
-        digest = entry_hash(
-            entry["seq"],
-            bytes.fromhex(stored["prev_hash"]),
-            uuid.UUID(hex=stored["originator_id"]).bytes,
-            int(stored["originator_version"]),
-            stored["topic"].encode(),
-            base64.b64decode(stored["state"]),
-        )
+        digest = stored_entry_hash(entry)
         proof = served.get(
             "/v1/communities/tianhai/proof/inclusion", params={"seq": entry["seq"]}
         ).json()

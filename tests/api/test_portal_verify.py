@@ -76,6 +76,20 @@ def data_of(page: str) -> dict[str, Any]:
     return data
 
 
+def stored_entry_hash(entry: dict[str, Any]) -> bytes:
+    """The chain hash of a proof page's entry, from the stored fields it carries, as the
+    browser computes it (ledger.chain, layout v1)."""
+    stored = entry["stored"]
+    return entry_hash(
+        entry["seq"],
+        bytes.fromhex(stored["prev_hash"]),
+        uuid.UUID(hex=stored["originator_id"]).bytes,
+        int(stored["originator_version"]),
+        stored["topic"].encode(),
+        base64.b64decode(stored["state"]),
+    )
+
+
 def demo_item(site: Site) -> str:
     """A posted public item of the demo, covered by the demo's checkpoint."""
     board = site.client.get("/v1/communities/tianhai/board").json()["items"]
@@ -125,16 +139,8 @@ def test_a_member_gets_the_bytes_that_hash_to_the_proven_entry(site: Site) -> No
     data = data_of(site.get(f"/c/tianhai/items/{item}/proof", RESIDENT))
     assert len(data["entries"]) == 2
     for entry in data["entries"]:
-        stored = entry["stored"]
-        state = base64.b64decode(stored["state"])
-        digest = entry_hash(
-            entry["seq"],
-            bytes.fromhex(stored["prev_hash"]),
-            uuid.UUID(hex=stored["originator_id"]).bytes,
-            int(stored["originator_version"]),
-            stored["topic"].encode(),
-            state,
-        )
+        state = base64.b64decode(entry["stored"]["state"])
+        digest = stored_entry_hash(entry)
         proof = site.client.get(
             "/v1/communities/tianhai/proof/inclusion", params={"seq": entry["seq"]}
         ).json()
