@@ -113,7 +113,7 @@ class Page:
 
 
 def page_of(request: Request) -> Page:
-    return Page(request, i18n.language(request.query_params.get("lang")))
+    return Page.of(request, request.query_params.get("lang"))
 
 
 def error_page(request: Request, status: int) -> HTMLResponse:

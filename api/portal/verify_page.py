@@ -28,6 +28,7 @@ from api.portal import views
 from api.portal.routes import LangQuery, Page, PortalRoute, community_named, visible_versions
 from api.read_models import ReadDBDep, ReaderDep
 from api.routes.reads import version_json
+from api.routes.seal import cosigner_json
 from ledger.application import Ledger
 from ledger.chain import ChainedEvent
 from ledger.errors import NotFoundError
@@ -73,16 +74,7 @@ def seal_context(request: Request, ledger: Ledger, community: Community) -> dict
         latest = None
     note = log.cosigned_note(latest) if latest else ""
     log_key: str | None = request.app.state.log_vkeys.get(community.id)
-    cosigners = [
-        {
-            "vkey": c.vkey,
-            "name": c.name,
-            "key_id": c.key_id.hex(),
-            "role": c.role,
-            "label": c.label,
-        }
-        for c in log.cosigners()
-    ]
+    cosigners = [cosigner_json(c) for c in log.cosigners()]
     return {
         "checkpoint": latest,
         "note": note,

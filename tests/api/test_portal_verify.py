@@ -334,3 +334,10 @@ def test_a_failed_form_sign_in_comes_back_to_the_page_saying_why(site: Site) -> 
     refused = browser.post("/v1/login", json={"username": "form.typo", "password": "wrong"})
     assert refused.status_code in (401, 429)
     assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_a_community_without_a_checkpoint_says_so(site: Site) -> None:
+    page = site.get("/c/xinhe/verify")
+    assert "尚未签署检查点，暂无可核验的记录。" in page
+    assert "<script" not in page, "nothing to verify, so no verifier"
+    site.get("/c/nowhere/verify", status=404)
