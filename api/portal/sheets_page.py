@@ -19,11 +19,12 @@ from markupsafe import Markup
 from api.deps import LedgerDep
 from api.portal import views
 from api.portal.routes import LangQuery, Page, PortalRoute, community_named
-from api.portal.verify_page import seal_context
+from api.portal.verify_page import key_context
 from api.read_models import ReadDBDep
 from api.routes.reads import version_json
 from ledger.domain.vocabulary import SECTION_NAMES, Section
 from ledger.errors import InvalidInputError
+from ledger.seal import CommunityLog
 from projections.board_projection import board_as_of
 from projections.history import history
 from projections.visibility import ANONYMOUS
@@ -82,5 +83,6 @@ def sheets_page(
         sheets=sheets,
         review_parts=views.review_parts,
         scope_name=views.scope_name,
-        **seal_context(request, ledger, community),
+        # The key IDs only, for readers to compare: a sheet needs no checkpoint.
+        **key_context(request, CommunityLog(ledger.store, community_id)),
     )

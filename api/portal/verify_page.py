@@ -64,6 +64,17 @@ def key_id_hex(vkey: str) -> str:
     return parts[1] if len(parts) == 3 else ""
 
 
+def key_context(request: Request, log: CommunityLog) -> dict[str, Any]:
+    """The keys that sign and cosign the log's checkpoints, as the pages show them."""
+    log_key: str | None = request.app.state.log_vkeys.get(log.community_id)
+    return {
+        "log_key": log_key,
+        "log_key_id": key_id_hex(log_key or ""),
+        "cosigners": [cosigner_json(c) for c in log.cosigners()],
+        "cosigner_role": views.cosigner_role,
+    }
+
+
 def seal_context(request: Request, ledger: Ledger, community: Community) -> dict[str, Any]:
     """The latest checkpoint (None before the first is signed) and the keys to check it."""
     log = CommunityLog(ledger.store, community.id)
@@ -72,19 +83,13 @@ def seal_context(request: Request, ledger: Ledger, community: Community) -> dict
         latest = log.latest_checkpoint()
     except NotFoundError:
         latest = None
-    note = log.cosigned_note(latest) if latest else ""
-    log_key: str | None = request.app.state.log_vkeys.get(community.id)
-    cosigners = [cosigner_json(c) for c in log.cosigners()]
     return {
+        **key_context(request, log),
         "checkpoint": latest,
-        "note": note,
-        "log_key": log_key,
-        "log_key_id": key_id_hex(log_key or ""),
-        "cosigners": cosigners,
+        "note": log.cosigned_note(latest) if latest else "",
         "root_b64": base64.b64encode(latest.root).decode() if latest else "",
         "script": SCRIPT_PATH,
         "recorded_text": views.recorded_text,
-        "cosigner_role": views.cosigner_role,
     }
 
 

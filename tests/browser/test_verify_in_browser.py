@@ -166,6 +166,11 @@ def note_signature_flipped(data: dict[str, Any], who: int) -> None:
     data["checkpoint"] = "\n".join(lines)
 
 
+def key_id_changed(vkey: str) -> str:
+    name, key_id, public = vkey.split("+", 2)
+    return f"{name}+{int(key_id, 16) ^ 1:08x}+{public}"
+
+
 def root_changed(data: dict[str, Any]) -> None:
     lines = data["checkpoint"].split("\n")
     lines[2] = flip(lines[2])
@@ -178,6 +183,8 @@ def root_changed(data: dict[str, Any]) -> None:
         ("log signature", lambda d: note_signature_flipped(d, 0), ["社区日志密钥"]),
         ("committee seal", lambda d: note_signature_flipped(d, 1), ["王丽"]),
         ("root", root_changed, ["社区日志密钥", "王丽"]),
+        # A key whose ID does not match its name and public key is refused, not trusted.
+        ("log key ID", lambda d: d.update(log_key=key_id_changed(d["log_key"])), ["社区日志密钥"]),
     ],
 )
 def test_a_tampered_checkpoint_fails(
