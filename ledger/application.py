@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, EnvType
 
 from ledger.chain import ChainedEvent, Head
@@ -46,8 +46,20 @@ from ledger.errors import (
     InvalidTransitionError,
     NotFoundError,
 )
-from ledger.idempotency import CommandResult, canonical_json, check_key, fingerprint
-from ledger.store.base import CommandRecord, Community, DuplicateCommandError, Store
+from ledger.idempotency import (
+    CommandResult,
+    canonical_json,
+    check_key,
+    fingerprint,
+    scoped_key,
+)
+from ledger.store.base import (
+    CommandRecord,
+    Community,
+    DuplicateCommandError,
+    Store,
+    StoredCommand,
+)
 from ledger.store.recorder import ChainedRecorder
 
 A = TypeVar("A", bound=Aggregate)
@@ -84,13 +96,20 @@ class CommunityLedger(Application[UUID]):
     # --- the command runner -------------------------------------------------------
 
     def execute(
-        self, idempotency_key: str, command: str, arguments: dict[str, Any], build: Build
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        command: str,
+        arguments: dict[str, Any],
+        build: Build,
     ) -> CommandResult:
-        """Run one command at most once per idempotency key."""
+        """Run one command at most once per idempotency key of ``actor``'s account: the
+        same key sent by another account is another command (see :func:`scoped_key`)."""
         key = check_key(idempotency_key)
+        stored_key = scoped_key(actor.name, key)
         digest = fingerprint(command, arguments)
         for _ in range(MAX_ATTEMPTS):
-            prior = self.chain.find_command(key)
+            prior = self._prior_command(actor, key, stored_key)
             if prior is not None:
                 if prior.fingerprint != digest:
                     raise IdempotencyKeyReusedError(
@@ -100,7 +119,7 @@ class CommunityLedger(Application[UUID]):
                     json.loads(prior.result), prior.first_seq, prior.last_seq, replayed=True
                 )
             aggregates, result = build()
-            record = CommandRecord(key, digest, canonical_json(result))
+            record = CommandRecord(stored_key, digest, canonical_json(result))
             try:
                 recordings = self.save(*aggregates, command=record)
             except (DuplicateCommandError, IntegrityError):
@@ -111,6 +130,29 @@ class CommunityLedger(Application[UUID]):
             seqs = [r.notification.id for r in recordings]
             return CommandResult(json.loads(record.result), seqs[0], seqs[-1])
         raise ConflictError(f"command {command} kept conflicting with concurrent changes")
+
+    def _prior_command(self, actor: Actor, key: str, stored_key: str) -> StoredCommand | None:
+        """The command this account already ran under ``key``, if any. Commands stored
+        before keys were scoped by account are stored under the bare key: such a one
+        counts only if the same account recorded it, which its first event names."""
+        prior = self.chain.find_command(stored_key)
+        if prior is None:
+            prior = self.chain.find_command(key)
+            if prior is not None and self._recorded_by(prior) != actor.name:
+                prior = None
+        return prior
+
+    def _recorded_by(self, command: StoredCommand) -> str | None:
+        """The actor named by the first event ``command`` wrote."""
+        rows = self.chain.read_chain(after=command.first_seq - 1, limit=1)
+        if not rows:
+            return None
+        row = rows[0]
+        event = self.mapper.to_domain_event(
+            StoredEvent(row.originator_id, row.originator_version, row.topic, row.state)
+        )
+        actor = getattr(event, "actor", None)
+        return actor if isinstance(actor, str) else None
 
     def get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
         """Load an aggregate of type ``cls`` or raise :class:`NotFoundError`."""
@@ -157,7 +199,7 @@ class CommunityLedger(Application[UUID]):
             raise InvalidTransitionError("the community already has a chart of accounts")
 
         arguments = {"accounts": [[a.code, a.kind, a.name] for a in accounts]}
-        return self.execute(idempotency_key, "adopt_chart", arguments, build)
+        return self.execute(actor, idempotency_key, "adopt_chart", arguments, build)
 
     def add_account(
         self, actor: Actor, idempotency_key: str, *, code: str, kind: str, name: str
@@ -175,7 +217,7 @@ class CommunityLedger(Application[UUID]):
             return [chart], {"code": account.code}
 
         arguments = {"code": account.code, "kind": account.kind, "name": account.name}
-        return self.execute(idempotency_key, "add_account", arguments, build)
+        return self.execute(actor, idempotency_key, "add_account", arguments, build)
 
     # --- disclosures ------------------------------------------------------------------
 
@@ -198,7 +240,7 @@ class CommunityLedger(Application[UUID]):
         return {
             "category": category,
             "title": validate.text(title, "title", max_length=validate.MAX_TITLE),
-            "body": validate.text(body, "body"),
+            "body": validate.text(body, "body", multiline=True),
             "attachments": validate.sha256_list(attachments, "attachments"),
             "scope": validate.choice(Scope, scope, "scope").value,
             "planned_from": start.isoformat(),
@@ -228,7 +270,7 @@ class CommunityLedger(Application[UUID]):
             disclosure = Disclosure.draft(actor, **content)
             return [disclosure], {"id": str(disclosure.id)}
 
-        return self.execute(idempotency_key, "draft_disclosure", content, build)
+        return self.execute(actor, idempotency_key, "draft_disclosure", content, build)
 
     def revise_draft(
         self,
@@ -249,6 +291,7 @@ class CommunityLedger(Application[UUID]):
             category, title, body, scope, attachments, planned_from, planned_until
         )
         return self._on_disclosure(
+            actor,
             idempotency_key,
             "revise_draft",
             disclosure_id,
@@ -261,6 +304,7 @@ class CommunityLedger(Application[UUID]):
     ) -> CommandResult:
         require_role(actor, "submit_for_review")
         return self._on_disclosure(
+            actor,
             idempotency_key,
             "submit_for_review",
             disclosure_id,
@@ -282,9 +326,15 @@ class CommunityLedger(Application[UUID]):
         review_stage = validate.choice(ReviewStage, stage, "stage")
         review_outcome = validate.choice(ReviewOutcome, outcome, "outcome")
         require_stage_role(actor, review_stage)
-        text = validate.text(opinion, "opinion", required=review_outcome is ReviewOutcome.REJECTED)
+        text = validate.text(
+            opinion,
+            "opinion",
+            required=review_outcome is ReviewOutcome.REJECTED,
+            multiline=True,
+        )
         arguments = {"stage": review_stage, "outcome": review_outcome, "opinion": text}
         return self._on_disclosure(
+            actor,
             idempotency_key,
             "review",
             disclosure_id,
@@ -307,6 +357,7 @@ class CommunityLedger(Application[UUID]):
         start, end = validate.date_range(period_from, period_until, "period")
         arguments = {"channel": chosen, "from": start, "until": end}
         return self._on_disclosure(
+            actor,
             idempotency_key,
             "publish",
             disclosure_id,
@@ -318,8 +369,9 @@ class CommunityLedger(Application[UUID]):
         self, actor: Actor, idempotency_key: str, disclosure_id: UUID | str, *, reason: str
     ) -> CommandResult:
         require_role(actor, "withdraw")
-        why = validate.text(reason, "reason")
+        why = validate.text(reason, "reason", multiline=True)
         return self._on_disclosure(
+            actor,
             idempotency_key,
             "withdraw",
             disclosure_id,
@@ -332,11 +384,12 @@ class CommunityLedger(Application[UUID]):
     ) -> CommandResult:
         require_role(actor, "archive")
         return self._on_disclosure(
-            idempotency_key, "archive", disclosure_id, {}, lambda d: d.archive(actor)
+            actor, idempotency_key, "archive", disclosure_id, {}, lambda d: d.archive(actor)
         )
 
     def _on_disclosure(
         self,
+        actor: Actor,
         idempotency_key: str,
         command: str,
         disclosure_id: UUID | str,
@@ -349,7 +402,7 @@ class CommunityLedger(Application[UUID]):
             return [disclosure], {"id": str(disclosure.id), "version": disclosure.version}
 
         return self.execute(
-            idempotency_key, command, {"id": str(disclosure_id), **arguments}, build
+            actor, idempotency_key, command, {"id": str(disclosure_id), **arguments}, build
         )
 
     # --- objections and corrections --------------------------------------------------
@@ -369,7 +422,7 @@ class CommunityLedger(Application[UUID]):
         require_role(actor, "raise_objection")
         chosen = validate.choice(ObjectionForm, form, "form")
         who = validate.text(objector, "objector", max_length=100)
-        what = validate.text(content, "content")
+        what = validate.text(content, "content", multiline=True)
         if isinstance(disclosure_version, bool) or not isinstance(disclosure_version, int):
             raise InvalidInputError(
                 "disclosure_version must be a whole number", field="disclosure_version"
@@ -396,14 +449,15 @@ class CommunityLedger(Application[UUID]):
             "form": chosen,
             "content": what,
         }
-        return self.execute(idempotency_key, "raise_objection", arguments, build)
+        return self.execute(actor, idempotency_key, "raise_objection", arguments, build)
 
     def verify_objection(
         self, actor: Actor, idempotency_key: str, correction_id: UUID | str, *, finding: str
     ) -> CommandResult:
         require_role(actor, "verify_objection")
-        text = validate.text(finding, "finding")
+        text = validate.text(finding, "finding", multiline=True)
         return self._on_correction(
+            actor,
             idempotency_key,
             "verify_objection",
             correction_id,
@@ -415,8 +469,9 @@ class CommunityLedger(Application[UUID]):
         self, actor: Actor, idempotency_key: str, correction_id: UUID | str, *, reason: str
     ) -> CommandResult:
         require_role(actor, "dismiss_objection")
-        text = validate.text(reason, "reason")
+        text = validate.text(reason, "reason", multiline=True)
         return self._on_correction(
+            actor,
             idempotency_key,
             "dismiss_objection",
             correction_id,
@@ -426,6 +481,7 @@ class CommunityLedger(Application[UUID]):
 
     def _on_correction(
         self,
+        actor: Actor,
         idempotency_key: str,
         command: str,
         correction_id: UUID | str,
@@ -438,7 +494,7 @@ class CommunityLedger(Application[UUID]):
             return [correction], {"id": str(correction.id)}
 
         return self.execute(
-            idempotency_key, command, {"id": str(correction_id), **arguments}, build
+            actor, idempotency_key, command, {"id": str(correction_id), **arguments}, build
         )
 
     def publish_correction(
@@ -456,8 +512,8 @@ class CommunityLedger(Application[UUID]):
         The new version and the correction are saved together, atomically."""
         require_role(actor, "publish_correction")
         new_title = validate.text(title, "title", max_length=validate.MAX_TITLE)
-        new_body = validate.text(body, "body")
-        why = validate.text(explanation, "explanation")
+        new_body = validate.text(body, "body", multiline=True)
+        why = validate.text(explanation, "explanation", multiline=True)
         files = validate.sha256_list(attachments, "attachments")
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
@@ -487,7 +543,7 @@ class CommunityLedger(Application[UUID]):
             "explanation": why,
             "attachments": files,
         }
-        return self.execute(idempotency_key, "publish_correction", arguments, build)
+        return self.execute(actor, idempotency_key, "publish_correction", arguments, build)
 
     # --- finance ------------------------------------------------------------------------
 
@@ -515,6 +571,8 @@ class CommunityLedger(Application[UUID]):
             "counterparty": validate.text(counterparty, "counterparty", max_length=200),
             "voucher_sha256": validate.sha256_hex(voucher_sha256, "voucher_sha256"),
             "period": validate.period(period),
+            # The memo is the entry's 摘要, one line of the books: single-line, like the
+            # counterparty and the account, so that no row of a ledger table is split.
             "memo": validate.text(memo, "memo", max_length=2000, required=False),
         }
 
@@ -523,7 +581,7 @@ class CommunityLedger(Application[UUID]):
             entry = FinanceEntry.record(actor, **fields, reverses=None)
             return [entry], {"id": str(entry.id)}
 
-        return self.execute(idempotency_key, "record_entry", fields, build)
+        return self.execute(actor, idempotency_key, "record_entry", fields, build)
 
     def reverse_entry(
         self,
@@ -541,6 +599,7 @@ class CommunityLedger(Application[UUID]):
             "id": str(entry_id),
             "period": validate.period(period),
             "voucher_sha256": validate.sha256_hex(voucher_sha256, "voucher_sha256"),
+            # Single-line: the reason becomes the reversing entry's memo (摘要).
             "reason": validate.text(reason, "reason"),
         }
 
@@ -551,7 +610,7 @@ class CommunityLedger(Application[UUID]):
             )
             return [original, reversal], {"id": str(reversal.id), "reverses": str(original.id)}
 
-        return self.execute(idempotency_key, "reverse_entry", arguments, build)
+        return self.execute(actor, idempotency_key, "reverse_entry", arguments, build)
 
     # --- reads ----------------------------------------------------------------------------
 

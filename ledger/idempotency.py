@@ -5,6 +5,12 @@ key, the fingerprint and the result are stored in the same transaction as the co
 events. A retry with the same key and fingerprint gets the stored result back; the
 same key with a different fingerprint is refused, because answering it would silently
 drop the second command.
+
+Keys are per account: clients choose them, so two accounts can choose the same one (a
+counter, a date, a form's name), and neither may be answered the other's result or be
+refused because of the other's command. The key is stored within its account's space
+(:func:`scoped_key`); a key stored before that, bare, still answers its own account's
+retry (see ``CommunityLedger._prior_command``).
 """
 
 from __future__ import annotations
@@ -31,6 +37,17 @@ def check_key(key: object) -> str:
             field="idempotency_key",
         )
     return key
+
+
+def scoped_key(account: str, key: str) -> str:
+    """The key as stored: the SHA-256 of the account's name, a space, the client's key.
+
+    The digest gives every account a fixed-width ASCII prefix whatever its name (the
+    ledger's actors are usernames, the demo's are Chinese names), so the commands
+    table's key column keeps its form; the space, which no client key may contain
+    (:data:`KEY_PATTERN`), means a scoped key never equals a bare one stored before."""
+    digest = hashlib.sha256(account.encode("utf-8")).hexdigest()
+    return f"{digest} {check_key(key)}"
 
 
 def _default(value: object) -> object:

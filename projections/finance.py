@@ -9,18 +9,27 @@ so the finance record as it stood after any chain entry is one query (``as_of``)
 
 Money is an integer number of fen throughout: amounts are stored as BIGINT, and the
 sums PostgreSQL returns as NUMERIC are turned back into ``int`` exactly, never via float.
+
+An entry whose period is no month the books can hold (``0000-01``, ``٢٠٢٦-03``: the
+ledger took such periods before it checked them as it does now) is kept as recorded and
+marked invalid (:attr:`FinanceEntryRow.invalid`): it belongs to no month, so the totals
+leave it out (and a reversal of it too), and :func:`invalid_entries` lists them, for
+every view that shows totals to say so. Dropping it silently would make the sums look
+complete; stopping the projection on it would stop the finances for good, since a
+recorded entry is never removed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Final, Literal
 from uuid import UUID
 
+from ledger.domain.validate import period_problem
 from ledger.errors import StoreError
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
@@ -28,7 +37,10 @@ from projections.runner import Projection
 
 # What isoformat() writes for a UTC time with microseconds (and fromisoformat has read).
 _IN_UTC: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
-_PERIOD: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# Every period the ledger has ever recorded: before it checked them as it does now
+# (ledger.domain.validate.PERIOD) it took any four digits of any script, hence \d here
+# on purpose. Anything else was never recorded by the ledger, only written behind it.
+_ONCE_ACCEPTED: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 Grouping = Literal["month", "quarter", "year"]
 
@@ -67,6 +79,10 @@ class FinanceEntryRow:
     reversed_by: UUID | None
     reversed_at: datetime | None
     reversal_reason: str | None
+    #: Why the totals leave the entry out, or None (on every entry recorded as the ledger
+    #: checks now): its period is no month from 2000-01 to 2100-12 in ASCII digits, or
+    #: it reverses such an entry, since undoing what was never counted must not count.
+    invalid: str | None = None
 
     @property
     def reversed(self) -> bool:
@@ -191,8 +207,10 @@ def _record_entry(
     if type(amount) is not int:
         raise StoreError(f"finance entry {seq}: amount_fen is not an integer number of fen")
     period = state.get("period")
-    if not isinstance(period, str) or not _PERIOD.fullmatch(period):
+    if not isinstance(period, str) or not _ONCE_ACCEPTED.fullmatch(period):
         raise StoreError(f"finance entry {seq}: period {period!r} is not YYYY-MM")
+    # A period the ledger once accepted but no longer would (0000-01, ٢٠٢٦-03) is kept
+    # as recorded: the queries mark it invalid (FinanceEntryRow.invalid).
     code = str(state.get("account", ""))
     reverses = _uuid(state.get("reverses"))
     at = _timestamp(seq, state)
@@ -295,19 +313,78 @@ def entries(
 ) -> list[FinanceEntryRow]:
     """Every entry of the periods ``period_from`` to ``period_to`` (YYYY-MM, both
     included; open when None), reversed and reversing ones too, as they stood after
-    chain entry ``as_of`` (now, when None); by period, then in the order recorded."""
+    chain entry ``as_of`` (now, when None); by period, then in the order recorded.
+
+    Entries the totals leave out are listed with :attr:`~FinanceEntryRow.invalid` set;
+    a range of months leaves out those whose period is no month, as they are in none."""
     where, params = _scope(community_id, as_of, "e.")
     for bound, op in ((period_from, ">="), (period_to, "<=")):
         if bound is not None:
-            if not _PERIOD.fullmatch(bound):
-                raise ValueError(f"a period is YYYY-MM, not {bound!r}")
+            if period_problem(bound) is not None:
+                raise ValueError(f"a period bound {period_problem(bound)}")
             where += f" AND e.period {op} ?"
             params.append(bound)
     with db.reading() as tx:
         rows = tx.query(
             f"SELECT {_COLUMNS} FROM {_JOINED} WHERE {where} ORDER BY e.period, e.seq", params
         )
-    return [_entry_row(row, as_of) for row in rows]
+        why = _uncounted(tx, community_id, as_of)
+    found = [_entry_row(row, as_of, why) for row in rows]
+    if period_from is None and period_to is None:
+        return found
+    # Text order is no calendar for an invalid period: 20٢6-03 sorts between ASCII months.
+    return [r for r in found if period_problem(r.period) is None]
+
+
+def invalid_entries(
+    db: ReadDB, community_id: str, as_of: int | None = None
+) -> list[FinanceEntryRow]:
+    """The entries the totals leave out (see :attr:`FinanceEntryRow.invalid`), as they
+    stood after chain entry ``as_of``, in the order recorded."""
+    with db.reading() as tx:
+        why = _uncounted(tx, community_id, as_of)
+        if not why:
+            return []
+        where, params = _scope(community_id, as_of, "e.")
+        rows = tx.query(
+            f"SELECT {_COLUMNS} FROM {_JOINED} WHERE {where} "
+            f"AND e.entry_id IN ({_marks(why)}) ORDER BY e.seq",
+            [*params, *why],
+        )
+    return [_entry_row(row, as_of, why) for row in rows]
+
+
+def _uncounted(tx: Tx, community_id: str, as_of: int | None) -> dict[str, str]:
+    """entry_id -> why, for the entries that no total counts: those whose period is no
+    month (recorded before the ledger checked periods as it does now), and the
+    reversals of those. Usually none, found from the (community, period, seq) index."""
+    where, params = _scope(community_id, as_of)
+    periods = [
+        p
+        for (p,) in tx.query(f"SELECT DISTINCT period FROM finance_entries WHERE {where}", params)
+        if period_problem(p) is not None
+    ]
+    if not periods:
+        return {}
+    why = {
+        str(oid): f"period {period_problem(period)}"
+        for oid, period in tx.query(
+            f"SELECT entry_id, period FROM finance_entries WHERE {where} "
+            f"AND period IN ({_marks(periods)})",
+            [*params, *periods],
+        )
+    }
+    for oid, original in tx.query(
+        f"SELECT entry_id, reverses FROM finance_entries WHERE {where} "
+        f"AND reverses IN ({_marks(why)})",
+        [*params, *why],
+    ):
+        why[str(oid)] = f"reverses entry {original}, whose period is no month"
+    return why
+
+
+def _marks(values: Sized) -> str:
+    return ", ".join("?" for _ in range(len(values)))
 
 
 def totals(
@@ -316,13 +393,18 @@ def totals(
     """Income, expense and net per period (month ``2026-07``, quarter ``2026Q3`` or year
     ``2026``) and per account, and the running balance, in period order, as they stood
     after chain entry ``as_of`` (now, when None). A reversal counts in its own period,
-    as red ink is booked when it is written. Periods without entries are left out."""
+    as red ink is booked when it is written. Periods without entries are left out, and
+    so are the entries marked invalid (:func:`invalid_entries`), which are in no month."""
     if by not in ("month", "quarter", "year"):
         raise ValueError(f"totals are by month, quarter or year, not {by!r}")
     where, params = _scope(community_id, as_of)
     # The database sums each month and account; months roll up into quarters and years
     # here, where the period arithmetic is plain to read.
     with db.reading() as tx:
+        uncounted = _uncounted(tx, community_id, as_of)
+        if uncounted:
+            where += f" AND entry_id NOT IN ({_marks(uncounted)})"
+            params.extend(uncounted)
         rows = tx.query(
             "SELECT period, kind, account, MAX(account_name), SUM(amount_fen) "
             f"FROM finance_entries WHERE {where} GROUP BY period, kind, account",
@@ -382,7 +464,9 @@ def _fen(value: Any) -> int:
     raise TypeError(f"a sum of fen came back as {value!r}")
 
 
-def _entry_row(row: tuple[Any, ...], as_of: int | None) -> FinanceEntryRow:
+def _entry_row(
+    row: tuple[Any, ...], as_of: int | None, uncounted: dict[str, str]
+) -> FinanceEntryRow:
     (oid, seq, at, kind, amount, account, name, counterparty, voucher, period, memo) = row[:11]
     reverses, reversed_seq, reversed_by, reversed_at, reason = row[11:]
     if reversed_seq is not None and as_of is not None and int(reversed_seq) > as_of:
@@ -405,4 +489,5 @@ def _entry_row(row: tuple[Any, ...], as_of: int | None) -> FinanceEntryRow:
         reversed_by=UUID(reversed_by) if reversed_by else None,
         reversed_at=datetime.fromisoformat(reversed_at) if reversed_at else None,
         reversal_reason=reason,
+        invalid=uncounted.get(str(oid)),
     )

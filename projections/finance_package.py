@@ -3,7 +3,12 @@ and ``data/entries.csv``, as a dict of files or a zip, the same bytes for the sa
 
 Every entry is a row, in chain order, reversed and reversing ones too (红字冲销): a
 reversing entry is a row of its own with a negative amount and a link to the original,
-so summing the amounts nets the reversal while both stay listed, as on the board.
+so summing the amounts nets the reversal while both stay listed, as on the board. An
+entry marked invalid (a period that is no month, recorded before the ledger checked it,
+or the reversal of such an entry: :attr:`~projections.finance.FinanceEntryRow.invalid`)
+is in no total, and the first cannot be a row, whose month, quarter and year the schema
+requires; the descriptor lists them instead, under ``gongkai.invalid_entries``, with why,
+so that the table's sums are the totals' sums.
 
 Money. ``amount_fen`` is the exact amount, an integer number of fen as the ledger keeps
 it; the model's measure reads it with ``factor`` 0.01 to make yuan (CNY), so the sums a
@@ -29,7 +34,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import stat
 import tempfile
 import zipfile
@@ -40,6 +44,7 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
+from ledger.domain.validate import FIRST_PERIOD, LAST_PERIOD, period_problem
 from ledger.errors import InvalidInputError
 from ledger.files import move_into_place
 from projections.db import ReadDB
@@ -56,7 +61,6 @@ FISCAL_SPEC_VERSION: Final = "1.0-rc.1"
 
 # China Standard Time has had no daylight saving since 1991: a fixed offset is exact.
 CHINA_TIME: Final = timezone(timedelta(hours=8), "CST")
-_PERIOD: Final = re.compile(r"(?!0000)\d{4}-(0[1-9]|1[0-2])")
 # Table Schema patterns match the whole cell (XML Schema regular expressions: no anchors).
 _UUID_PATTERN: Final = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # ZIP stores local times from 1980 on; a fixed stamp keeps the archive's bytes a function
@@ -211,8 +215,12 @@ def build_package(
     An ``as_of`` beyond what the projection has applied is refused rather than answered
     with a record that would later grow under the same label."""
     for name, bound in (("from", period_from), ("to", period_to)):
-        if bound is not None and not _PERIOD.fullmatch(bound):
-            raise InvalidInputError(f"a period is YYYY-MM, not {bound!r}", field=name)
+        if bound is not None and period_problem(bound) is not None:
+            raise InvalidInputError(
+                f"a period is YYYY-MM in ASCII digits, from {FIRST_PERIOD} to {LAST_PERIOD}; "
+                f"{name} is {bound!r}",
+                field=name,
+            )
     if period_from and period_to and period_from > period_to:
         raise InvalidInputError(f"the period {period_from} comes after {period_to}", field="to")
     position = tracked_position(db, FinanceProjection.name, community_id)
@@ -227,9 +235,10 @@ def build_package(
             "projection worker catch up ('gongkai projections run')",
             field="as_of",
         )
-    rows = sorted(
+    recorded = sorted(
         entries(db, community_id, period_from, period_to, as_of=as_of), key=lambda r: r.seq
     )
+    rows = [r for r in recorded if r.invalid is None]
     table = entries_csv(rows)
     descriptor = _descriptor(
         community_id,
@@ -239,6 +248,7 @@ def build_package(
         period_to=period_to,
         rows=rows,
         table=table,
+        invalid=[r for r in recorded if r.invalid is not None],
     )
     files = {DESCRIPTOR: _json_bytes(descriptor), ENTRIES: table}
     return FinancePackage(community_id, as_of, len(rows), files)
@@ -342,6 +352,7 @@ def _descriptor(
     period_to: str | None,
     rows: Sequence[FinanceEntryRow],
     table: bytes,
+    invalid: Sequence[FinanceEntryRow] = (),
 ) -> dict[str, Any]:
     months = sorted({r.period for r in rows})
     first = period_from or (months[0] if months else None)
@@ -364,6 +375,7 @@ def _descriptor(
     if period_from is None and period_to is None:
         # A reversing entry follows its original in the chain, so with every month
         # present the original is always a row too; a range of months may cut it off.
+        # (An original marked invalid is no row, but neither is its reversal.)
         schema["foreignKeys"] = [
             {"fields": ["reverses"], "reference": {"resource": "", "fields": ["entry_id"]}}
         ]
@@ -389,6 +401,9 @@ def _descriptor(
             "entries": len(rows),
         },
     }
+    if invalid:
+        # Only when there are any, so that a package without keeps the bytes it had.
+        descriptor["gongkai"]["invalid_entries"] = [_invalid_json(r) for r in invalid]
     if first and last:
         descriptor["fiscalPeriod"] = {
             "start": f"{first}-01",
@@ -410,6 +425,21 @@ def _descriptor(
     ]
     descriptor["model"] = MODEL
     return descriptor
+
+
+def _invalid_json(r: FinanceEntryRow) -> dict[str, Any]:
+    """An entry left out of the table: enough to find it in the chain and see its sum."""
+    return {
+        "seq": r.seq,
+        "entry_id": str(r.entry_id),
+        "period": r.period,
+        "kind": r.kind,
+        "account": r.account,
+        "amount_fen": r.amount_fen,
+        "reverses": str(r.reverses) if r.reverses else None,
+        "reversed": r.reversed,
+        "invalid": r.invalid,
+    }
 
 
 def _attribute(source: str, **more: str) -> dict[str, str]:

@@ -40,6 +40,9 @@ def finance_page(
     as_of = entry_at(db, community_id, date)
     projected = tracked_position(db, finance.FinanceProjection.name, community_id)
     shown, hidden = charts.recent(finance.totals(db, community_id, "month", as_of))
+    # Entries whose period is no month are in no chart (a chart would need a date for
+    # them, and year 0 has none); the page lists them, marked, above the charts.
+    invalid = finance.invalid_entries(db, community_id, as_of)
     locale = i18n.LANGUAGES[page.lang][1]
     return page.render(
         "finance.html",
@@ -48,6 +51,7 @@ def finance_page(
         as_of=projected if as_of is None else as_of,
         months=shown,
         hidden=hidden,
+        invalid=invalid,
         latest=shown[-1] if shown else None,
         flow=charts.bar_chart(shown, ("income", "expense"), locale),
         balance=charts.bar_chart(shown, ("balance",), locale),

@@ -16,10 +16,11 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.auth import SignedIn, require_csrf
 from api.deps import LedgerDep
+from api.params import Fen, MultiLine, Period, SingleLine
 from ledger.application import CommunityLedger
 from ledger.domain.vocabulary import Role
 from ledger.errors import PermissionDeniedError
@@ -46,13 +47,19 @@ STREET_COMMANDS = frozenset({"verify_objection", "dismiss_objection"})
 
 
 class Body(BaseModel):
+    """A command's JSON body. Free text is :data:`~api.params.SingleLine` where it is one
+    line of a table or a sheet (titles, names, counterparties, a memo) and
+    :data:`~api.params.MultiLine` where it is prose (bodies, opinions, reasons): the
+    controls refused are the ledger's, checked here first so that the 422 names the
+    field before anything is tried."""
+
     model_config = ConfigDict(extra="forbid")
 
 
 class Content(Body):
     category: str
-    title: str = Field(max_length=200)
-    body: str = Field(max_length=20_000)
+    title: SingleLine = Field(max_length=200)
+    body: MultiLine = Field(max_length=20_000)
     scope: Literal["public", "internal", "leadership"]
     planned_from: str
     planned_until: str
@@ -62,7 +69,7 @@ class Content(Body):
 class Review(Body):
     stage: str
     outcome: Literal["approved", "rejected"]
-    opinion: str = Field(max_length=2_000)
+    opinion: MultiLine = Field(max_length=2_000)
 
 
 class Publication(Body):
@@ -72,41 +79,42 @@ class Publication(Body):
 
 
 class Reason(Body):
-    reason: str = Field(min_length=1, max_length=2_000)
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
 
 
 class Objection(Body):
-    disclosure_version: int = Field(ge=1)
-    objector: str = Field(max_length=100)
+    disclosure_version: StrictInt = Field(ge=1)
+    objector: SingleLine = Field(max_length=100)
     form: str
-    content: str = Field(min_length=1, max_length=5_000)
+    content: MultiLine = Field(min_length=1, max_length=5_000)
 
 
 class Finding(Body):
-    finding: str = Field(min_length=1, max_length=5_000)
+    finding: MultiLine = Field(min_length=1, max_length=5_000)
 
 
 class CorrectionContent(Body):
-    title: str = Field(max_length=200)
-    body: str = Field(max_length=20_000)
-    explanation: str = Field(min_length=1, max_length=5_000)
+    title: SingleLine = Field(max_length=200)
+    body: MultiLine = Field(max_length=20_000)
+    explanation: MultiLine = Field(min_length=1, max_length=5_000)
     attachments: list[str] = Field(default_factory=list, max_length=50)
 
 
 class Entry(Body):
     kind: Literal["income", "expense"]
-    amount_fen: int = Field(gt=0, le=10**13)
-    account: str
-    counterparty: str = Field(max_length=200)
+    amount_fen: Fen
+    account: SingleLine
+    counterparty: SingleLine = Field(max_length=200)
     voucher_sha256: str
-    period: str
-    memo: str = Field(default="", max_length=2_000)
+    period: Period
+    memo: SingleLine = Field(default="", max_length=2_000)
 
 
 class Reversal(Body):
-    period: str
+    period: Period
     voucher_sha256: str
-    reason: str = Field(min_length=1, max_length=2_000)
+    # Single-line: it becomes the reversing entry's memo (摘要).
+    reason: SingleLine = Field(min_length=1, max_length=2_000)
 
 
 def _run(

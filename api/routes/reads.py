@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 from api.accounts.errors import AuthenticationError
 from api.as_of import AsOfDep
 from api.deps import LedgerDep
+from api.params import PERIOD_PATTERN
 from api.read_models import ReadDBDep, ReaderDep
 from ledger.domain.vocabulary import Scope
 from ledger.errors import NotFoundError, PermissionDeniedError
@@ -27,8 +28,8 @@ from projections.visibility import Reader, can_see, reads_everything, sees_publi
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])
 
-#: A month, YYYY-MM (years 0001 to 9999, as dates have them): a finance period's bound.
-PERIOD = r"^(000[1-9]|00[1-9]\d|0[1-9]\d{2}|[1-9]\d{3})-(0[1-9]|1[0-2])$"
+#: A month, YYYY-MM, as the ledger takes a finance period: a bound of the months asked for.
+PERIOD = PERIOD_PATTERN
 
 
 def version_json(version: ContentVersion, *, public: bool) -> dict[str, Any]:
@@ -100,25 +101,29 @@ def finance_entries(
     return {
         "community": community_id,
         "as_of": as_of,
-        "entries": [
-            {
-                "entry_id": str(r.entry_id),
-                "seq": r.seq,
-                "recorded_at": r.recorded_at.isoformat(),
-                "kind": r.kind,
-                "amount_fen": r.amount_fen,
-                "account": r.account,
-                "account_name": r.account_name,
-                "counterparty": r.counterparty,
-                "voucher_sha256": r.voucher_sha256,
-                "period": r.period,
-                "memo": r.memo,
-                "reverses": str(r.reverses) if r.reverses else None,
-                "reversed": r.reversed,
-                "reversal_reason": r.reversal_reason,
-            }
-            for r in rows
-        ],
+        "entries": [entry_json(r) for r in rows],
+    }
+
+
+def entry_json(r: finance.FinanceEntryRow) -> dict[str, Any]:
+    """One entry as the finance routes give it; ``invalid`` says why it cannot be booked
+    (its period is no month), and is null on every entry recorded as the ledger checks."""
+    return {
+        "entry_id": str(r.entry_id),
+        "seq": r.seq,
+        "recorded_at": r.recorded_at.isoformat(),
+        "kind": r.kind,
+        "amount_fen": r.amount_fen,
+        "account": r.account,
+        "account_name": r.account_name,
+        "counterparty": r.counterparty,
+        "voucher_sha256": r.voucher_sha256,
+        "period": r.period,
+        "memo": r.memo,
+        "reverses": str(r.reverses) if r.reverses else None,
+        "reversed": r.reversed,
+        "reversal_reason": r.reversal_reason,
+        "invalid": r.invalid,
     }
 
 
@@ -131,7 +136,9 @@ def finance_totals(
     as_of: AsOfDep,
     by: Literal["month", "quarter", "year"] = "month",
 ) -> dict[str, Any]:
-    """Income, expense, net and the running balance per period and per account."""
+    """Income, expense, net and the running balance per period and per account. Entries
+    marked invalid (a period that is no month) are in no period's sums: they are listed
+    under ``invalid_entries``, so that the sums never look complete when they are not."""
     ledger.store.community(community_id)
     may_read_finances(reader, community_id)
     return {
@@ -139,6 +146,9 @@ def finance_totals(
         "by": by,
         "as_of": as_of,
         "periods": [dataclasses.asdict(t) for t in finance.totals(db, community_id, by, as_of)],
+        "invalid_entries": [
+            entry_json(r) for r in finance.invalid_entries(db, community_id, as_of)
+        ],
     }
 
 

@@ -14,15 +14,39 @@ from ledger.errors import InvalidInputError
 E = TypeVar("E", bound=StrEnum)
 
 SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
-PERIOD: Final = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+#: An accounting month, YYYY-MM, 2000-01 to 2100-12. ``[0-9]``, never ``\d``, which
+#: takes any script's digits (٢٠٢٦, ２０２６), and the years a community's books can
+#: hold: earlier ones are typing slips that no calendar below can draw (year 0 has no
+#: date at all), later ones the same.
+PERIOD: Final = re.compile(r"(?:20[0-9]{2}|2100)-(?:0[1-9]|1[0-2])")
+FIRST_PERIOD: Final = "2000-01"
+LAST_PERIOD: Final = "2100-12"
+# Text that changes how *other* text is shown, or is not shown at all: C0 (U+0000-U+001F),
+# DEL and C1 (U+007F-U+009F) controls, and the bidirectional embeddings, overrides
+# (U+202A-U+202E) and isolates (U+2066-U+2069) that can make a posted figure or name
+# read differently from what is stored (a "Trojan Source" reordering).
+_BIDI: Final = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+#: What a multi-line field (a disclosure's body, an opinion, a finding) may keep of C0:
+#: line breaks and tabs are how such text is written. Single-line fields (titles,
+#: names, counterparties, a finance entry's memo, 摘要) keep none: a line break there
+#: would split a table row or a printed sheet's line.
+MULTILINE_CONTROLS: Final = frozenset("\n\t")
 MAX_TITLE: Final = 200
 MAX_TEXT: Final = 20_000
 # 100 million yuan, in fen: far above any community's budget line, far below overflow.
 MAX_AMOUNT_FEN: Final = 10_000_000_000
 
 
-def text(value: object, field: str, *, max_length: int = MAX_TEXT, required: bool = True) -> str:
-    """A string, stripped; empty is refused when ``required``."""
+def text(
+    value: object,
+    field: str,
+    *,
+    max_length: int = MAX_TEXT,
+    required: bool = True,
+    multiline: bool = False,
+) -> str:
+    """A string, stripped; empty is refused when ``required``. Control characters and
+    bidirectional controls are refused (see :func:`shown_as_stored`)."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{field} must be text", field=field)
     value = value.strip()
@@ -30,9 +54,32 @@ def text(value: object, field: str, *, max_length: int = MAX_TEXT, required: boo
         raise InvalidInputError(f"{field} must not be empty", field=field)
     if len(value) > max_length:
         raise InvalidInputError(f"{field} is longer than {max_length} characters", field=field)
-    if any(ord(ch) < 0x20 and ch not in "\n\t" for ch in value):
-        raise InvalidInputError(f"{field} contains control characters", field=field)
-    return value
+    return shown_as_stored(value, field, multiline=multiline)
+
+
+def hidden_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first character of ``value`` that a reader would not see as stored, or None.
+    ``multiline`` text may hold line breaks and tabs."""
+    for ch in value:
+        if multiline and ch in MULTILINE_CONTROLS:
+            continue
+        if ch < "\x20" or "\x7f" <= ch <= "\x9f" or ch in _BIDI:
+            return ch
+    return None
+
+
+def shown_as_stored(value: str, field: str, *, multiline: bool = False) -> str:
+    """``value`` if every character of it shows as stored, else raise naming the field
+    and the character: a control character or a bidirectional override in a posted text
+    would make the board show something other than what the ledger holds."""
+    ch = hidden_character(value, multiline=multiline)
+    if ch is None:
+        return value
+    kind = "a bidirectional control" if ch in _BIDI else "a control"
+    allowed = "; only line breaks and tabs are allowed" if multiline else ""
+    raise InvalidInputError(
+        f"{field} contains {kind} character (U+{ord(ch):04X}){allowed}", field=field
+    )
 
 
 def choice(enum: type[E], value: object, field: str) -> E:
@@ -79,10 +126,23 @@ def amount_fen(value: object, field: str = "amount_fen") -> int:
 
 
 def period(value: object, field: str = "period") -> str:
-    """An accounting period, ``YYYY-MM``."""
-    if not isinstance(value, str) or not PERIOD.fullmatch(value):
-        raise InvalidInputError(f"{field} must be a month as YYYY-MM, got {value!r}", field=field)
+    """An accounting period, ``YYYY-MM`` in ASCII digits, from 2000-01 to 2100-12."""
+    problem = period_problem(value)
+    if problem is not None:
+        raise InvalidInputError(f"{field} {problem}", field=field)
+    assert isinstance(value, str)
     return value
+
+
+def period_problem(value: object) -> str | None:
+    """Why ``value`` is not an accounting period, or None when it is one. The read
+    models ask this of entries recorded before the check was this strict."""
+    if isinstance(value, str) and PERIOD.fullmatch(value):
+        return None
+    return (
+        f"must be a month as YYYY-MM in ASCII digits, from {FIRST_PERIOD} to "
+        f"{LAST_PERIOD}, got {value!r}"
+    )
 
 
 def date(value: object, field: str) -> dt.date:

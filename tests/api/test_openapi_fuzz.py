@@ -228,13 +228,18 @@ def test_a_method_not_allowed_is_a_problem_that_says_which_are(
 
 @pytest.mark.parametrize(
     ("months", "status"),
-    [({"to": "9999-12"}, 200), ({"from": "0000-01", "to": "0000-01"}, 422)],
+    [
+        ({"to": "2100-12"}, 200),
+        ({"to": "9999-12"}, 422),
+        ({"from": "0000-01", "to": "0000-01"}, 422),
+    ],
     ids=str,
 )
 def test_a_finance_package_at_the_calendars_ends_is_not_a_server_error(
     client: TestClient, months: dict[str, str], status: int
 ) -> None:
-    """The last month a date can hold has an end; year 0000 is no month at all."""
+    """A finance period's year is 2000 to 2100: the last month of that range has an end,
+    and a month past it (or year 0000) is refused, never a server error."""
     response = client.get(f"{T}/finance/package", params=months)
     assert response.status_code == status, response.text
     assert_problem_or_success(

@@ -24,6 +24,7 @@ from ledger.errors import (
     PermissionDeniedError,
     UnknownCommunityError,
 )
+from ledger.idempotency import scoped_key
 from ledger.store.base import CommandRecord, Community, DuplicateCommandError, Store
 from ledger.verify import verify_store
 
@@ -211,8 +212,10 @@ def test_the_store_rolls_back_events_of_a_duplicate_key(ledger: CommunityLedger)
     head = ledger.head()
     disclosure = Disclosure.draft(CLERK, **ledger._content(**DRAFT, attachments=()))
     stored = [ledger.mapper.to_stored_event(e) for e in disclosure.collect_events()]
+    # The key as the ledger stores it: within the clerk's own account.
+    record = CommandRecord(scoped_key(CLERK.name, "dup"), b"x" * 32, "{}")
     with pytest.raises(DuplicateCommandError):
-        ledger.recorder.insert_events(stored, command=CommandRecord("dup", b"x" * 32, "{}"))
+        ledger.recorder.insert_events(stored, command=record)
     assert ledger.head() == head
 
 
