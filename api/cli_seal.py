@@ -3,6 +3,7 @@
 gongkai keys generate --name NAME -o FILE [--kind log|cosigner]
 gongkai checkpoint --community ID [--key FILE] [--witness URL ...]
 gongkai checkpoint show --community ID
+gongkai checkpoint adopt --community ID (--checkpoint FILE | --from-store)
 gongkai cosigner add --community ID --vkey VKEY --role committee|witness --label TEXT
 gongkai cosigner list --community ID
 gongkai cosign --server URL --community ID --key FILE [--state FILE] [--log-key VKEY]
@@ -26,11 +27,14 @@ from ledger.keys import (
     PrivateKey,
     generate_key,
     load_private_key,
+    read_public_file,
     write_private_key,
     write_vkey,
 )
+from ledger.merkle import tree_root
 from ledger.note import check_key_name, parse_vkey
-from ledger.seal import CommunityLog
+from ledger.seal import CommunityLog, InconsistentCheckpointError
+from ledger.signer_state import MAX_STATE_BYTES, SignedHead, SignerState
 from ledger.store import open_store
 
 
@@ -49,14 +53,26 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
     write_vkey(key.vkey, vkey_path(path))
     print(key.vkey)
     print(f"private key: {path} (mode 0600); verifier key: {vkey_path(path)}", file=sys.stderr)
+    if key.kind is KeyKind.LOG:
+        # A new log key has signed only the empty tree; its memory starts there. A
+        # replaced key (--force) starts again too: the old key's state is not its own.
+        state = SignerState.beside(path, key, args.name.rsplit("/", 1)[-1])
+        if args.force and state.exists():
+            state.path.unlink()
+        state.create_empty(key.signer())
+        print(f"signer state: {state.path}", file=sys.stderr)
     return EXIT_OK
 
 
 # --- checkpoints -----------------------------------------------------------------------
 
 
+def _log_key_path(args: argparse.Namespace) -> Path:
+    return Path(args.key) if args.key else log_key_path(Path(args.keys_dir), args.community)
+
+
 def _log_key(args: argparse.Namespace) -> PrivateKey:
-    path = Path(args.key) if args.key else log_key_path(Path(args.keys_dir), args.community)
+    path = _log_key_path(args)
     if not path.exists():
         raise UsageError(
             f"no log key at {path}: create one with 'gongkai keys generate --kind log "
@@ -81,7 +97,12 @@ def cmd_checkpoint_sign(args: argparse.Namespace) -> int:
                 else None
             )
         )
-        checkpoint = log.sign_checkpoint(key.signer(), update=False)
+        state = SignerState.beside(_log_key_path(args), key, log.community_id)
+        try:
+            checkpoint = log.sign_checkpoint(key.signer(), state, update=False)
+        except InconsistentCheckpointError as e:
+            print(f"gongkai: REFUSED to sign: {e}", file=sys.stderr)
+            return EXIT_VERIFY_FAILED
         for url in args.witness or ():
             from api.witness_submit import submit_to_witness
 
@@ -103,6 +124,62 @@ def cmd_checkpoint_show(args: argparse.Namespace) -> int:
         log = CommunityLog(store, store.community(args.community).id)
         print(log.cosigned_note(log.latest_checkpoint()), end="")
     return EXIT_OK
+
+
+def cmd_checkpoint_adopt(args: argparse.Namespace) -> int:
+    """Give a log key whose signer state is missing the checkpoint it signed last, from
+    a copy held outside the database (or, said explicitly, the database's own latest),
+    once the store is shown to still hold that history. Never overwrites a state."""
+    key = _log_key(args)
+    with open_store(args.db) as store:
+        log = CommunityLog(store, store.community(args.community).id)
+        state = SignerState.beside(_log_key_path(args), key, log.community_id)
+        if state.exists():
+            raise UsageError(
+                f"{state.path} exists: a signer state is never replaced, since it may "
+                "record a later checkpoint than the one offered"
+            )
+        if args.from_store:
+            stored = log.seal.checkpoint()
+            if stored is None:
+                raise UsageError(
+                    f"the store holds no checkpoint of {log.community_id!r}: adopt one "
+                    "held outside with --checkpoint FILE (a witness's, an auditor's, a "
+                    "bundle's)"
+                )
+            head = state.parse(stored.note)
+            print(
+                "gongkai: warning: adopting the database's own latest checkpoint trusts the "
+                "database as it is now; compare it with a copy held outside first",
+                file=sys.stderr,
+            )
+        else:
+            held = read_public_file(Path(args.checkpoint), MAX_STATE_BYTES, "checkpoint")
+            head = state.parse(held)
+        log.update_tree()
+        problem = _missing_history(log, head)
+        if problem:
+            print(f"gongkai: REFUSED to adopt: {problem}", file=sys.stderr)
+            return EXIT_VERIFY_FAILED
+        state.save(head.note)
+    print(f"{state.path}: adopted the checkpoint of size {head.size} of {log.community_id}")
+    return EXIT_OK
+
+
+def _missing_history(log: CommunityLog, head: SignedHead) -> str | None:
+    """Why the store does not hold the history ``head`` signed, or None."""
+    size = log.seal.tree_size()
+    if size < head.size:
+        return (
+            f"the checkpoint has size {head.size} but the store's tree only {size} "
+            "leaves: the database has lost signed history"
+        )
+    if head.size and tree_root(head.size, log.seal.read_nodes) != head.root:
+        return (
+            f"the store's root at size {head.size} is not the checkpoint's: the database "
+            "has changed signed history"
+        )
+    return None
 
 
 # --- cosigners -------------------------------------------------------------------------
@@ -231,6 +308,27 @@ def add_seal_commands(sub: Any) -> None:
     add_db(show)
     show.add_argument("--community", metavar="ID", required=True)
     show.set_defaults(func=cmd_checkpoint_show)
+    adopt = cp_sub.add_parser(
+        "adopt", help="give a log key without signer state the checkpoint it signed last"
+    )
+    add_db(adopt)
+    adopt.add_argument("--community", metavar="ID", required=True)
+    adopt.add_argument("--key", metavar="FILE", help="log key file (default KEYS_DIR/ID.log.key)")
+    adopt.add_argument(
+        "--keys-dir", metavar="DIR", default=str(DEFAULT_KEYS_DIR), help="default data/keys"
+    )
+    source = adopt.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="a checkpoint this key signed, held outside the database",
+    )
+    source.add_argument(
+        "--from-store",
+        action="store_true",
+        help="the database's latest checkpoint (trusts the database as it is now)",
+    )
+    adopt.set_defaults(func=cmd_checkpoint_adopt)
 
     cosigner = sub.add_parser("cosigner", help="committee seals and witnesses").add_subparsers(
         dest="cosigner_command", required=True, metavar="ACTION"

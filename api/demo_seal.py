@@ -18,6 +18,7 @@ from ledger.keys import (
 )
 from ledger.note import Signature, parse_note
 from ledger.seal import CommunityLog
+from ledger.signer_state import SignerState
 from ledger.store.base import Store
 
 ORIGIN_HOST = "gongkai.local"
@@ -37,6 +38,9 @@ def _key(path: Path, name: str, kind: KeyKind) -> PrivateKey:
     key = generate_key(name, kind)
     write_private_key(key, path)
     write_vkey(key.vkey, vkey_path(path))
+    if kind is KeyKind.LOG:
+        # A new log key's memory: it has signed only the empty tree.
+        SignerState.beside(path, key, name.rsplit("/", 1)[-1]).create_empty(key.signer())
     return key
 
 
@@ -51,7 +55,8 @@ def seal_demo(store: Store, community_id: str, keys_dir: Path) -> SealedDemo:
     )
     log = CommunityLog(store, community_id)
     log.add_cosigner(member.vkey, role="committee", label=COMMITTEE_MEMBER)
-    checkpoint = log.sign_checkpoint(log_key.signer())
+    state = SignerState.beside(log_key_path(keys_dir, community_id), log_key, community_id)
+    checkpoint = log.sign_checkpoint(log_key.signer(), state)
     signer = member.signer()
     text = parse_note(checkpoint.note).text.encode("utf-8")
     line = Signature(signer.name, signer.key_id, signer.sign(text)).line()

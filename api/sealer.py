@@ -1,7 +1,11 @@
 """The service's sealer: signs each community's checkpoint after a publication and on a
 schedule, in a background thread, so that readers always find a recent signed head.
 
-It runs only for communities whose log key is in the keys directory. Signing is
+It runs only for communities whose log key is in the keys directory, and signs only
+extensions of what that key signed before, as the signer state beside the key records
+it (:mod:`ledger.signer_state`). A refusal (the database lost or changed signed
+history, or the state is missing) is logged as critical and shown on ``/healthz`` until
+it is resolved; readers meanwhile keep the last good checkpoint. Signing is
 idempotent (an unchanged tree yields the latest checkpoint again) and serialized by the
 community's seal lock, so a sealer in each of several service processes is safe.
 """
@@ -14,11 +18,12 @@ import time
 from pathlib import Path
 from typing import Final
 
-from api.keyfiles import find_log_key
+from api.keyfiles import find_log_key, log_key_path
 from api.witness_submit import submit_to_witness
 from ledger.errors import GongkaiError
 from ledger.keys import PrivateKey
-from ledger.seal import CommunityLog
+from ledger.seal import CommunityLog, InconsistentCheckpointError
+from ledger.signer_state import SignerState, SignerStateError
 from ledger.store.base import Store
 from ledger.store.seal import StoredCheckpoint
 
@@ -55,6 +60,8 @@ class Sealer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_signed: dict[str, float] = {}
+        self._status_lock = threading.Lock()
+        self._status: dict[str, str] = {}
 
     def keys(self) -> dict[str, PrivateKey]:
         found = {}
@@ -73,19 +80,45 @@ class Sealer:
                 latest = community_log.seal.checkpoint()
                 signed = latest.tree_size if latest else 0
                 if latest is not None and community_log.seal.chain_length() == signed:
+                    if community_id not in self._status:
+                        self._set(community_id, "ok")
                     continue  # nothing new: one cheap query per poll
                 new_rows = community_log.seal.chain_rows(signed, 10_000)
                 published = any(row[5] in PUBLICATION_TOPICS for row in new_rows)
                 due = now - self._last_signed.get(community_id, 0.0) >= self.interval
                 if force or published or due or latest is None:
-                    checkpoint = community_log.sign_checkpoint(key.signer())
+                    state = SignerState.beside(
+                        log_key_path(self.keys_dir, community_id), key, community_id
+                    )
+                    checkpoint = community_log.sign_checkpoint(key.signer(), state)
                     self._last_signed[community_id] = now
+                    self._set(community_id, "ok")
                     log.info("signed %s at size %d", community_id, checkpoint.tree_size)
                     self._witness(community_log, checkpoint)
+            except (InconsistentCheckpointError, SignerStateError) as e:
+                # The database lost or changed what this key signed, or the signer's
+                # memory is gone: never sign, and say so as loudly as the service can.
+                self._set(community_id, f"refused: {e}", critical=True)
             except GongkaiError as e:
-                # A broken chain or a refused checkpoint must be loud, not fatal to the
-                # service: readers still get the last good checkpoint.
-                log.error("cannot seal %s: %s", community_id, e)
+                # A broken chain must be loud, not fatal to the service: readers still
+                # get the last good checkpoint.
+                self._set(community_id, f"error: {e}", critical=False)
+
+    def _set(self, community_id: str, status: str, *, critical: bool = False) -> None:
+        with self._status_lock:
+            before = self._status.get(community_id)
+            self._status[community_id] = status
+        if status == "ok" or status == before:
+            return  # logged once per change, not at every poll
+        if critical:
+            log.critical("REFUSED to sign %s: %s", community_id, status)
+        else:
+            log.error("cannot seal %s: %s", community_id, status)
+
+    def status(self) -> dict[str, str]:
+        """Each community's seal: "ok", "refused: …" or "error: …" (for ``/healthz``)."""
+        with self._status_lock:
+            return dict(self._status)
 
     def _witness(self, community_log: CommunityLog, checkpoint: StoredCheckpoint) -> None:
         """Ask each witness to cosign; one that refuses or is down is logged, and asked

@@ -94,6 +94,7 @@ from ledger.keys import KeyKind, format_private_key, generate_key, parse_private
 from ledger.merkle import inclusion_proof, leaf_hash, verify_inclusion
 from ledger.note import parse_vkey
 from ledger.seal import CommunityLog
+from ledger.signer_state import SignerState
 from ledger.store import open_store
 from ledger.store.base import CommandRecord, Community, RawRow, events_table
 from ledger.store.seal import tree_table
@@ -283,9 +284,15 @@ def prepare_logs(run: Run, config: SealConfig) -> tuple[list[SealedLog], LogKey]
             build = time.perf_counter() - start
             if (old, new) != (0, config.entries):
                 raise RuntimeError(f"update_tree grew the tree from {old} to {new}")
-            start = time.perf_counter()
-            checkpoint = log.sign_checkpoint(key.signer(), update=False)
-            sign = time.perf_counter() - start
+            with tempfile.TemporaryDirectory() as keys_dir:
+                # Each store is a new log of its own: its signer starts from the empty tree.
+                state = SignerState(
+                    Path(keys_dir) / f"{community_id}.log.state", key.verifier(), community_id
+                )
+                state.create_empty(key.signer())
+                start = time.perf_counter()
+                checkpoint = log.sign_checkpoint(key.signer(), state, update=False)
+                sign = time.perf_counter() - start
         if backend == POSTGRES:
             settle_postgres(sink.source.url, tree_table(community_id))
         progress(f"{backend}: tree of {new:,} leaves in {build:.1f} s, checkpoint signed")

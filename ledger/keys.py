@@ -320,8 +320,10 @@ def write_private_key(key: PrivateKey, path: Path, *, overwrite: bool = False) -
     )
 
 
-def _read_small_file(path: Path, what: str, *, private: bool) -> bytes:
-    """Read a key file of at most :data:`MAX_KEY_FILE_SIZE` bytes.
+def _read_small_file(
+    path: Path, what: str, *, private: bool, limit: int = MAX_KEY_FILE_SIZE
+) -> bytes:
+    """Read a key file of at most ``limit`` bytes.
 
     1. open it, and look at the file opened rather than at the path, which could change;
     2. it must be a regular file;
@@ -348,12 +350,12 @@ def _read_small_file(path: Path, what: str, *, private: bool) -> bytes:
                 f"too open: group and others must have no access (chmod 600 {path})"
             )
         # 4.
-        data = os.read(fd, MAX_KEY_FILE_SIZE + 1)
+        data = os.read(fd, limit + 1)
     except OSError as e:
         raise KeyFileError(f"cannot read {what} file {path}: {e.strerror}") from e
     finally:
         os.close(fd)
-    if len(data) > MAX_KEY_FILE_SIZE:
+    if len(data) > limit:
         raise FormatError(f"{path} is too large to be a {what} file")
     return data
 
@@ -393,6 +395,18 @@ def write_vkey(vkey: str, path: Path) -> None:
         overwrite=True,
         exact_mode=True,
     )
+
+
+def write_public_file(path: Path, data: bytes, *, overwrite: bool) -> None:
+    """Write a public file kept with the keys (a signer's state), mode 0644: created
+    exclusively, or replaced atomically by renaming a new file over it, then the
+    directory is synced, so that a crash leaves the old content or the new."""
+    _write_file(path, data, VKEY_MODE, PRIVATE_DIR_MODE, overwrite=overwrite, exact_mode=True)
+
+
+def read_public_file(path: Path, limit: int, what: str) -> bytes:
+    """Read a public file kept with the keys, a regular file of at most ``limit`` bytes."""
+    return _read_small_file(Path(path), what, private=False, limit=limit)
 
 
 def load_vkey(path: Path) -> NoteVerifier:

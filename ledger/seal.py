@@ -17,15 +17,19 @@ sealed), and stores the subtree hashes they complete, in bounded batches under t
 community's seal lock. A checkpoint covers only entries already in the tree.
 
 **Signing.** :meth:`CommunityLog.sign_checkpoint` refuses to sign a checkpoint that is
-inconsistent with the last one this log signed: the tree's root at that size, recomputed
-from the stored nodes, must equal the signed root, and a consistency proof between the
-two must verify. An operator who rewrites the chain and rebuilds the tree therefore
-cannot get the key holder to sign the new history without it being noticed.
+inconsistent with the last one this key signed, as the signer itself remembers it
+(:mod:`ledger.signer_state`, a file beside the key, outside the database): the tree's
+root at that size, recomputed from the stored nodes, must equal the signed root, and a
+consistency proof between the two must verify. An operator who rewrites the chain,
+rebuilds the tree and deletes every stored checkpoint therefore cannot get the key
+holder to sign the new history: the refusal says the database lost or changed signed
+history.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,9 +55,12 @@ from ledger.note import (
     parse_note,
     parse_vkey,
 )
+from ledger.signer_state import SignedHead, SignerState, SignerStateError
 from ledger.store.base import RawRow, Store
 from ledger.store.seal import Cosigner, SealStore, StoredCheckpoint, StoredCosignature
 from ledger.verify import ChainIntegrityError, Defect
+
+log = logging.getLogger("gongkai.seal")
 
 TREE_BATCH: Final = 2_000
 COSIGNER_ROLES: Final = ("committee", "witness")
@@ -61,6 +68,10 @@ COSIGNER_ROLES: Final = ("committee", "witness")
 
 class InconsistentCheckpointError(VerificationError):
     """Signing would contradict a checkpoint this log signed before."""
+
+
+class SignedHistoryLostError(InconsistentCheckpointError):
+    """The tree is shorter than a checkpoint the log key signed."""
 
 
 class UnknownCosignerError(VerificationError):
@@ -196,24 +207,103 @@ class CommunityLog:
 
     # --- checkpoints -----------------------------------------------------------------
 
-    def sign_checkpoint(self, signer: NoteSigner, *, update: bool = True) -> StoredCheckpoint:
+    def sign_checkpoint(
+        self, signer: NoteSigner, state: SignerState, *, update: bool = True
+    ) -> StoredCheckpoint:
         """Sign the current tree; returns the new checkpoint, or the latest one if the
-        tree has not grown since. Refuses to contradict an earlier checkpoint."""
+        tree has not grown since.
+
+        The signer's own memory, ``state`` (the latest checkpoint this key signed, kept
+        beside the key and never in the database), decides what may be signed: the tree
+        must be a consistency-proven extension of it, whatever the database says. A
+        database that has lost or changed signed history is refused with
+        :class:`SignedHistoryLostError` or :class:`InconsistentCheckpointError`.
+        """
         origin = check_origin(signer.name, self.community_id)
+        # 1. The state is this key's: same name and key ID, and its note verifies.
+        if state.verifier.name != signer.name or state.verifier.key_id != signer.key_id:
+            raise SignerStateError(f"{state.path} is the state of another key than {signer.name}")
         if update:
             self.update_tree()
         with self.seal.locked() as tx:
+            # Read under the lock: another signer of this key saves its state there too.
+            head = state.load()
             size = tx.tree_size()
             root = tree_root(size, tx.read_nodes)
             latest = tx.latest_checkpoint()
+            # 2. A stored checkpoint later than the state counts only if this key signed
+            #    it (the state file was restored from an older backup, say); the database
+            #    cannot invent a later "memory" for the signer.
+            if latest is not None and latest.tree_size > head.size:
+                head = self._signed_by(state, latest)
+            # 3. The tree must still hold the signed head, unchanged, and extend it.
+            self._check_extends(head, size, root, tx.read_nodes)
+            # 4. The database's own latest checkpoint is checked too.
             if latest is not None:
                 self._check_consistent(latest, origin, size, root, tx.read_nodes)
-                if latest.tree_size == size:
-                    return latest
-            note = sign_checkpoint(Checkpoint(origin, size, root), signer)
-            stored = StoredCheckpoint(size, root, str(note), now_iso())
+            if head.size > 0 and (latest is None or latest.tree_size < head.size):
+                # The database lost checkpoints this key signed: the history they cover
+                # is intact (step 3), so the lost head is put back from the signer's copy.
+                log.warning(
+                    "%s: the database had lost the checkpoint of size %d that this key "
+                    "signed; restored it from %s",
+                    self.community_id,
+                    head.size,
+                    state.path,
+                )
+                latest = StoredCheckpoint(
+                    head.size, head.root, head.note, f"{now_iso()} (restored from signer state)"
+                )
+                tx.insert_checkpoint(latest)
+            if latest is not None and latest.tree_size == size:
+                return latest
+            note = str(sign_checkpoint(Checkpoint(origin, size, root), signer))
+            stored = StoredCheckpoint(size, root, note, now_iso())
             tx.insert_checkpoint(stored)
+            # 5. The state moves before the transaction commits: a crash in between
+            #    leaves the state ahead of the database, which step 4 repairs next time;
+            #    never a signature the state does not know.
+            state.save(note)
             return stored
+
+    def _signed_by(self, state: SignerState, stored: StoredCheckpoint) -> SignedHead:
+        try:
+            head = state.parse(stored.note)
+        except SignerStateError as e:
+            raise InconsistentCheckpointError(
+                f"the database holds a checkpoint of size {stored.tree_size} of "
+                f"{self.community_id!r} that this log key did not sign: {e}; refusing to sign"
+            ) from e
+        if head.size != stored.tree_size or head.root != stored.root:
+            raise InconsistentCheckpointError(
+                f"the stored checkpoint of size {stored.tree_size} does not match its note"
+            )
+        return head
+
+    def _check_extends(
+        self,
+        head: SignedHead,
+        size: int,
+        root: bytes,
+        read: Callable[[Sequence[tuple[int, int]]], dict[tuple[int, int], bytes]],
+    ) -> None:
+        if size < head.size:
+            raise SignedHistoryLostError(
+                f"the database has lost signed history of {self.community_id!r}: this log "
+                f"key signed a checkpoint of size {head.size}, but the tree has only {size} "
+                "leaves; refusing to sign"
+            )
+        # 1. The root of the tree at the signed size must be the signed root.
+        if head.size and tree_root(head.size, read) != head.root:
+            raise InconsistentCheckpointError(
+                f"the database has changed signed history of {self.community_id!r}: the "
+                f"tree's root at size {head.size} is not the one this log key signed; "
+                "refusing to sign"
+            )
+        # 2. And a consistency proof from it to the new tree must verify.
+        if 0 < head.size < size:
+            proof = consistency_proof(head.size, size, read)
+            verify_consistency(head.size, size, head.root, root, proof)
 
     def _check_consistent(
         self,

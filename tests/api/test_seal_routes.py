@@ -22,6 +22,7 @@ from ledger.keys import KeyKind, PrivateKey, generate_key, load_private_key
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.note import Signature, parse_note, parse_vkey
 from ledger.seal import CommunityLog
+from ledger.signer_state import SignerState
 from ledger.store import open_store
 from ledger.store.base import Community
 from ledger.tlog_proof import parse_tlog_proof
@@ -152,8 +153,10 @@ def test_consistency_proofs(client: TestClient, keys_dir: Path, community_id: st
     first = CommunityLog(store, community_id).latest_checkpoint()
     book = client.app.state.ledger.community(community_id)  # type: ignore[attr-defined]
     posted(book)
-    key = load_private_key(keys_dir / f"{community_id}.log.key")
-    second = CommunityLog(store, community_id).sign_checkpoint(key.signer())
+    key_file = keys_dir / f"{community_id}.log.key"
+    key = load_private_key(key_file)
+    state = SignerState.beside(key_file, key, community_id)
+    second = CommunityLog(store, community_id).sign_checkpoint(key.signer(), state)
     body = client.get(f"{base}/proof/consistency?from=6&to={second.tree_size}").json()
     hashes = [base64.b64decode(h) for h in body["hashes"]]
     verify_consistency(6, second.tree_size, first.root, second.root, hashes)

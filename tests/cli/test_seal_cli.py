@@ -21,6 +21,7 @@ from ledger.keys import KeyKind, generate_key, load_private_key
 from ledger.merkle import leaf_hash, verify_inclusion
 from ledger.note import parse_vkey
 from ledger.seal import CommunityLog
+from ledger.signer_state import SignerState
 from ledger.store import open_store
 from ledger.witness import Witness
 from tests.contract.test_ledger_contract import CLERK, DRAFT, posted
@@ -122,9 +123,9 @@ def test_committee_seal_over_http(
         assert "sealed tianhai checkpoint" in capsys.readouterr().out
         with open_store(isolated_store_url) as store, Ledger(store) as whole:
             posted(whole.community("tianhai"))
-            CommunityLog(store, "tianhai").sign_checkpoint(
-                load_private_key(demo / "tianhai.log.key").signer()
-            )
+            log_key = load_private_key(demo / "tianhai.log.key")
+            state = SignerState.beside(demo / "tianhai.log.key", log_key, "tianhai")
+            CommunityLog(store, "tianhai").sign_checkpoint(log_key.signer(), state)
         assert main(args) == 0
         assert "consistent with size" in capsys.readouterr().out
         state_file = key_file.with_suffix(".cosign-state.json")

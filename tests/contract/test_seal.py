@@ -8,6 +8,8 @@ import itertools
 import json
 import threading
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +26,9 @@ from ledger.seal import (
     InconsistentCheckpointError,
     UnknownCosignerError,
 )
+from ledger.signer_state import SignerState
 from ledger.store.base import Store
+from ledger.store.seal import StoredCheckpoint
 from ledger.verify import ChainIntegrityError, verify_store
 from tests.contract.test_ledger_contract import CLERK, DRAFT
 from tests.rawdb import RawTable
@@ -37,6 +41,32 @@ def grow(ledger: CommunityLedger, n: int) -> None:
 
 def log_key(community_id: str) -> PrivateKey:
     return generate_key(f"gongkai.test/{community_id}", KeyKind.LOG)
+
+
+_STATES: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def _signer_states(tmp_path: Path) -> Iterator[None]:
+    """Where each test's log keys keep their signer state (as beside a key file)."""
+    _STATES.append(tmp_path)
+    yield
+    _STATES.pop()
+
+
+def signer_state(key: PrivateKey, community_id: str) -> SignerState:
+    """The state of ``key``: the empty tree for a key that has signed nothing yet."""
+    state = SignerState(
+        _STATES[-1] / f"{key.key_id.hex()}.log.state", key.verifier(), community_id
+    )
+    if not state.exists():
+        state.create_empty(key.signer())
+    return state
+
+
+def sign(log: CommunityLog, key: PrivateKey) -> StoredCheckpoint:
+    """Sign ``log``'s tree with ``key``, remembering it as a signer process does."""
+    return log.sign_checkpoint(key.signer(), signer_state(key, log.community_id))
 
 
 def expected_root(store: Store, community_id: str, size: int | None = None) -> bytes:
@@ -71,14 +101,14 @@ def test_a_checkpoint_is_signed_once_per_size_and_opens(
 ) -> None:
     key = log_key(community_id)
     grow(ledger, 4)
-    first = log.sign_checkpoint(key.signer())
+    first = sign(log, key)
     assert first.tree_size == 5
-    assert log.sign_checkpoint(key.signer()) == first, "an unchanged tree is not re-signed"
+    assert sign(log, key) == first, "an unchanged tree is not re-signed"
     signed = open_checkpoint(first.note, [key.verifier()])
     assert (signed.checkpoint.origin, signed.checkpoint.size) == (key.name, 5)
     assert signed.checkpoint.root == first.root
     grow(ledger, 4)
-    second = log.sign_checkpoint(key.signer())
+    second = sign(log, key)
     assert second.tree_size == 9
     proof = log.consistency(5, 9)
     verify_consistency(5, 9, first.root, second.root, proof)
@@ -90,7 +120,7 @@ def test_every_entry_has_an_inclusion_proof_in_the_checkpoint(
 ) -> None:
     key = log_key(community_id)
     grow(ledger, 10)
-    log.sign_checkpoint(key.signer())
+    sign(log, key)
     for seq in range(1, 12):
         proof = log.inclusion(seq)
         assert proof.leaf_index == seq - 1
@@ -113,7 +143,7 @@ def test_a_key_of_another_community_cannot_sign(
     grow(ledger, 1)
     other = generate_key("gongkai.test/someone_else", KeyKind.LOG)
     with pytest.raises(InvalidInputError, match="must be the community's origin"):
-        log.sign_checkpoint(other.signer())
+        sign(log, other)
 
 
 def test_a_broken_chain_is_never_sealed(
@@ -127,7 +157,7 @@ def test_a_broken_chain_is_never_sealed(
     rows[5]["state"] = rows[5]["state"].replace("公示".encode(), "告示".encode())
     raw.replace_all(rows)
     with pytest.raises(ChainIntegrityError, match="entry 6: content edited"):
-        log.sign_checkpoint(log_key(community_id).signer())
+        sign(log, log_key(community_id))
     assert log.seal.tree_size() == 4
 
 
@@ -140,11 +170,11 @@ def test_a_rewritten_history_is_refused_a_new_signature(
 
     key = log_key(community_id)
     grow(ledger, 6)
-    log.sign_checkpoint(key.signer())
+    sign(log, key)
     _rewrite_chain(raw, community_id, edit_at=3)
     _rebuild_tree(raw, store, community_id)
-    with pytest.raises(InconsistentCheckpointError, match="rewritten"):
-        log.sign_checkpoint(key.signer())
+    with pytest.raises(InconsistentCheckpointError, match="changed signed history"):
+        sign(log, key)
 
 
 def _rewrite_chain(raw: RawTable, community_id: str, edit_at: int) -> None:
@@ -183,9 +213,9 @@ def test_the_full_rewrite_attack_fails_verify(
 
     key = log_key(community_id)
     grow(ledger, 3)
-    log.sign_checkpoint(key.signer())  # size 4: before the edited entry
+    sign(log, key)  # size 4: before the edited entry
     grow(ledger, 3)
-    log.sign_checkpoint(key.signer())  # size 7: covers it
+    sign(log, key)  # size 7: covers it
     args = ["verify", "--db", store_url, "--community", community_id, "--json"]
     assert main([*args, "--log-key", key.vkey]) == 0
     report = json.loads(capsys.readouterr().out)["communities"][0]
@@ -219,7 +249,7 @@ def test_verify_refuses_checkpoints_not_signed_by_the_log_key(
 
     grow(ledger, 2)
     impostor = log_key(community_id)
-    log.sign_checkpoint(impostor.signer())
+    sign(log, impostor)
     real = log_key(community_id)
     args = ["verify", "--db", store_url, "--community", community_id]
     assert main([*args, "--log-key", real.vkey]) == 1
@@ -237,7 +267,7 @@ def test_verify_catches_a_log_cut_short_below_a_checkpoint(
     from api.cli import main
 
     grow(ledger, 4)
-    log.sign_checkpoint(log_key(community_id).signer())
+    sign(log, log_key(community_id))
     raw.replace_all(raw.read()[:3])
     assert main(["verify", "--db", store_url, "--community", community_id]) == 1
     assert "cut short" in capsys.readouterr().out
@@ -277,7 +307,7 @@ def test_the_seal_tables_are_append_only(
     ledger: CommunityLedger, log: CommunityLog, raw: RawTable, community_id: str, statement: str
 ) -> None:
     grow(ledger, 2)
-    checkpoint = log.sign_checkpoint(log_key(community_id).signer())
+    checkpoint = sign(log, log_key(community_id))
     member = generate_key("committee.test/wangli", KeyKind.COSIGNER)
     log.add_cosigner(member.vkey, role="committee", label="监委会 王丽")
     log.add_cosignature(checkpoint.tree_size, cosign(member, checkpoint.note))
@@ -298,7 +328,7 @@ def test_committee_cosignatures_are_checked_and_served(
     member = generate_key("committee.test/wangli", KeyKind.COSIGNER)
     stranger = generate_key("committee.test/stranger", KeyKind.COSIGNER)
     grow(ledger, 2)
-    checkpoint = log.sign_checkpoint(key.signer())
+    checkpoint = sign(log, key)
     with pytest.raises(UnknownCosignerError, match="not an accepted cosigner"):
         log.add_cosignature(3, cosign(member, checkpoint.note))
     log.add_cosigner(member.vkey, role="committee", label="监委会 王丽")
@@ -336,10 +366,11 @@ def test_concurrent_sealers_and_writers_agree(
         own = CommunityLog(store, community_id)
         try:
             while not stop.is_set():
-                own.sign_checkpoint(key.signer())
+                sign(own, key)
         except Exception as e:
             errors.append(e)
 
+    signer_state(key, community_id)  # made once, before the sealers share it
     threads = [threading.Thread(target=sealer) for _ in range(2)]
     for t in threads:
         t.start()
@@ -349,7 +380,7 @@ def test_concurrent_sealers_and_writers_agree(
         t.join(timeout=60)
     assert not errors, errors
     log = CommunityLog(store, community_id)
-    log.sign_checkpoint(key.signer())
+    sign(log, key)
     sizes = sorted(c.tree_size for c in log.seal.checkpoints(limit=500))
     assert sizes[-1] == 30
     for old, new in itertools.pairwise(sizes):
