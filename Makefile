@@ -19,8 +19,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The demo writes data/demo-accounts.txt last, once the ledger, the read models and the
+# accounts are all set up; a data/ from before (without it) is set up again, safely.
 run: install
-	@test -f data/keys/tianhai.log.key || $(BIN)/gongkai demo --db $(DB)
+	@test -f data/demo-accounts.txt || $(BIN)/gongkai demo --db $(DB)
 	$(BIN)/gongkai serve --db $(DB) --host 127.0.0.1 --port $(PORT)
 
 lint: install

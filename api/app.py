@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.auth import install_accounts
+from api.health import health
 from api.keyfiles import find_log_key
 from api.portal import router as portal_router
 from api.read_models import install_read_models
@@ -22,10 +23,13 @@ from api.routes import seal as seal_routes
 from api.routes import tiles as tile_routes
 from api.sealer import Sealer
 from api.settings import Settings
+from api.worker import InProcessWorker, start_worker
 from ledger.application import Ledger
 from ledger.errors import GongkaiError, StoreError
+from ledger.notifying import NotifyingLedger
 from ledger.store import open_store
 from ledger.store.base import Store
+from projections.worker import CommitSignal
 
 
 def log_vkeys(store: Store, settings: Settings) -> dict[str, str]:
@@ -48,24 +52,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ledger = Ledger(open_store(settings.db_url))
+        store = open_store(settings.db_url)
+        worker: InProcessWorker | StoreError | None = None
+        if settings.worker:
+            # The commands' own commits wake the worker: a publication is on the board
+            # as soon as the worker has applied it, not at its next poll.
+            signal = CommitSignal()
+            ledger: Ledger = NotifyingLedger(store, signal.committed)
+            try:
+                worker = start_worker(store, settings.db_url, signal, poll=settings.worker_poll)
+            except StoreError as e:
+                worker = e  # before 'gongkai db init': /healthz says so
+        else:
+            ledger = Ledger(store)
         app.state.ledger = ledger
-        app.state.log_vkeys = log_vkeys(ledger.store, settings)
-        app.state.public_url = settings.public_url
+        app.state.worker = worker
+        app.state.sealer = None
         sealer = None
-        if settings.checkpoint_interval > 0 and app.state.log_vkeys:
-            sealer = Sealer(
-                ledger.store,
-                settings.keys_dir,
-                interval=settings.checkpoint_interval,
-                witnesses=settings.witnesses,
-            )
-            sealer.start()
-        try:
+        try:  # the worker is stopped even when the rest of the start fails
+            app.state.log_vkeys = log_vkeys(ledger.store, settings)
+            app.state.public_url = settings.public_url
+            if settings.checkpoint_interval > 0 and app.state.log_vkeys:
+                sealer = Sealer(
+                    ledger.store,
+                    settings.keys_dir,
+                    interval=settings.checkpoint_interval,
+                    witnesses=settings.witnesses,
+                )
+                sealer.start()
+            app.state.sealer = sealer
             yield
         finally:
             if sealer is not None:
                 sealer.stop()
+            if isinstance(worker, InProcessWorker):
+                worker.stop()
             ledger.close()
 
     app = FastAPI(title="gongkai", version="0.1.0", lifespan=lifespan)
@@ -85,10 +106,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, object]:
         ledger: Ledger = app.state.ledger
-        try:
-            communities = len(ledger.store.communities())
-        except StoreError as e:
-            raise StoreError(f"store unavailable: {e}") from e
-        return {"status": "ok", "communities": communities}
+        return health(ledger.store, app.state.read_db, app.state.worker, app.state.sealer)
 
     return app

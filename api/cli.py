@@ -1,65 +1,38 @@
 """The ``gongkai`` command line.
 
 Exit status: 0 success; 1 the record failed verification; 2 bad usage or an error
-(bad input, unknown community, store unavailable), always with a message on stderr.
+(bad input, unknown community, store unavailable), always with a message on stderr;
+3 ``gongkai verify`` found nothing wrong but could not check signatures (no log key).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
 
 from eventsourcing.persistence import PersistenceError
 
 from api.accounts import open_accounts
-from api.cli_common import EXIT_ERROR, EXIT_OK, EXIT_VERIFY_FAILED, UsageError, add_db
+from api.cli_common import EXIT_ERROR, EXIT_OK, UsageError, add_db
 from api.cli_finance import add_finance_commands
-from api.cli_projections import add_projection_commands, grant_service_role, init_read_models
+from api.cli_projections import (
+    add_projection_commands,
+    catch_up_read_models,
+    grant_service_role,
+    init_read_models,
+    log_to_stderr,
+)
 from api.cli_seal import add_seal_commands
 from api.cli_users import add_user_commands
-from api.keyfiles import DEFAULT_KEYS_DIR, log_key_path, vkey_path
+from api.cli_verify import add_verify_command
+from api.keyfiles import DEFAULT_KEYS_DIR
 from api.witness_cli import add_witness_commands
-from ledger.chain import Head
 from ledger.errors import GongkaiError
-from ledger.note import NoteVerifier, parse_vkey
 from ledger.seal import CommunityLog
 from ledger.store import default_url, open_store, redacted_url
-from ledger.store.base import Community, Store
-from ledger.verify import ChainIntegrityError, VerifiedChain, verify_store
-from ledger.verify_seal import CheckpointMismatchError, VerifiedCheckpoints, verify_checkpoints
-
-
-class ProgressLine:
-    """A one-line progress display on a terminal, redrawn at most ten times a second."""
-
-    def __init__(self, label: str, stream: TextIO) -> None:
-        self.label = label
-        self.stream = stream
-        self.started = time.monotonic()
-        self.drawn = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.drawn < 0.1 and done < total:
-            return
-        self.drawn = now
-        rate = done / max(now - self.started, 1e-9)
-        share = f" ({100 * done // total}%)" if total else ""
-        self.stream.write(
-            f"\r{self.label}: {done:,}/{total:,}{share}, {rate:,.0f} entries/s\033[K"
-        )
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\r\033[K")
-        self.stream.flush()
-
+from ledger.store.base import Community
 
 # --- db and community ----------------------------------------------------------------
 
@@ -94,139 +67,38 @@ def cmd_community_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- verify ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyOutcome:
-    chain: VerifiedChain | ChainIntegrityError
-    seal: VerifiedCheckpoints | CheckpointMismatchError | None = None
-
-
-def _log_keys(args: argparse.Namespace, community_id: str) -> list[NoteVerifier]:
-    """The log keys to check checkpoints with: --log-key, else the community's .vkey
-    file in the keys directory. Never read from the database being checked."""
-    if args.log_key:
-        return [parse_vkey(k) for k in args.log_key]
-    path = vkey_path(log_key_path(Path(args.keys_dir), community_id))
-    return [parse_vkey(path.read_text(encoding="utf-8").strip())] if path.exists() else []
-
-
-def _verify_one(
-    store: Store, community_id: str, expect: Head | None, args: argparse.Namespace
-) -> VerifyOutcome:
-    show_progress = not args.json and sys.stderr.isatty()
-    progress = ProgressLine(f"verifying {community_id}", sys.stderr) if show_progress else None
-    try:
-        chain = verify_store(store, community_id, expect_head=expect, on_progress=progress)
-    except ChainIntegrityError as e:
-        return VerifyOutcome(e)
-    finally:
-        if progress is not None:
-            progress.close()
-    try:
-        keys = _log_keys(args, community_id)
-        return VerifyOutcome(chain, verify_checkpoints(store, community_id, log_keys=keys))
-    except CheckpointMismatchError as e:
-        return VerifyOutcome(chain, e)
-
-
-def _verify_report(outcome: VerifyOutcome) -> dict[str, Any]:
-    chain = outcome.chain
-    if isinstance(chain, ChainIntegrityError):
-        return {
-            "community": chain.community_id,
-            "ok": False,
-            "seq": chain.seq,
-            "defect": chain.defect.value,
-            "detail": chain.detail,
-        }
-    report: dict[str, Any] = {
-        "community": chain.community_id,
-        "ok": True,
-        "count": chain.count,
-        "head": str(chain.head) if chain.count else None,
-    }
-    seal = outcome.seal
-    if isinstance(seal, CheckpointMismatchError):
-        report.update(
-            ok=False,
-            checkpoint=seal.tree_size,
-            defect="checkpoint mismatch",
-            detail=seal.detail,
-        )
-    elif seal is not None and seal.count:
-        report["checkpoints"] = {
-            "count": seal.count,
-            "latest_size": seal.latest_size,
-            "signatures_checked_with": seal.signed_by,
-        }
-    return report
-
-
-def _verify_line(r: dict[str, Any]) -> str:
-    if not r["ok"] and "checkpoint" in r:
-        return (
-            f"{r['community']}: FAILED at the checkpoint of size {r['checkpoint']}: {r['detail']}"
-        )
-    if not r["ok"]:
-        return f"{r['community']}: FAILED at entry {r['seq']}: {r['defect']}: {r['detail']}"
-    line = f"{r['community']}: intact, {r['count']:,} entries, head {r['head'] or 'empty'}"
-    cps = r.get("checkpoints")
-    if cps and cps["count"]:
-        line += f"; {cps['count']} signed checkpoint(s) match, latest of size {cps['latest_size']}"
-        if cps["signatures_checked_with"]:
-            line += f", signatures checked with {cps['signatures_checked_with']}"
-        else:
-            line += " (signatures not checked: give --log-key)"
-    return line
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    expect = None
-    if args.expect_head:
-        try:
-            expect = Head.parse(args.expect_head)
-        except ValueError as e:
-            raise UsageError(f"--expect-head: {e}") from None
-    with open_store(args.db) as store:
-        if args.community:
-            ids = [store.community(args.community).id]
-        else:
-            ids = [c.id for c in store.communities()]
-            if expect is not None and len(ids) != 1:
-                raise UsageError("--expect-head needs --community when there are several")
-        outcomes = [_verify_one(store, cid, expect, args) for cid in ids]
-    reports = [_verify_report(o) for o in outcomes]
-    ok = all(r["ok"] for r in reports)
-    if args.json:
-        print(json.dumps({"ok": ok, "communities": reports}, ensure_ascii=False, indent=2))
-    else:
-        for r in reports:
-            print(_verify_line(r))
-        if not ids:
-            print("no communities in this store")
-    return EXIT_OK if ok else EXIT_VERIFY_FAILED
-
-
 # --- demo and serve --------------------------------------------------------------------
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from api.demo_accounts import accounts_file_for, ensure_demo_accounts
     from api.demo_seal import seal_demo
     from ledger.application import Ledger
     from ledger.demo import create_demo
 
-    store = open_store(args.db)
+    url = args.db or default_url()
+    store = open_store(url)
     store.init_schema()
     with Ledger(store) as ledger:
         summary = create_demo(ledger)
         sealed = seal_demo(ledger.store, summary.community_id, Path(args.keys_dir))
+        # Everything the service reads, so that 'gongkai serve' answers at once: the
+        # read models' tables, caught up, and the accounts' tables.
+        init_read_models(url)
+        applied = catch_up_read_models(ledger.store, url, [summary.community_id])
+    accounts_file = (
+        Path(args.accounts_file) if args.accounts_file else accounts_file_for(url, args.keys_dir)
+    )
+    with open_accounts(url, create=True) as accounts:
+        people = ensure_demo_accounts(accounts, summary.community_id, accounts_file)
     print(f"demo community ready: {summary}")
+    print(f"read models caught up ({applied} applications)")
     print(f"sealed: checkpoint of size {sealed.tree_size}, cosigned by the committee")
     print(f"log key:       {sealed.log_vkey}")
     print(f"committee key: {sealed.committee_vkey}")
     print(f"(private keys and .vkey files in {args.keys_dir})")
+    roles = ", ".join(f"{p.role.value} {p.username}" for p in people)
+    print(f"demo accounts ({roles}), with their passwords, in {accounts_file}")
     return EXIT_OK
 
 
@@ -234,16 +106,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app, log_vkeys
+    from api.preflight import fix_command, missing_stores
     from api.settings import Settings
 
-    settings = Settings.from_env().model_copy(update={"db_url": args.db or default_url()})
+    settings = Settings.from_env().model_copy(
+        update={"db_url": args.db or default_url(), "worker": not args.no_worker}
+    )
+    missing = missing_stores(settings.db_url)
+    if missing:
+        # Serving now would answer 503 to every reader: say what to do instead.
+        for m in missing:
+            print(f"gongkai: cannot serve: {m.store}: {m.detail}", file=sys.stderr)
+        if all(m.absent for m in missing):
+            print(f"gongkai: create them with: {fix_command(settings.db_url)}", file=sys.stderr)
+        return EXIT_ERROR
     with open_store(settings.db_url) as store:
-        communities = store.communities()  # fails early, clearly, if there is no schema
+        communities = store.communities()
         vkeys = log_vkeys(store, settings)
         cosigners = {c.id: CommunityLog(store, c.id).cosigners() for c in communities}
+    worker = "with" if settings.worker else "without"
     print(
         f"serving {len(communities)} communities from {redacted_url(settings.db_url)} "
-        f"on http://{args.host}:{args.port}",
+        f"on http://{args.host}:{args.port}, {worker} the projection worker",
         file=sys.stderr,
     )
     for community in communities:
@@ -251,6 +135,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"{community.id} log key: {vkeys[community.id]}", file=sys.stderr)
         for c in cosigners[community.id]:
             print(f"{community.id} {c.role} seal ({c.label}): {c.vkey}", file=sys.stderr)
+    log_to_stderr()
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return EXIT_OK
 
@@ -288,29 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_db(listing)
     listing.set_defaults(func=cmd_community_list)
 
-    verify = sub.add_parser("verify", help="recompute and check every chain hash")
-    add_db(verify)
-    verify.add_argument("--community", metavar="ID", help="only this community")
-    verify.add_argument(
-        "--expect-head", metavar="SEQ:HASH", help="a head printed by an earlier verify"
-    )
-    verify.add_argument("--json", action="store_true", help="print the result as JSON")
-    verify.add_argument(
-        "--log-key",
-        metavar="VKEY",
-        action="append",
-        help="check checkpoint signatures with this log verifier key "
-        "(default: KEYS_DIR/ID.log.vkey if present)",
-    )
-    verify.add_argument(
-        "--keys-dir", metavar="DIR", default=str(DEFAULT_KEYS_DIR), help="default data/keys"
-    )
-    verify.set_defaults(func=cmd_verify)
+    add_verify_command(sub)
 
     demo = sub.add_parser("demo", help="create the demo community tianhai (天海社区), sealed")
     add_db(demo)
     demo.add_argument(
         "--keys-dir", metavar="DIR", default=str(DEFAULT_KEYS_DIR), help="default data/keys"
+    )
+    demo.add_argument(
+        "--accounts-file",
+        metavar="FILE",
+        help="where the demo accounts' passwords go (default: demo-accounts.txt beside "
+        "an SQLite database, else beside the keys directory)",
     )
     demo.set_defaults(func=cmd_demo)
 
@@ -318,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_db(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not keep the read models current in this process "
+        "(when 'gongkai projections run' does it apart)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     add_seal_commands(sub)

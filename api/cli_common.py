@@ -9,6 +9,8 @@ from ledger.store import DEFAULT_DB_URL
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
 EXIT_ERROR = 2
+#: ``gongkai verify`` found nothing wrong but could not check signatures (no log key).
+EXIT_UNVERIFIED = 3
 
 
 class UsageError(Exception):

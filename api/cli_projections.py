@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from api.cli_common import EXIT_OK, add_db
 from ledger.store import default_url, open_store
+from ledger.store.base import Store
 from projections.audit_trail import AuditTrailProjection
 from projections.board_projection import BoardProjection
 from projections.clock import ClockProjection
@@ -19,6 +20,7 @@ from projections.db import ReadDB, open_read_db
 from projections.finance import FinanceProjection
 from projections.history import HistoryProjection
 from projections.runner import Projection, ProjectionRunner, store_source
+from projections.worker import ProjectionWorker
 
 
 def all_projections() -> list[Projection]:
@@ -37,6 +39,17 @@ def init_read_models(store_url: str, *, service_role: str | None = None) -> None
     try:
         ProjectionRunner(db, all_projections(), lambda *_: []).setup()
         grant_service_role(db, service_role)
+    finally:
+        db.close()
+
+
+def catch_up_read_models(store: Store, store_url: str, communities: list[str]) -> int:
+    """Bring every read model of ``communities`` up to the ledger (``gongkai demo`` does,
+    so that the first page served is current); how many applications."""
+    db = open_read_db(store_url, create=False)
+    try:
+        runner = ProjectionRunner(db, all_projections(), store_source(store))
+        return sum(runner.catch_up(community) for community in communities)
     finally:
         db.close()
 
@@ -99,25 +112,46 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_projections_run(args: argparse.Namespace) -> int:
     store, db, runner, communities = _runner_and_communities(args)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     print(f"projections worker: {', '.join(communities) or 'no communities yet'}", file=sys.stderr)
     try:
-        while not stop.is_set():
+        if args.once:
+            # Once, as a script runs it: a failure is this command's failure (exit 2).
             for community in communities:
                 applied = runner.catch_up(community, _progress(community))
                 if applied:
                     print(f"{community}: applied {applied}", file=sys.stderr, flush=True)
-            if args.once:
-                break
-            if not args.community:  # communities added since start are picked up
-                communities = [c.id for c in store.communities()]
-            stop.wait(args.interval)
+            return EXIT_OK
+
+        def every_community() -> list[str]:
+            # Communities added since start are picked up, unless one was named.
+            return [args.community] if args.community else [c.id for c in store.communities()]
+
+        def report(community: str, count: int) -> None:
+            print(f"{community}: applied {count}", file=sys.stderr, flush=True)
+
+        # The same loop as the service's worker: a failing batch is logged and retried
+        # after a growing delay rather than ending the worker.
+        worker = ProjectionWorker(
+            runner, every_community, poll=args.interval, on_applied=report, progress=_progress
+        )
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: worker.stop())
+        log_to_stderr()
+        worker.run()
     finally:
         db.close()
         store.close()
     return EXIT_OK
+
+
+def log_to_stderr() -> None:
+    """gongkai's own log lines (a worker's failures and retries, the sealer's
+    checkpoints) on stderr; uvicorn, when it runs, configures only its own loggers."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    root = logging.getLogger("gongkai")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
 
 
 def add_projection_commands(sub: Any) -> None:

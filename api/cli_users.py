@@ -13,17 +13,16 @@ generated and printed once.
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
 from api.accounts import ACCOUNT_ROLES, open_accounts
-from api.accounts.model import STREET_ROLES, check_password
+from api.accounts.credentials import new_password
+from api.accounts.model import STREET_ROLES
 from api.accounts.tokens import DEFAULT_DAYS, MAX_DAYS
 from api.cli_common import EXIT_OK, UsageError, add_db
 from ledger.domain.vocabulary import ROLE_NAMES, Role
-from ledger.errors import InvalidInputError
 from ledger.store import default_url, open_store
 
 
@@ -96,13 +95,7 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
         return _one_line(text), False
     if not sys.stdin.isatty():
         return _one_line(sys.stdin.read()), False
-    while True:
-        password = secrets.token_urlsafe(15)
-        try:
-            check_password(password, args.username)
-        except InvalidInputError:
-            continue  # it happened to contain the username
-        return password, True
+    return new_password(args.username), True
 
 
 def _one_line(text: str) -> str:

@@ -12,6 +12,12 @@ time.
 ``GONGKAI_WITNESSES``           witness URLs, comma-separated, asked to cosign each new
                                 checkpoint
 ``GONGKAI_PAGE_LIMIT``          the most entries one page of a listing holds (default 500)
+``GONGKAI_WORKER``              run the projection worker inside the service's process
+                                (``gongkai serve`` does, unless ``--no-worker``; an app
+                                made by ``create_app`` alone does not by default)
+``GONGKAI_WORKER_POLL``         seconds between that worker's looks at every community,
+                                for what other processes wrote (default 2; this
+                                process's own commands wake it at once)
 =============================== =========================================================
 
 An empty variable counts as unset. A copy with another database is
@@ -67,6 +73,9 @@ class Settings(BaseSettings):
     #: (GONGKAI_PUBLIC_URL, e.g. https://gongkai.example.org); by default the address
     #: the printing request came to, which behind a proxy may be an internal one.
     public_url: str | None = None
+    #: The projection worker in a thread of the service (see :mod:`api.worker`).
+    worker: bool = False
+    worker_poll: float = Field(default=2.0, gt=0, allow_inf_nan=False)
 
     @field_validator("db_url")
     @classmethod

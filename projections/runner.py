@@ -5,7 +5,8 @@ rows and its new position in one transaction of the read models' database, so a 
 stopped anywhere (even by SIGKILL) resumes where its last commit left it: nothing is
 applied twice or skipped. The chain's ``seq`` is gapless, so the position is simply the
 last ``seq`` applied, and a gap in what the source returns is refused rather than
-skipped. On SQLite the worker polls; PostgreSQL is read the same way.
+skipped. :mod:`projections.worker` runs it in a thread of the service or of
+``gongkai projections run``, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ def for_dialect(statement: str, dialect: str) -> str:
     return statement.removesuffix(" WITHOUT ROWID") if dialect == "postgres" else statement
 
 
+def layout_of(projection: Projection) -> str:
+    """What names the tables a projection's DDL makes: a change of DDL is a new layout."""
+    return hashlib.sha256("\n".join(projection.ddl()).encode()).hexdigest()
+
+
 def store_source(store: Store) -> RowSource:
     """Chain rows read from the ledger's store."""
 
@@ -116,7 +122,7 @@ class ProjectionRunner:
             tx.execute(TRACKING_DDL)
             tx.execute(LAYOUTS_DDL)
             for projection in self.projections:
-                layout = hashlib.sha256("\n".join(projection.ddl()).encode()).hexdigest()
+                layout = layout_of(projection)
                 kept = tx.query(
                     "SELECT layout FROM projection_layouts WHERE projection = ?",
                     (projection.name,),

@@ -8,6 +8,9 @@ import secrets
 from datetime import UTC, datetime
 from typing import Final
 
+from api.accounts.model import check_password
+from ledger.errors import InvalidInputError
+
 #: Marks gongkai's bearer tokens, so that secret scanners and people can tell them apart.
 TOKEN_PREFIX: Final = "gk_"  # noqa: S105 (a prefix, not a secret)
 
@@ -15,6 +18,17 @@ TOKEN_PREFIX: Final = "gk_"  # noqa: S105 (a prefix, not a secret)
 def new_secret() -> str:
     """256 random bits, URL-safe."""
     return secrets.token_urlsafe(32)
+
+
+def new_password(username: str) -> str:
+    """A random password (120 bits) that the account rules accept for ``username``."""
+    while True:
+        password = secrets.token_urlsafe(15)
+        try:
+            check_password(password, username)
+        except InvalidInputError:
+            continue  # it happened to contain the username
+        return password
 
 
 def digest(secret: str) -> str:

@@ -56,7 +56,7 @@ def test_the_stored_entries_are_for_leadership_and_auditors(
 
 def test_healthz(client: TestClient) -> None:
     response = client.get("/healthz")
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     assert response.json()["status"] == "ok"
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import ProgressLine, main
+from api.cli import main
+from api.cli_verify import ProgressLine
 from ledger.application import CommunityLedger
 from ledger.store.base import Store
 from tests.contract.test_ledger_contract import posted
@@ -30,8 +31,10 @@ def test_verify_reports_count_and_head(
     posted(ledger)
     cid = ledger.community.id
     code, out, _ = run(capsys, "verify", "--db", store_url, "--community", cid)
-    assert code == 0
-    assert out.strip() == f"{cid}: intact, 5 entries, head {ledger.head()}"
+    assert code == 3, "no log key: the signatures could not be checked"
+    first, unverified = out.strip().splitlines()
+    assert first == f"{cid}: intact, 5 entries, head {ledger.head()}"
+    assert unverified.strip().startswith("UNVERIFIED: signatures were not checked")
 
 
 def test_verify_json_and_expect_head(
@@ -42,11 +45,22 @@ def test_verify_json_and_expect_head(
     code, out, _ = run(
         capsys, "verify", "--db", store_url, "--community", cid, "--expect-head", head, "--json"
     )
-    assert code == 0
+    assert code == 3
     report = json.loads(out)
     assert report == {
-        "ok": True,
-        "communities": [{"community": cid, "ok": True, "count": 5, "head": head}],
+        "ok": False,
+        "status": "unverified",
+        "communities": [
+            {
+                "community": cid,
+                "ok": True,
+                "status": "unverified",
+                "count": 5,
+                "head": head,
+                "signatures": "not checked: no log key",
+                "outside": [],
+            }
+        ],
     }
     later = f"9:{'00' * 32}"
     code, out, _ = run(
@@ -79,9 +93,10 @@ def test_verify_without_community_checks_them_all(
     for cid, name in [("tcli_a", "甲社区"), ("tcli_b", "乙社区")]:
         assert run(capsys, "community", "add", cid, "--name", name, "--db", url)[0] == 0
     code, out, _ = run(capsys, "verify", "--db", url)
-    assert code == 0
-    assert out.splitlines()[0].startswith("tcli_a: intact, 1 entries, head 1:")
-    assert out.splitlines()[1].startswith("tcli_b: intact, 1 entries, head 1:")
+    assert code == 3, "unsealed and without keys: intact as far as it goes, unverified"
+    lines = [line for line in out.splitlines() if not line.startswith("  UNVERIFIED")]
+    assert lines[0].startswith("tcli_a: intact, 1 entries, head 1:")
+    assert lines[1].startswith("tcli_b: intact, 1 entries, head 1:")
     code, _, err = run(capsys, "verify", "--db", url, "--expect-head", "1:" + "00" * 32)
     assert code == 2
     assert "needs --community" in err
@@ -161,7 +176,7 @@ def test_verify_changes_no_stored_byte(
 
         assert isinstance(raw, SQLiteRawTable)
         digest = hashlib.sha256(raw.path.read_bytes()).hexdigest()
-    assert run(capsys, "verify", "--db", store_url, "--community", ledger.community.id)[0] == 0
+    assert run(capsys, "verify", "--db", store_url, "--community", ledger.community.id)[0] == 3
     assert raw.read() == before
     if backend == "sqlite":
         assert hashlib.sha256(raw.path.read_bytes()).hexdigest() == digest
