@@ -77,19 +77,21 @@ class Sealer:
         for community_id, key in keys.items():
             try:
                 community_log = CommunityLog(self.store, community_id)
+                state = SignerState.beside(
+                    log_key_path(self.keys_dir, community_id), key, community_id
+                )
                 latest = community_log.seal.checkpoint()
                 signed = latest.tree_size if latest else 0
                 if latest is not None and community_log.seal.chain_length() == signed:
-                    if community_id not in self._status:
-                        self._set(community_id, "ok")
-                    continue  # nothing new: one cheap query per poll
+                    # Nothing new to sign (one cheap query per poll), but a signer state
+                    # gone or edited is an alarm now, not at the next publication.
+                    state.load()
+                    self._set(community_id, "ok")
+                    continue
                 new_rows = community_log.seal.chain_rows(signed, 10_000)
                 published = any(row[5] in PUBLICATION_TOPICS for row in new_rows)
                 due = now - self._last_signed.get(community_id, 0.0) >= self.interval
                 if force or published or due or latest is None:
-                    state = SignerState.beside(
-                        log_key_path(self.keys_dir, community_id), key, community_id
-                    )
                     checkpoint = community_log.sign_checkpoint(key.signer(), state)
                     self._last_signed[community_id] = now
                     self._set(community_id, "ok")

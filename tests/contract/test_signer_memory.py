@@ -311,6 +311,8 @@ def test_a_missing_state_is_refused_with_its_command_and_adopted_explicitly(
     held.write_text(CommunityLog(store, community_id).latest_checkpoint().note)
     state = state_path(log_key_path(keys_dir, community_id))
     state.unlink()
+    sealer.seal_once(sealer.keys())  # nothing new to sign: the loss is an alarm at once
+    assert "has no signer state" in sealer.status()[community_id]
     grow(ledger, 2)
     sealer.seal_once(sealer.keys(), force=True)
     status = sealer.status()[community_id]
