@@ -60,7 +60,7 @@ from ledger.domain.vocabulary import Role
 
 MEDIAN_MAX: Final = 0.100
 P99_MAX: Final = 0.500
-CLI: Final = "import sys; from api.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI: Final = "import sys; from api.cli.main import main; sys.exit(main(sys.argv[1:]))"
 BOARD: Final = "/v1/communities/tianhai/board"
 DRAFT: Final = {
     "category": "social_assistance",

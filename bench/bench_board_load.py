@@ -14,7 +14,7 @@ more published disclosures of mixed scopes, a resident's account and bearer toke
 (``gongkai users add`` and ``gongkai users token``), then ``gongkai projections run
 --once`` so that the read models have caught up before the load. One uvicorn server
 (one worker process by default: on a two-core machine wrk needs the other core) serves
-:func:`bench_app`, which is ``api.app.create_app`` with one extra route,
+:func:`bench_app`, which is ``api.service.app.create_app`` with one extra route,
 ``GET /bench/trivial``, answering a tiny JSON object. Five targets are loaded in turn,
 interleaved over the rounds, each by wrk for ``--seconds`` with ``--connections``
 connections:
@@ -64,8 +64,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi import FastAPI
 
-from api.app import create_app
-from api.settings import Settings
+from api.demo.community import CHAIR, CLERK, PARTY
+from api.service.app import create_app
+from api.service.settings import Settings
 from bench.bench_ledger import (
     Target,
     median,
@@ -77,7 +78,6 @@ from bench.bench_ledger import (
     spread,
 )
 from ledger.application import Ledger
-from ledger.demo import CHAIR, CLERK, PARTY
 from ledger.domain.vocabulary import CATEGORIES, Channel, ReviewOutcome, ReviewStage, Scope
 from ledger.store import open_store
 
@@ -155,7 +155,7 @@ def clean_env(**settings: str) -> dict[str, str]:
 def gongkai(*args: str) -> str:
     """Run ``gongkai ARGS`` in a child process (as an operator would); its stdout."""
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "api.cli.main", *args],
         cwd=ROOT,
         env=clean_env(),
         capture_output=True,

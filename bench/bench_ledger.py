@@ -9,7 +9,7 @@ Three measurements:
 
 1. **append**: saves/s of plain eventsourcing against the chained write path (chain and
    idempotency row in one transaction), per backend, events per save and writer count;
-2. **verify**: events/s and peak memory of ``ledger.verify.verify_store`` over N stored
+2. **verify**: events/s and peak memory of ``ledger.chain.verify.verify_store`` over N stored
    events, against a baseline that only reads the same rows and hashes each once;
 3. **communities**: the chained write path on PostgreSQL, one community alone against two
    communities written at the same time by one process each.
@@ -55,7 +55,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from ledger.application import Ledger
-from ledger.chain import ChainedEvent, Head, chain_events
+from ledger.chain.hashing import ChainedEvent, Head, chain_events
+from ledger.chain.verify import verify_store
 from ledger.domain.base import Actor
 from ledger.domain.finance import FinanceEntry
 from ledger.domain.ids import time_ordered_id
@@ -63,7 +64,6 @@ from ledger.domain.vocabulary import Role
 from ledger.store import Store, open_store
 from ledger.store.base import CommandRecord, Community, events_table
 from ledger.store.sqlite import SQLiteStore
-from ledger.verify import verify_store
 
 SQLITE: Final = "sqlite"
 POSTGRES: Final = "postgres"

@@ -30,7 +30,7 @@ from typing import Final
 # Run as a script, only bench/ is on sys.path: add the project's root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.cli_projections import all_projections
+from api.cli.projections import all_projections
 from bench.bench_ledger import (
     POSTGRES,
     SQLITE,

@@ -15,8 +15,8 @@ measurements, on SQLite and, under ``.ci/with-postgres``, PostgreSQL:
    beside pymerkle's ``InmemoryTree`` built from the same leaf data;
 2. **append**: saves/s of the chained write path alone against the same with a sealer
    thread calling ``CommunityLog.update_tree`` every 0.2 s, as the service's sealer does;
-3. **bundle**: ``api.export.export_bundle`` of the whole community of part 1 and
-   ``ledger.bundle.verify_bundle`` of the result, each in a fresh process that reports
+3. **bundle**: ``api.cli.export.export_bundle`` of the whole community of part 1 and
+   ``ledger.bundle.write.verify_bundle`` of the result, each in a fresh process that reports
    its time and peak RSS.
 
 The variants compared are interleaved over a few rounds and the tables report medians
@@ -60,10 +60,10 @@ import psycopg
 import pymerkle
 from psycopg import sql
 
-import api.export
-import ledger.bundle
-from api.export import _attachments as export_attachments
-from api.export import export_bundle, parse_range, recorded_day
+import api.cli.export
+import ledger.bundle.write
+from api.cli.export import _attachments as export_attachments
+from api.cli.export import export_bundle, parse_range, recorded_day
 from bench.bench_ledger import (
     FINGERPRINT,
     POSTGRES,
@@ -85,16 +85,16 @@ from bench.bench_ledger import (
     run_in_processes,
     spread,
 )
-from ledger import bundle_verify
 from ledger.application import Ledger
-from ledger.bundle import BundleContents, verify_bundle, write_bundle
-from ledger.bundle_proof_writer import ProofWriterProcess
-from ledger.entry_pipe import EntryPipe
-from ledger.keys import KeyKind, format_private_key, generate_key, parse_private_key
-from ledger.merkle import inclusion_proof, leaf_hash, verify_inclusion
-from ledger.note import parse_vkey
-from ledger.seal import CommunityLog
-from ledger.signer_state import SignerState
+from ledger.bundle import verify as bundle_verify
+from ledger.bundle.entry_pipe import EntryPipe
+from ledger.bundle.proof_writer import ProofWriterProcess
+from ledger.bundle.write import BundleContents, verify_bundle, write_bundle
+from ledger.seal.community_log import CommunityLog
+from ledger.seal.keys import KeyKind, format_private_key, generate_key, parse_private_key
+from ledger.seal.merkle import inclusion_proof, leaf_hash, verify_inclusion
+from ledger.seal.note import parse_vkey
+from ledger.seal.signer_state import SignerState
 from ledger.store import open_store
 from ledger.store.base import CommandRecord, Community, RawRow, events_table
 from ledger.store.seal import tree_table
@@ -204,13 +204,13 @@ def print_header(run: Run, config: SealConfig) -> None:
         )
     else:
         print("PostgreSQL: none (GONGKAI_TEST_PG_ADMIN_URL unset), PostgreSQL rows skipped")
-    export_source = Path(api.export.__file__)
+    export_source = Path(api.cli.export.__file__)
     digest = hashlib.sha256(export_source.read_bytes()).hexdigest()[:12]
     modified = datetime.fromtimestamp(export_source.stat().st_mtime).isoformat(timespec="seconds")
     print(
         f"{config.entries:,} entries, {config.proofs:,} proofs and {config.rounds} round(s) "
         f"per variant (interleaved), {config.seconds:g} s per append measurement; "
-        f"api/export.py sha256 {digest}... (modified {modified})"
+        f"api/cli/export.py sha256 {digest}... (modified {modified})"
     )
     sys.stdout.flush()
 
@@ -734,7 +734,7 @@ def counting(function: Callable[..., T], counter: Counter) -> Callable[..., T]:
 def export_step(job: BundleJob, counter: Counter) -> tuple[float, float, int, int]:
     """Child process: export the whole community (an open date range)."""
     # One call per entry; counted so that a stopped export says how far it got.
-    ledger.bundle.check_entry = counting(ledger.bundle.check_entry, counter)
+    ledger.bundle.write.check_entry = counting(ledger.bundle.write.check_entry, counter)
     key = parse_private_key(job.key.private)
     everything = parse_range(None, None, None)
     # A long export's proofs are written by a process of export_bundle's own, which
@@ -958,8 +958,8 @@ def report_bundle(
         left=2,
     )
     print(
-        "   export: api.export.export_bundle, open date range; verify-bundle:\n"
-        "   ledger.bundle.verify_bundle against the log key; peak RSS: the process's VmHWM\n"
+        "   export: api.cli.export.export_bundle, open date range; verify-bundle:\n"
+        "   ledger.bundle.write.verify_bundle against the log key; peak RSS: the process's VmHWM\n"
         "   plus the peak of the process each starts for the proofs, as it reports it.\n"
         f"   A step still running after {config.step_timeout:g} s is stopped: 'entries' is\n"
         "   then how many it had done, and its peak RSS is read just before it is stopped."
@@ -974,8 +974,8 @@ def report_bundle(
     if any(step == REFERENCE for step, _, _ in steps):
         print(
             f"   {REFERENCE}: no export finished, so the bundle verified is the one export\n"
-            "   writes, written by ledger.bundle.write_bundle with the proofs computed from\n"
-            "   the whole tree read into memory (not a target)."
+            "   writes, written by ledger.bundle.write.write_bundle with the proofs computed\n"
+            "   from the whole tree read into memory (not a target)."
         )
 
 

@@ -1,7 +1,7 @@
 """The projection worker: a thread that keeps the read models current.
 
 It catches a community up as soon as this process's ledger says it stored something
-there (:class:`CommitSignal`, fed by :class:`ledger.notifying.NotifyingLedger`), and
+there (:class:`CommitSignal`, fed by :class:`ledger.application.notifying.NotifyingLedger`), and
 every ``poll`` seconds looks at every community, for what other processes wrote. What
 it applies and how often it is applied is the runner's business
 (:class:`~projections.runner.ProjectionRunner`): each entry exactly once, in order,

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-CLI = "import sys; from api.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI = "import sys; from api.cli.main import main; sys.exit(main(sys.argv[1:]))"
 
 
 def free_port() -> int:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import LedgerDep
 from api.portal import charts, i18n
 from api.portal.routes import DateQuery, LangQuery, Page, PortalRoute, community_named, entry_at
-from api.read_models import ReadDBDep, ReaderDep
 from api.routes.reads import may_read_finances
+from api.service.deps import LedgerDep
+from api.service.read_models import ReadDBDep, ReaderDep
 from projections import finance
 from projections.runner import tracked_position
 

@@ -18,11 +18,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from api.accounts.errors import AuthenticationError
-from api.auth import SESSION_COOKIE, WWW_AUTHENTICATE
-from api.deps import LedgerDep
 from api.portal import i18n, views
-from api.read_models import CurrentViewsDep, ReadDBDep, ReaderDep
 from api.routes.board import current_board
+from api.service.auth import SESSION_COOKIE, WWW_AUTHENTICATE
+from api.service.deps import LedgerDep
+from api.service.read_models import CurrentViewsDep, ReadDBDep, ReaderDep
 from ledger.application import Ledger
 from ledger.domain.vocabulary import SECTION_NAMES
 from ledger.errors import (

@@ -16,15 +16,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from api.deps import LedgerDep
 from api.portal import views
 from api.portal.routes import LangQuery, Page, PortalRoute, community_named
 from api.portal.verify_page import key_context
-from api.read_models import ReadDBDep
 from api.routes.reads import version_json
+from api.service.deps import LedgerDep
+from api.service.read_models import ReadDBDep
 from ledger.domain.vocabulary import SECTION_NAMES, Section
 from ledger.errors import InvalidInputError
-from ledger.seal import CommunityLog
+from ledger.seal.community_log import CommunityLog
 from projections.board_projection import board_as_of
 from projections.history import history
 from projections.visibility import ANONYMOUS

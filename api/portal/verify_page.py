@@ -23,16 +23,16 @@ from typing import Any, Final
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from api.deps import LedgerDep
 from api.portal import views
 from api.portal.routes import LangQuery, Page, PortalRoute, community_named, visible_versions
-from api.read_models import ReadDBDep, ReaderDep
 from api.routes.reads import version_json
 from api.routes.seal import cosigner_json
+from api.service.deps import LedgerDep
+from api.service.read_models import ReadDBDep, ReaderDep
 from ledger.application import Ledger
-from ledger.chain import ChainedEvent
+from ledger.chain.hashing import ChainedEvent
 from ledger.errors import NotFoundError
-from ledger.seal import CommunityLog
+from ledger.seal.community_log import CommunityLog
 from ledger.store.base import Community
 from ledger.store.seal import StoredCheckpoint
 from projections.visibility import sees_public_view
@@ -111,7 +111,7 @@ def verify_page(
 
 
 def stored_json(event: ChainedEvent) -> dict[str, Any]:
-    """An entry as the browser hashes it (ledger/chain.py's fields, bytes in hex/base64)."""
+    """An entry as the browser hashes it (the chain's fields; bytes as hex, base64)."""
     return {
         "prev_hash": event.prev_hash.hex(),
         "originator_id": event.originator_id.hex,

@@ -78,7 +78,8 @@ def review_parts(line: str) -> Review:
     )
 
 
-#: Whose seal a cosigner key is (ledger.seal.COSIGNER_ROLES), as the board names them.
+#: Whose seal a cosigner key is (ledger.seal.community_log.COSIGNER_ROLES), as the board
+#: names them.
 COSIGNER_ROLE_NAMES: Final = {"committee": "居务监督委员会", "witness": "见证方"}
 
 

@@ -20,7 +20,7 @@ from api.accounts import Account, Principal, TokenInfo, principal_of
 from api.accounts.errors import AuthenticationError, RateLimitedError
 from api.accounts.sessions import WebSession
 from api.accounts.tokens import DEFAULT_DAYS, MAX_DAYS
-from api.auth import (
+from api.service.auth import (
     FORM_TYPES,
     SESSION_COOKIE,
     CurrentAccount,

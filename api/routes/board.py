@@ -11,9 +11,9 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from api.as_of import AsOfDep
-from api.deps import LedgerDep
-from api.read_models import CurrentViews, CurrentViewsDep, ReadDBDep, ReaderDep
+from api.service.as_of import AsOfDep
+from api.service.deps import LedgerDep
+from api.service.read_models import CurrentViews, CurrentViewsDep, ReadDBDep, ReaderDep
 from ledger.application import Ledger
 from projections.board import BoardItem
 from projections.board_projection import BoardProjection, board_as_of

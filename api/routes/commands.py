@@ -18,13 +18,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.auth import SignedIn, require_csrf
-from api.deps import LedgerDep
-from api.params import Fen, MultiLine, Period, SingleLine
+from api.service.auth import SignedIn, require_csrf
+from api.service.deps import LedgerDep
+from api.service.params import Fen, MultiLine, Period, SingleLine
 from ledger.application import CommunityLedger
+from ledger.chain.idempotency import CommandResult
 from ledger.domain.vocabulary import Role
 from ledger.errors import PermissionDeniedError
-from ledger.idempotency import CommandResult
 
 router = APIRouter(
     prefix="/v1/communities/{community_id}",
@@ -47,9 +47,9 @@ STREET_COMMANDS = frozenset({"verify_objection", "dismiss_objection"})
 
 
 class Body(BaseModel):
-    """A command's JSON body. Free text is :data:`~api.params.SingleLine` where it is one
+    """A command's JSON body. Free text is :data:`~api.service.params.SingleLine` where it is one
     line of a table or a sheet (titles, names, counterparties, a memo) and
-    :data:`~api.params.MultiLine` where it is prose (bodies, opinions, reasons): the
+    :data:`~api.service.params.MultiLine` where it is prose (bodies, opinions, reasons): the
     controls refused are the ledger's, checked here first so that the 422 names the
     field before anything is tried."""
 

@@ -8,13 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.as_of import AsOfDep
-from api.deps import LedgerDep
-from api.read_models import ReadDBDep, ReaderDep
-
 # The JSON finance routes' own check, so that the export cannot come to show the
 # finances to anyone those routes would not.
 from api.routes.reads import PERIOD, may_read_finances
+from api.service.as_of import AsOfDep
+from api.service.deps import LedgerDep
+from api.service.read_models import ReadDBDep, ReaderDep
 from projections.finance_package import MEDIA_TYPE, build_package, zip_bytes
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])

@@ -13,11 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.auth import SignedIn
-from api.deps import LedgerDep
-from api.params import MAX_SEQ
-from api.read_models import reader_of
-from ledger.chain import ChainedEvent
+from api.service.auth import SignedIn
+from api.service.deps import LedgerDep
+from api.service.params import MAX_SEQ
+from api.service.read_models import reader_of
+from ledger.chain.hashing import ChainedEvent
 from ledger.errors import PermissionDeniedError
 from projections.visibility import reads_everything
 

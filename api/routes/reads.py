@@ -14,10 +14,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.accounts.errors import AuthenticationError
-from api.as_of import AsOfDep
-from api.deps import LedgerDep
-from api.params import PERIOD_PATTERN
-from api.read_models import ReadDBDep, ReaderDep
+from api.service.as_of import AsOfDep
+from api.service.deps import LedgerDep
+from api.service.params import PERIOD_PATTERN
+from api.service.read_models import ReadDBDep, ReaderDep
 from ledger.domain.vocabulary import Scope
 from ledger.errors import NotFoundError, PermissionDeniedError
 from projections import finance

@@ -13,12 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from api.deps import LedgerDep
-from api.params import MAX_SEQ
+from api.service.deps import LedgerDep
+from api.service.params import MAX_SEQ
 from ledger.errors import InvalidInputError
-from ledger.seal import CommunityLog, InclusionProof
+from ledger.seal.community_log import CommunityLog, InclusionProof
+from ledger.seal.tlog_proof import TlogProof, format_tlog_proof
 from ledger.store.seal import Cosigner, StoredCheckpoint
-from ledger.tlog_proof import TlogProof, format_tlog_proof
 
 router = APIRouter(prefix="/v1/communities", tags=["seal"])
 

@@ -17,10 +17,10 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.deps import LedgerDep
-from api.params import MAX_SEQ
+from api.service.deps import LedgerDep
+from api.service.params import MAX_SEQ
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.seal import CommunityLog
+from ledger.seal.community_log import CommunityLog
 
 router = APIRouter(prefix="/v1/communities", tags=["seal"])
 

@@ -5,7 +5,7 @@ PostgreSQL database). It holds a registry of communities and, per community, two
 append-only tables:
 
 * ``<community>_events``: eventsourcing's stored events, each with its chain columns
-  ``seq``, ``prev_hash`` and ``hash`` (see :mod:`ledger.chain`);
+  ``seq``, ``prev_hash`` and ``hash`` (see :mod:`ledger.chain.hashing`);
 * ``<community>_commands``: one row per idempotency key, written in the same
   transaction as the events it produced, so that a retried command answers the first
   result and stores nothing twice. It names the command's first event by originator ID

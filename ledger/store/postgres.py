@@ -3,7 +3,7 @@
 Each community's entries are appended by a PL/pgSQL function of its own,
 ``<community>_append``, created by ``gongkai db init``. In one call it takes the
 community's transaction-scoped advisory lock, reads the chain head, links and hashes the
-new entries with the layout of :mod:`ledger.chain` (``gongkai_entry_hash``, PostgreSQL's
+new entries with the layout of :mod:`ledger.chain.hashing` (``gongkai_entry_hash``, PostgreSQL's
 ``sha256``), inserts them with the idempotency row, and returns the first ``seq``. Doing
 this in the database keeps the lock held only for the insert and the commit, not for
 extra client round trips, so writers of one community queue no longer than
@@ -52,7 +52,7 @@ from eventsourcing.utils import retry
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ledger.chain import ChainedEvent, Head
+from ledger.chain.hashing import ChainedEvent, Head
 from ledger.errors import StoreError, UnknownCommunityError
 from ledger.store.base import (
     REGISTRY_TABLE,
@@ -123,7 +123,7 @@ def _append_only_ddl(table: str, service_role: str | None) -> list[sql.Composed]
 
 
 def _hash_functions_ddl() -> list[sql.Composed]:
-    """The chain's byte layout (see ledger.chain) in SQL. int8send and int4send give
+    """The chain's byte layout (see ledger.chain.hashing) in SQL. int8send and int4send give
     big-endian bytes; sequence numbers, versions and lengths are never negative."""
     return [
         sql.SQL(

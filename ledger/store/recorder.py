@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from uuid import UUID
 
-from ledger.chain import ChainedEvent, Head
+from ledger.chain.hashing import ChainedEvent, Head
 from ledger.store.base import StoredCommand
 
 

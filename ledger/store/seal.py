@@ -7,7 +7,7 @@ Four append-only tables per community, beside its events:
   ``(level, idx)`` (the subtree over leaves ``[idx << level, (idx + 1) << level)``),
   level 0 holding the leaf hashes. A complete subtree's hash never changes, so the
   table only ever grows, and any root or proof is computed from O(log n) of its rows
-  (see :mod:`ledger.merkle`). Tiles of C2SP ``tlog-tiles`` are the rows at levels 0, 8,
+  (see :mod:`ledger.seal.merkle`). Tiles of C2SP ``tlog-tiles`` are the rows at levels 0, 8,
   16, ... read in runs of 256.
 * ``<community>_checkpoints``: every checkpoint the log signed, as its signed note.
 * ``<community>_cosignatures``: the cosignature lines added to them.

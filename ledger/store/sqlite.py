@@ -31,7 +31,13 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from ledger.chain import ChainedEvent, Head, entry_hash_from_suffix, entry_suffix, genesis_hash
+from ledger.chain.hashing import (
+    ChainedEvent,
+    Head,
+    entry_hash_from_suffix,
+    entry_suffix,
+    genesis_hash,
+)
 from ledger.errors import StoreError, UnknownCommunityError
 from ledger.store.base import (
     REGISTRY_TABLE,

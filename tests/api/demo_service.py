@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from api.accounts import open_accounts
-from api.cli import main
+from api.cli.main import main
 from ledger.application import Ledger
 from ledger.store import open_store
 from ledger.store.base import Community

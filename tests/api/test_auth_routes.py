@@ -11,12 +11,12 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from api import errors
 from api.accounts import open_accounts
 from api.accounts.service import WRONG_CREDENTIALS
-from api.auth import AuthConfig, SignedIn, install_accounts, require_csrf
 from api.routes.auth import router
-from api.settings import Settings
+from api.service import errors
+from api.service.auth import AuthConfig, SignedIn, install_accounts, require_csrf
+from api.service.settings import Settings
 from tests.accounts_support import GOOD_PASSWORD, START, FakeClock, cheap_hasher
 
 PROBLEM = "application/problem+json"

@@ -1,5 +1,5 @@
 """Every role against every route of the service, each with the status the rules give it:
-api/auth.py (who is signed in), projections/visibility.py (who reads what) and the
+api/service/auth.py (who is signed in), projections/visibility.py (who reads what) and the
 checks in api/routes/*.py. Every request targets the demo community ``tianhai``, with
 real subjects from it, so that a 404 in the table means what it says; the clerk of
 ``xinhe`` is the same role in the wrong community. A route the service has and the table
@@ -18,9 +18,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.accounts import open_accounts
-from api.app import create_app
 from api.routes.commands import COMMAND_ROUTES
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import catch_up, demo_store
 from tests.api.test_command_routes import BODIES

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.app import create_app
-from api.cli import main
-from api.settings import Settings
+from api.cli.main import main
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.application import Ledger
 from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.cli import main
+from api.cli.main import main
 from api.routes.commands import COMMAND_ROUTES, ROLES_WITH_ACCOUNTS, STREET_COMMANDS
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import STAGE_ROLES, ReviewStage, Role
 from tests.api.demo_service import demo_store, reader_tokens

@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.accounts import open_accounts
-from api.app import create_app
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import demo_store, reader_tokens
 from tests.api.test_command_routes import BODIES, PROBLEM

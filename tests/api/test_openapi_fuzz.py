@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis import Case
 
 from api.accounts import open_accounts
-from api.app import create_app
-from api.params import MAX_SEQ
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.params import MAX_SEQ
+from api.service.settings import Settings
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import catch_up, demo_store
 

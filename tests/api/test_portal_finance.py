@@ -22,10 +22,10 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.app import create_app
 from api.portal import charts, finance_page
 from api.portal.views import CHINA
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.application import Ledger
 from ledger.store import open_store
 from projections import finance

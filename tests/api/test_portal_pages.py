@@ -20,9 +20,9 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 import api.portal
-from api.app import create_app
 from api.portal.views import CHINA, COSIGNER_ROLE_NAMES
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.application import Ledger
 from ledger.domain.vocabulary import ROLE_NAMES, SCOPE_NAMES, SECTION_NAMES, STAGE_NAMES
 from ledger.store import open_store

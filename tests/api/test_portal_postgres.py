@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.cli import main
+from api.cli.main import main
 from api.portal.views import CHINA
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from tests.api.demo_service import catch_up, reader_tokens
 from tests.api.test_portal_verify import stored_entry_hash
 from tests.conftest import fresh_pg_database

@@ -20,12 +20,12 @@ import segno
 from fastapi.testclient import TestClient
 
 from api.accounts import open_accounts
-from api.app import create_app
-from api.cli import main
+from api.cli.main import main
 from api.portal.routes import accepts_gzip
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.application import Ledger
-from ledger.chain import entry_hash
+from ledger.chain.hashing import entry_hash
 from ledger.domain.vocabulary import CATEGORY_BY_CODE, Section
 from ledger.store import open_store
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
@@ -77,7 +77,7 @@ def data_of(page: str) -> dict[str, Any]:
 
 def stored_entry_hash(entry: dict[str, Any]) -> bytes:
     """The chain hash of a proof page's entry, from the stored fields it carries, as the
-    browser computes it (ledger.chain, layout v1)."""
+    browser computes it (ledger.chain.hashing, layout v1)."""
     stored = entry["stored"]
     return entry_hash(
         entry["seq"],

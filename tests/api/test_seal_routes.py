@@ -12,20 +12,20 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.demo_seal import seal_demo
-from api.sealer import Sealer
-from api.settings import Settings
+from api.demo.seal import seal_demo
+from api.service.app import create_app
+from api.service.sealer import Sealer
+from api.service.settings import Settings
 from ledger.application import Ledger
-from ledger.checkpoint import open_checkpoint
-from ledger.keys import KeyKind, PrivateKey, generate_key, load_private_key
-from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
-from ledger.note import Signature, parse_note, parse_vkey
-from ledger.seal import CommunityLog
-from ledger.signer_state import SignerState
+from ledger.seal.checkpoint import open_checkpoint
+from ledger.seal.community_log import CommunityLog
+from ledger.seal.keys import KeyKind, PrivateKey, generate_key, load_private_key
+from ledger.seal.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.seal.note import Signature, parse_note, parse_vkey
+from ledger.seal.signer_state import SignerState
+from ledger.seal.tlog_proof import parse_tlog_proof
 from ledger.store import open_store
 from ledger.store.base import Community
-from ledger.tlog_proof import parse_tlog_proof
 from tests.contract.test_ledger_contract import CLERK, DRAFT, posted
 
 
@@ -186,8 +186,8 @@ def test_the_sealer_asks_the_witness(
 ) -> None:
     """The service's sealer submits each new checkpoint to its witnesses and keeps the
     cosignatures; a witness that is down is logged and the checkpoint still signed."""
-    from api.witness_app import create_witness_app
-    from ledger.witness import Witness
+    from api.witness.app import create_witness_app
+    from ledger.seal.witness import Witness
     from tests.liveserver import serving
 
     seal(client, keys_dir, community_id)

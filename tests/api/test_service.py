@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.accounts import open_accounts
-from api.app import create_app
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.application import CommunityLedger
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.contract.test_ledger_contract import posted

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.routes.tiles import parse_tile_path
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.application import Ledger
-from ledger.merkle import leaf_hash, root_of
-from ledger.seal import CommunityLog
+from ledger.seal.community_log import CommunityLog
+from ledger.seal.merkle import leaf_hash, root_of
 from ledger.store import open_store
 from ledger.store.base import Community
 from tests.contract.test_ledger_contract import CLERK, DRAFT

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.accounts import open_accounts
-from api.app import create_app
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.store import open_store
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import catch_up, demo_store

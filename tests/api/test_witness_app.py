@@ -19,19 +19,19 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from api.witness_app import create_witness_app
-from api.witness_cli import add_witness_commands
-from api.witness_client import (
+from api.witness.app import create_witness_app
+from api.witness.cli import add_witness_commands
+from api.witness.client import (
     WitnessConflictError,
     WitnessRejectedError,
     WitnessUnavailableError,
     submit_checkpoint,
 )
-from ledger.checkpoint import open_checkpoint
 from ledger.errors import InvalidInputError
-from ledger.keys import KeyKind, PrivateKey, generate_key, write_private_key
-from ledger.note import add_signatures, parse_note
-from ledger.witness import MAX_REQUEST_BYTES, Witness, format_add_checkpoint_request
+from ledger.seal.checkpoint import open_checkpoint
+from ledger.seal.keys import KeyKind, PrivateKey, generate_key, write_private_key
+from ledger.seal.note import add_signatures, parse_note
+from ledger.seal.witness import MAX_REQUEST_BYTES, Witness, format_add_checkpoint_request
 from tests.unit.test_witness import NOW, ORIGIN, WITNESS_NAME, Log
 
 TEXT = "text/plain; charset=utf-8"

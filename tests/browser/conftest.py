@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from api.accounts import open_accounts
-from api.app import create_app
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import catch_up, demo_store
 from tests.browser.support import CHROMIUM

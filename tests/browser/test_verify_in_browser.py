@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from api.cli import main
+from api.cli.main import main
 from ledger.application import Ledger
 from ledger.store import open_store
 from tests.browser.conftest import Served

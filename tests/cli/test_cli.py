@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
-from api.cli_verify import ProgressLine
+from api.cli.main import main
+from api.cli.verify import ProgressLine
 from ledger.application import CommunityLedger
 from ledger.store.base import Store
 from tests.contract.test_ledger_contract import posted

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 from ledger.application import Ledger
-from ledger.checkpoint import open_checkpoint
+from ledger.chain.verify import verify_store
 from ledger.domain.vocabulary import CATEGORIES, Scope
-from ledger.note import parse_vkey
-from ledger.seal import CommunityLog
+from ledger.seal.checkpoint import open_checkpoint
+from ledger.seal.community_log import CommunityLog
+from ledger.seal.note import parse_vkey
 from ledger.store import open_store
-from ledger.verify import verify_store
 
 
 def test_demo_covers_the_domain_and_runs_twice_without_storing_twice(
@@ -100,7 +100,7 @@ def test_the_demo_is_sealed_by_its_log_and_its_committee(
 
 
 def test_demo_dates_follow_today(isolated_store_url: str) -> None:
-    from ledger.demo import create_demo
+    from api.demo.community import create_demo
 
     store = open_store(isolated_store_url)
     store.init_schema()

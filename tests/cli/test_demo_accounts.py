@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from api.accounts import open_accounts
-from api.cli import main
-from api.demo_accounts import PEOPLE, read_accounts_file
+from api.cli.main import main
+from api.demo.accounts import PEOPLE, read_accounts_file
 from ledger.domain.vocabulary import Role
 from ledger.store import open_store
 from projections.db import open_read_db

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 from ledger.application import Ledger
 from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role

@@ -11,19 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
-from api.cli import main
-from api.settings import Settings
-from api.witness_app import create_witness_app
+from api.cli.main import main
+from api.service.app import create_app
+from api.service.settings import Settings
+from api.witness.app import create_witness_app
 from ledger.application import Ledger
-from ledger.checkpoint import open_checkpoint
-from ledger.keys import KeyKind, generate_key, load_private_key
-from ledger.merkle import leaf_hash, verify_inclusion
-from ledger.note import parse_vkey
-from ledger.seal import CommunityLog
-from ledger.signer_state import SignerState
+from ledger.seal.checkpoint import open_checkpoint
+from ledger.seal.community_log import CommunityLog
+from ledger.seal.keys import KeyKind, generate_key, load_private_key
+from ledger.seal.merkle import leaf_hash, verify_inclusion
+from ledger.seal.note import parse_vkey
+from ledger.seal.signer_state import SignerState
+from ledger.seal.witness import Witness
 from ledger.store import open_store
-from ledger.witness import Witness
 from tests.contract.test_ledger_contract import CLERK, DRAFT, posted
 from tests.liveserver import serving
 
@@ -112,7 +112,7 @@ def test_committee_seal_over_http(
     settings = Settings(db_url=isolated_store_url, keys_dir=demo, checkpoint_interval=0)
     member = generate_key("committee.test/li", KeyKind.COSIGNER)
     key_file = tmp_path / "li.key"
-    from ledger.keys import write_private_key
+    from ledger.seal.keys import write_private_key
 
     write_private_key(member, key_file)
     with open_store(isolated_store_url) as store:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
-from api.preflight import fix_command, missing_stores
+from api.cli.main import main
+from api.service.preflight import fix_command, missing_stores
 from tests.serve_process import serving
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from api.accounts import AuthenticationError, open_accounts
-from api.cli import main
-from api.cli_common import EXIT_ERROR, UsageError
-from api.cli_users import add_user_commands
+from api.cli.common import EXIT_ERROR, UsageError
+from api.cli.main import main
+from api.cli.users import add_user_commands
 from ledger.errors import GongkaiError
 from tests.accounts_support import GOOD_PASSWORD
 
@@ -21,7 +21,7 @@ Capsys = pytest.CaptureFixture[str]
 
 
 def run(capsys: Capsys, *argv: str) -> tuple[int, str, str]:
-    """Run a users command as ``gongkai`` does (see ``api.cli.main``), in a parser of
+    """Run a users command as ``gongkai`` does (see ``api.cli.main.main``), in a parser of
     its own."""
     parser = argparse.ArgumentParser(prog="gongkai")
     add_user_commands(parser.add_subparsers(dest="command", required=True))

@@ -11,9 +11,9 @@ from contextlib import closing, contextmanager
 import pytest
 
 from ledger.application import CommunityLedger, Ledger
-from ledger.chain import genesis_hash
+from ledger.chain.hashing import genesis_hash
+from ledger.chain.verify import verify_store
 from ledger.store.base import Community, Store
-from ledger.verify import verify_store
 from tests.conftest import pg_url
 from tests.contract.test_ledger_contract import CLERK, DRAFT, key, posted
 
@@ -84,7 +84,7 @@ def test_a_chain_cannot_be_moved_to_another_community(
     ledger: CommunityLedger, store: Store
 ) -> None:
     """The genesis hash names the community: the same rows under another ID fail."""
-    from ledger.verify import ChainIntegrityError, verify_rows
+    from ledger.chain.verify import ChainIntegrityError, verify_rows
 
     posted(ledger)
     rows = list(store.chain_rows(ledger.community.id))

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from ledger.application import CommunityLedger
+from ledger.chain.idempotency import canonical_json, fingerprint
 from ledger.domain.base import Actor
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.vocabulary import Role
 from ledger.errors import IdempotencyKeyReusedError, InvalidInputError
-from ledger.idempotency import canonical_json, fingerprint
 from ledger.store.base import CommandRecord
 from tests.contract.test_ledger_contract import CLERK, DRAFT, VOUCHER, key
 

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from ledger.application import CommunityLedger, Ledger
+from ledger.chain.idempotency import scoped_key
+from ledger.chain.verify import verify_store
 from ledger.domain.base import Actor
 from ledger.domain.correction import Correction
 from ledger.domain.disclosure import Disclosure
@@ -24,9 +26,7 @@ from ledger.errors import (
     PermissionDeniedError,
     UnknownCommunityError,
 )
-from ledger.idempotency import scoped_key
 from ledger.store.base import CommandRecord, Community, DuplicateCommandError, Store
-from ledger.verify import verify_store
 
 CLERK = Actor("李娜", Role.CLERK)
 CHAIR = Actor("王建国", Role.COMMITTEE_CHAIR)

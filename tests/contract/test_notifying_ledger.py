@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.notifying import NotifyingLedger
+from ledger.application.notifying import NotifyingLedger
 from ledger.store.base import Community, Store
 from tests.contract.test_ledger_contract import CLERK, DRAFT, key
 

@@ -14,8 +14,8 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.errors import StoreError
-from ledger.merkle import inclusion_proof, leaf_hash, root_of
-from ledger.seal import CommunityLog
+from ledger.seal.community_log import CommunityLog
+from ledger.seal.merkle import inclusion_proof, leaf_hash, root_of
 from ledger.store import open_store
 from ledger.store.base import Community, Store
 from tests.conftest import SERVICE_ROLE, fresh_pg_database, pg_url

@@ -15,21 +15,21 @@ from typing import Any
 import pytest
 
 from ledger.application import CommunityLedger
-from ledger.checkpoint import open_checkpoint
+from ledger.chain.verify import ChainIntegrityError, verify_store
 from ledger.errors import InvalidInputError, NotFoundError, StoreError
-from ledger.keys import KeyKind, PrivateKey, generate_key
-from ledger.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
-from ledger.note import Signature, parse_note
-from ledger.seal import (
+from ledger.seal.checkpoint import open_checkpoint
+from ledger.seal.community_log import (
     BadCosignatureError,
     CommunityLog,
     InconsistentCheckpointError,
     UnknownCosignerError,
 )
-from ledger.signer_state import SignerState
+from ledger.seal.keys import KeyKind, PrivateKey, generate_key
+from ledger.seal.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
+from ledger.seal.note import Signature, parse_note
+from ledger.seal.signer_state import SignerState
 from ledger.store.base import Store
 from ledger.store.seal import StoredCheckpoint
-from ledger.verify import ChainIntegrityError, verify_store
 from tests.contract.test_ledger_contract import CLERK, DRAFT
 from tests.rawdb import RawTable
 
@@ -179,7 +179,7 @@ def test_a_rewritten_history_is_refused_a_new_signature(
 
 def _rewrite_chain(raw: RawTable, community_id: str, edit_at: int) -> None:
     """Edit one entry and recompute every hash from it on, as a careful administrator."""
-    from ledger.chain import entry_hash, genesis_hash
+    from ledger.chain.hashing import entry_hash, genesis_hash
 
     rows = raw.read()
     rows[edit_at - 1]["state"] = rows[edit_at - 1]["state"].replace(
@@ -209,7 +209,7 @@ def test_the_full_rewrite_attack_fails_verify(
     """Every stored row rewritten with recomputed hashes and the tree rebuilt, straight
     in the database: the chain verifies on its own, but ``gongkai verify`` names the
     first signed checkpoint that no longer matches, with or without the log's key."""
-    from api.cli import main
+    from api.cli.main import main
 
     key = log_key(community_id)
     grow(ledger, 3)
@@ -245,7 +245,7 @@ def test_verify_refuses_checkpoints_not_signed_by_the_log_key(
 ) -> None:
     """A rewriter who also signs new checkpoints with a key of their own is caught by a
     verifier given the real log key."""
-    from api.cli import main
+    from api.cli.main import main
 
     grow(ledger, 2)
     impostor = log_key(community_id)
@@ -264,7 +264,7 @@ def test_verify_catches_a_log_cut_short_below_a_checkpoint(
     community_id: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from api.cli import main
+    from api.cli.main import main
 
     grow(ledger, 4)
     sign(log, log_key(community_id))
@@ -275,7 +275,7 @@ def test_verify_catches_a_log_cut_short_below_a_checkpoint(
 
 def _rebuild_tree(raw: RawTable, store: Store, community_id: str) -> None:
     """Replace the stored tree with one built from the (rewritten) chain."""
-    from ledger.merkle import append_leaves
+    from ledger.seal.merkle import append_leaves
 
     leaves = [leaf_hash(row[2]) for row in store.chain_rows(community_id)]
     nodes = append_leaves(0, {}, leaves)
@@ -413,7 +413,7 @@ def _naive(leaves: list[bytes]) -> tuple[Any, Any, Any]:
     """RFC 6962 §2.1.1–2.1.2 written as the RFC reads, over leaf hashes in memory."""
     from functools import cache
 
-    from ledger.merkle import node_hash
+    from ledger.seal.merkle import node_hash
 
     def split(n: int) -> int:
         k = 1
@@ -453,7 +453,7 @@ def test_every_proof_up_to_128_entries_matches_the_reference(
     """All (index, size) inclusion proofs and all (old, new) consistency proofs for sizes
     1..128, generated from the stored tree, equal the naive computation and verify; the
     block reader an export uses gives the same proofs."""
-    from ledger.merkle import consistency_proof, inclusion_proof
+    from ledger.seal.merkle import consistency_proof, inclusion_proof
     from ledger.store.seal import BlockReader
 
     grow(ledger, 127)

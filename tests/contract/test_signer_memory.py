@@ -17,15 +17,19 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.cli import main
-from api.keyfiles import log_key_path
-from api.sealer import Sealer
-from api.settings import Settings
+from api.cli.main import main
+from api.service.app import create_app
+from api.service.keyfiles import log_key_path
+from api.service.sealer import Sealer
+from api.service.settings import Settings
 from ledger.application import CommunityLedger
-from ledger.keys import PrivateKey, load_private_key
-from ledger.seal import CommunityLog, InconsistentCheckpointError, SignedHistoryLostError
-from ledger.signer_state import SignerState, SignerStateError, state_path
+from ledger.seal.community_log import (
+    CommunityLog,
+    InconsistentCheckpointError,
+    SignedHistoryLostError,
+)
+from ledger.seal.keys import PrivateKey, load_private_key
+from ledger.seal.signer_state import SignerState, SignerStateError, state_path
 from ledger.store.base import Store
 from tests.contract.test_ledger_contract import CLERK, DRAFT
 from tests.contract.test_seal import _rebuild_tree, _rewrite_chain
@@ -262,9 +266,9 @@ def test_the_witness_state_is_outside_memory_too(
     tmp_path: Path,
     capsys: Capsys,
 ) -> None:
-    from ledger.checkpoint import open_checkpoint
-    from ledger.keys import KeyKind, generate_key
-    from ledger.witness import Witness, format_add_checkpoint_request
+    from ledger.seal.checkpoint import open_checkpoint
+    from ledger.seal.keys import KeyKind, generate_key
+    from ledger.seal.witness import Witness, format_add_checkpoint_request
 
     key = new_log_key(keys_dir, community_id, capsys)
     grow(ledger, 4)
@@ -430,8 +434,8 @@ def test_a_later_stored_checkpoint_counts_only_if_the_key_signed_it(
     assert b"\n5\n" in path.read_bytes()
     # Now a checkpoint of size 9 with a root of the owner's choosing, signed by an
     # impostor key of the same name, inserted straight into the store.
-    from ledger.checkpoint import Checkpoint, sign_checkpoint
-    from ledger.keys import KeyKind, generate_key
+    from ledger.seal.checkpoint import Checkpoint, sign_checkpoint
+    from ledger.seal.keys import KeyKind, generate_key
 
     impostor = generate_key(key.name, KeyKind.LOG)
     note = str(sign_checkpoint(Checkpoint(key.name, 9, b"\x01" * 32), impostor.signer()))

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import CommunityLedger
-from ledger.chain import Head, entry_hash
+from ledger.chain.hashing import Head, entry_hash
+from ledger.chain.verify import ChainIntegrityError, Defect, verify_store
 from ledger.store.base import Store
-from ledger.verify import ChainIntegrityError, Defect, verify_store
 from tests.contract.test_ledger_contract import CLERK, VOUCHER, key, posted
 from tests.rawdb import RawTable, Row
 

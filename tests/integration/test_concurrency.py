@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from ledger.application import CommunityLedger
+from ledger.chain.verify import verify_store
 from ledger.store.base import Store
-from ledger.verify import verify_store
 from tests.integration.writers import Ack, append_many
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
-from api.export import export_bundle, parse_range
-from api.keyfiles import find_log_key, vkey_path
-from ledger.bundle import BundleVerificationError, verify_bundle
-from ledger.note import parse_vkey
+from api.cli.export import export_bundle, parse_range
+from api.cli.main import main
+from api.service.keyfiles import find_log_key, vkey_path
+from ledger.bundle.write import BundleVerificationError, verify_bundle
+from ledger.seal.note import parse_vkey
 from ledger.store import open_store
 from ledger.store.seal import tree_table
 from ledger.store.sqlite import SQLiteStore

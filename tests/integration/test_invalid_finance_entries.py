@@ -26,10 +26,10 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.cli import main
+from api.cli.main import main
 from api.portal import finance_page
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.application import CommunityLedger, Ledger
 from ledger.domain.finance import FinanceEntry
 from ledger.store import open_store

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
-from api.cli_projections import all_projections
+from api.cli.main import main
+from api.cli.projections import all_projections
 from ledger.application import Ledger
 from ledger.store import open_store
 from projections.board import fold_board
@@ -22,7 +22,7 @@ from projections.db import open_read_db
 from projections.runner import ProjectionRunner
 from tests.contract.test_ledger_contract import CLERK, DRAFT, posted
 
-WORKER = "import sys; from api.cli import main; sys.exit(main(sys.argv[1:]))"
+WORKER = "import sys; from api.cli.main import main; sys.exit(main(sys.argv[1:]))"
 
 
 def key() -> str:

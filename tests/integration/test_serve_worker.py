@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.cli import main
-from api.cli_projections import all_projections
-from api.settings import Settings
+from api.cli.main import main
+from api.cli.projections import all_projections
+from api.service.app import create_app
+from api.service.settings import Settings
 from ledger.application import Ledger
 from ledger.domain.vocabulary import Role
 from ledger.store import open_store

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any, cast
 
-from ledger.merkle import append_leaves, inclusion_proof, leaf_hash
+from ledger.seal.merkle import append_leaves, inclusion_proof, leaf_hash
 from ledger.store.seal import BlockReader, Node, SealStore
 
 

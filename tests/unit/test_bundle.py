@@ -26,8 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle
-from ledger.bundle import (
+from ledger.bundle.write import (
     BundleContents,
     BundleReport,
     BundleVerificationError,
@@ -38,10 +37,11 @@ from ledger.bundle import (
     verify_bundle,
     write_bundle,
 )
-from ledger.chain import Head, chain_events, entry_hash
-from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.keys import KeyKind, PrivateKey, generate_key
-from ledger.note import NoteVerifier, Signature, add_signatures, sign_note
+from ledger.chain.hashing import Head, chain_events, entry_hash
+from ledger.seal import merkle
+from ledger.seal.checkpoint import Checkpoint, sign_checkpoint
+from ledger.seal.keys import KeyKind, PrivateKey, generate_key
+from ledger.seal.note import NoteVerifier, Signature, add_signatures, sign_note
 from ledger.store.base import RawRow
 
 COMMUNITY = "tianhai"
@@ -738,7 +738,7 @@ def test_a_missing_file_or_not_a_zip_fails(tmp_path: Path) -> None:
 
 
 def test_an_oversized_entry_fails(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ledger.bundle_verify.MAX_MEMBER_SIZE", 100)
+    monkeypatch.setattr("ledger.bundle.verify.MAX_MEMBER_SIZE", 100)
     fails(bundle, r"bytes, more than the limit 100")
 
 
@@ -996,7 +996,7 @@ def test_the_fast_event_reader_agrees_with_the_checked_one(
 ) -> None:
     """events.jsonl objects of the usual form are read without composing messages; for any
     object, that reading gives the checked reading's row, or declines it."""
-    from ledger.bundle_verify import _checked_event, _well_formed_event
+    from ledger.bundle.verify import _checked_event, _well_formed_event
 
     good = lines_of(members_of_a_bundle())[0]
     obj = {**good, **changes} if keep_the_rest else changes
@@ -1026,7 +1026,7 @@ def members_of_a_bundle() -> bytes:
 def test_the_proof_reader_reads_back_every_line_the_writer_writes() -> None:
     """Lines that share their ends with the line before, and lines that do not: the
     reader that reuses the shared hashes reads what the JSON says, every time."""
-    from ledger.bundle_verify import ProofParser
+    from ledger.bundle.verify import ProofParser
 
     rng = random.Random(11)
     pool = [rng.randbytes(32) for _ in range(30)]
@@ -1054,7 +1054,7 @@ def test_the_event_line_reader_reads_what_the_json_says(
     """The reader of the writer's own line form (no dict built) gives the row the JSON
     parse gives, for any strings: quotes, backslashes, control characters, lone
     surrogates, text that looks like the next key; and fails alike where that fails."""
-    from ledger.bundle_verify import _parse_event, _read_event
+    from ledger.bundle.verify import _parse_event, _read_event
 
     obj = {
         "seq": seq,
@@ -1093,7 +1093,7 @@ def test_the_event_line_reader_reads_what_the_json_says(
 def test_event_lines_are_byte_for_byte_json_lines(
     topic: bytes, state: bytes, seq: int, version: int
 ) -> None:
-    from ledger.bundle import event_json, event_line
+    from ledger.bundle.write import event_json, event_line
 
     row = (seq, bytes(32), bytes(range(32)), bytes(range(16)), version, topic, state)
     try:
@@ -1108,7 +1108,7 @@ def test_event_lines_are_byte_for_byte_json_lines(
 def test_a_failing_write_reaches_the_writer_and_stops_its_thread() -> None:
     """The lines' writing thread hands a failure of the file (a full disk) back to the
     caller, and leaving the block stops the thread whatever happened."""
-    from ledger.bundle import _Chunked
+    from ledger.bundle.write import _Chunked
 
     class Full(io.BytesIO):
         def write(self, data: Any) -> int:
@@ -1210,7 +1210,7 @@ def test_the_proof_worker_says_what_the_verifier_in_one_process_says(
 ) -> None:
     """The same bundle, verified with the proofs checked in this process and in a process
     of their own: the same report, or the same first failure, word for word."""
-    import ledger.bundle_verify
+    import ledger.bundle.verify
 
     change, signed = SCENARIOS[scenario]
     path = write(tmp_path, 1, 9)
@@ -1231,7 +1231,7 @@ def test_the_proof_worker_says_what_the_verifier_in_one_process_says(
         return json.dumps(report.as_dict()["checks"])
 
     alone = outcome()
-    monkeypatch.setattr(ledger.bundle_verify, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(ledger.bundle.verify, "PARALLEL_FROM", 0)
     assert outcome() == alone
     assert alone.startswith("FAILED") == (scenario != "intact"), alone
     if scenario == "a flipped byte in proofs.jsonl":

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from ledger.chain import (
+from ledger.chain.hashing import (
     Head,
     chain_events,
     entry_hash,

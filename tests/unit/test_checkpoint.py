@@ -12,16 +12,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.checkpoint import (
+from ledger.errors import FormatError
+from ledger.seal.checkpoint import (
     Checkpoint,
     SignedCheckpoint,
     open_checkpoint,
     parse_checkpoint,
     sign_checkpoint,
 )
-from ledger.errors import FormatError
-from ledger.keys import KeyKind, PrivateKey
-from ledger.note import (
+from ledger.seal.keys import KeyKind, PrivateKey
+from ledger.seal.note import (
     CosignatureSigner,
     Ed25519Signer,
     Note,

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from api.read_models import CurrentViews
+from api.service.read_models import CurrentViews
 
 
 class Clock:

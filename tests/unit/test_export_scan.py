@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import api.export
-from api.export import CHINA_TIME, DateRange, SortedDigests, _scan, recorded_day
+import api.cli.export
+from api.cli.export import CHINA_TIME, DateRange, SortedDigests, _scan, recorded_day
 from ledger.store.base import RawRow
 from projections.board import fold_board
 
@@ -112,7 +112,7 @@ def test_the_scan_finds_what_the_definitions_give(
     size = max(1, len(rows) - cut)
     dates = DateRange(DAY0 + dt.timedelta(days=low), DAY0 + dt.timedelta(days=low + span), None)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(api.export, "HOLD_LIMIT", hold)
+        patch.setattr(api.cli.export, "HOLD_LIMIT", hold)
         found = _scan(FakeStore(rows), FakeLog(rows), size, dates)  # type: ignore[arg-type]
     first, last, named = expected(rows, size, dates)
     assert (found.first, found.last) == (first, last)

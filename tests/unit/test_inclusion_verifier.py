@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.merkle import (
+from ledger.seal.merkle import (
     InclusionVerifier,
     MerkleProofError,
     append_leaves,

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import FormatError, GongkaiError
-from ledger.keys import (
+from ledger.seal.keys import (
     InsecureKeyFileError,
     KeyFileError,
     KeyKind,
@@ -31,7 +31,7 @@ from ledger.keys import (
     write_private_key,
     write_vkey,
 )
-from ledger.note import (
+from ledger.seal.note import (
     SIG_COSIGNATURE_V1,
     SIG_ED25519,
     CosignatureSigner,

@@ -18,7 +18,7 @@ FORBIDDEN = {
 PSYCOPG_ALLOWED = {
     Path("ledger/store/postgres.py"),
     Path("ledger/store/postgres_seal.py"),
-    Path("projections/postgres_db.py"),
+    Path("projections/db/postgres.py"),
 }
 
 
@@ -50,4 +50,4 @@ def test_imports_point_inward(path: Path) -> None:
 def test_the_walker_sees_imports() -> None:
     """The check above would pass vacuously if the walker found nothing."""
     assert "psycopg" in imported_modules(ROOT / "ledger/store/postgres.py")
-    assert "fastapi" in imported_modules(ROOT / "api/app.py")
+    assert "fastapi" in imported_modules(ROOT / "api/service/app.py")

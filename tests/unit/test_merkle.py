@@ -1,4 +1,4 @@
-"""Merkle roots and proofs (ledger.merkle): known answers from an independent implementation
+"""Merkle roots and proofs (ledger.seal.merkle): known answers from an independent implementation
 (transparency-dev/merkle, kept in tests/vectors/merkle_rfc6962.json), properties over
 random trees grown through append_leaves, and proofs that must be refused."""
 
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import VerificationError
-from ledger.merkle import (
+from ledger.seal.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     RUN_BLOCK_LEVELS,

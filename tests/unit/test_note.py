@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import FormatError, GongkaiError, VerificationError
-from ledger.note import (
+from ledger.seal.note import (
     MAX_SIGNATURES,
     SIG_COSIGNATURE_V1,
     SIG_ED25519,

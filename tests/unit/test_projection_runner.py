@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.cli_projections import all_projections
+from api.cli.projections import all_projections
 from ledger.errors import StoreError
 from ledger.store.base import RawRow
 from projections.board import fold_board

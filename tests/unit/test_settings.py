@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from api.settings import Settings
+from api.service.settings import Settings
 from ledger.errors import InvalidInputError, StoreError
 from ledger.store import default_url, redacted_url, with_password_file
 
@@ -93,7 +93,7 @@ def test_a_copy_with_another_database() -> None:
 def test_nothing_is_read_at_import_time() -> None:
     """Importing the service with a broken environment is fine; only asking fails."""
     bad = {"GONGKAI_CHECKPOINT_INTERVAL": "soon", "GONGKAI_DB_PASSWORD_FILE": "/nonexistent"}
-    code = "import api.app, api.cli, api.settings"
+    code = "import api.service.app, api.cli.main, api.service.settings"
     done = subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, **bad}, capture_output=True, text=True
     )

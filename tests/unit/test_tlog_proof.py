@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.errors import FormatError
-from ledger.note import CosignatureSigner, Ed25519Signer, add_signatures, sign_note
-from ledger.tlog_proof import HEADER, TlogProof, format_tlog_proof, parse_tlog_proof
+from ledger.seal.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.seal.note import CosignatureSigner, Ed25519Signer, add_signatures, sign_note
+from ledger.seal.tlog_proof import HEADER, TlogProof, format_tlog_proof, parse_tlog_proof
 
 VECTORS_DIR = Path(__file__).parent.parent / "vectors"
 VECTORS: dict[str, Any] = json.loads((VECTORS_DIR / "signed_note.json").read_text("utf-8"))

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.chain import Head, chain_events, entry_hash
+from ledger.chain.hashing import Head, chain_events, entry_hash
+from ledger.chain.verify import ChainIntegrityError, Defect, verify_rows
 from ledger.store.base import RawRow
-from ledger.verify import ChainIntegrityError, Defect, verify_rows
 
 COMMUNITY = "tianhai"
 

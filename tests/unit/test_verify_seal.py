@@ -7,8 +7,8 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.merkle import EMPTY_ROOT, leaf_hash, root_of
-from ledger.verify_seal import RunningRoot
+from ledger.seal.merkle import EMPTY_ROOT, leaf_hash, root_of
+from ledger.seal.verify import RunningRoot
 
 
 @given(st.integers(0, 300))

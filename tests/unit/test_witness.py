@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.errors import FormatError, InvalidInputError
-from ledger.keys import KeyKind, PrivateKey, generate_key
-from ledger.merkle import EMPTY_ROOT, append_leaves, consistency_proof, leaf_hash, root_of
-from ledger.note import parse_note
-from ledger.witness import (
+from ledger.seal.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.seal.keys import KeyKind, PrivateKey, generate_key
+from ledger.seal.merkle import EMPTY_ROOT, append_leaves, consistency_proof, leaf_hash, root_of
+from ledger.seal.note import parse_note
+from ledger.seal.witness import (
     MAX_PROOF_LINES,
     SIZE,
     TEXT,
@@ -35,7 +35,7 @@ NOW = 1_780_000_000
 
 
 class Log:
-    """A small RFC 6962 log that signs checkpoints, built with ledger.merkle."""
+    """A small RFC 6962 log that signs checkpoints, built with ledger.seal.merkle."""
 
     def __init__(self, key: PrivateKey, salt: str = "") -> None:
         self.key = key

@@ -1,0 +1,287 @@
+"""``gongkai export``: gather a range of a community's log into a signed archive bundle.
+
+The range is chosen by the time each entry was recorded, as a date in China Standard
+Time (UTC+8, no daylight saving): a quarter (``2026Q3``) or ``--from``/``--to`` dates,
+both inclusive. The bundle holds the contiguous run of entries from the first to the
+last one recorded in the range (so its links can be checked), up to the latest signed
+checkpoint, with each entry's inclusion proof in that checkpoint. See
+:mod:`ledger.bundle.write` for the format and the offline checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from ledger.bundle.proof_writer import ProofWriterProcess
+from ledger.bundle.write import BundleContents, BundleSummary, ProofWriter, write_bundle
+from ledger.errors import InvalidInputError, NotFoundError
+from ledger.seal.community_log import CommunityLog
+from ledger.seal.keys import PrivateKey
+from ledger.seal.merkle import inclusion_proofs
+from ledger.store.base import Community, RawRow, Store
+from ledger.store.seal import BlockReader, StoredCheckpoint
+from projections.board import BoardFold, render_board_html
+
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+_QUARTER = re.compile(r"(\d{4})Q([1-4])")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    first: dt.date | None
+    last: dt.date | None
+    period: str | None
+
+    def __contains__(self, day: dt.date) -> bool:
+        return (self.first is None or day >= self.first) and (
+            self.last is None or day <= self.last
+        )
+
+
+def parse_range(period: str | None, date_from: str | None, date_to: str | None) -> DateRange:
+    """``2026Q3`` or ISO dates; clear errors for anything else."""
+    if period and (date_from or date_to):
+        raise InvalidInputError("give --period or --from/--to, not both", field="period")
+    if period:
+        match = _QUARTER.fullmatch(period)
+        if match is None:
+            raise InvalidInputError(f"--period must look like 2026Q3, not {period!r}")
+        year, quarter = int(match.group(1)), int(match.group(2))
+        first = dt.date(year, 3 * quarter - 2, 1)
+        after = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
+        return DateRange(first, after - dt.timedelta(days=1), period)
+    try:
+        start = dt.date.fromisoformat(date_from) if date_from else None
+        end = dt.date.fromisoformat(date_to) if date_to else None
+    except ValueError as e:
+        raise InvalidInputError(f"dates are YYYY-MM-DD: {e}") from None
+    if start and end and start > end:
+        raise InvalidInputError("--from is after --to")
+    return DateRange(start, end, None)
+
+
+# Events store their timestamp first; reading it without parsing the whole state keeps a
+# scan of a million entries quick. Anything unusual falls back to parsing JSON.
+_TIMESTAMP = re.compile(rb'^\{"timestamp":\{"_type_":"datetime_iso","_data_":"([^"]+)"')
+
+
+def recorded_day(state: bytes) -> dt.date | None:
+    """The China-time date an event was recorded, from its stored ``timestamp``."""
+    try:
+        match = _TIMESTAMP.match(state)
+        if match is not None:
+            text = match.group(1).decode()
+        else:
+            value: Any = json.loads(state)["timestamp"]
+            text = value["_data_"] if isinstance(value, dict) else value
+        return dt.datetime.fromisoformat(text).astimezone(CHINA_TIME).date()
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+# A voucher's digest is found without parsing the event: inside a JSON string every quote
+# is escaped, so this text can only be a key and its value (at any depth of the state).
+_VOUCHER = re.compile(rb'"voucher_sha256":"([0-9a-f]{64})"')
+
+
+def _attachments(state: bytes) -> Iterator[bytes]:
+    """The SHA-256 of each file an event names (disclosure attachments, vouchers)."""
+    for match in _VOUCHER.finditer(state):
+        yield bytes.fromhex(match.group(1).decode("ascii"))
+    if b'"attachments":[]' in state or b'"attachments"' not in state:
+        return
+    try:
+        value = json.loads(state)
+    except ValueError:
+        return
+    if not isinstance(value, dict):
+        return
+    for digest in value.get("attachments") or ():
+        if isinstance(digest, str) and _SHA256_HEX.fullmatch(digest):
+            yield bytes.fromhex(digest)
+
+
+class SortedDigests:
+    """A sorted set of SHA-256 digests in about 32 bytes each: one byte string per first
+    byte, appended to, and sorted a bucket at a time at the end. A Python set of a million
+    digests takes over 100 MB.
+
+    Digests added since the last :meth:`keep` are dropped by :meth:`sorted_hex`: the
+    attachments of entries after the last one in the range wait there until another entry
+    in the range comes, or are never listed."""
+
+    def __init__(self) -> None:
+        self._buckets = [bytearray() for _ in range(256)]
+        # The length of each bucket touched since the last keep(), as it was at keep().
+        self._kept: dict[int, int] = {}
+
+    def add(self, digest: bytes) -> None:
+        if len(digest) != 32:
+            raise ValueError(f"a SHA-256 is 32 bytes, not {len(digest)}")
+        bucket = self._buckets[digest[0]]
+        self._kept.setdefault(digest[0], len(bucket))
+        bucket += digest
+
+    def keep(self) -> None:
+        """Keep every digest added so far."""
+        self._kept.clear()
+
+    def sorted_hex(self) -> Iterator[str]:
+        """The kept digests in ascending order, each once, as lowercase hex."""
+        for first, length in self._kept.items():
+            del self._buckets[first][length:]
+        self._kept.clear()
+        for bucket in self._buckets:
+            chunks = {bytes(bucket[i : i + 32]) for i in range(0, len(bucket), 32)}
+            for digest in sorted(chunks):
+                yield digest.hex()
+
+
+def _chain_range(log: CommunityLog, first: int, last: int) -> Iterator[RawRow]:
+    """Entries ``first..last`` in order, read a page at a time."""
+    after = first - 1
+    while after < last:
+        page = log.seal.chain_rows(after, min(10_000, last - after))
+        if not page:
+            return
+        yield from page
+        after = page[-1][0]
+
+
+@dataclass(slots=True)
+class _Found:
+    """What the first pass over the chain finds."""
+
+    first: int = 0
+    last: int = 0
+    referenced: SortedDigests = field(default_factory=SortedDigests)
+    board: BoardFold = field(default_factory=BoardFold)
+
+
+#: From this many entries the proofs are worked out, checked and written by a process of
+#: their own beside the entries (ledger.bundle.proof_writer): two cores for a long range.
+PARALLEL_FROM: Final = 50_000
+
+#: Rows after the last one in the range so far are held back from the board until the
+#: next one in the range comes; past this many, the board is finished by a second read.
+HOLD_LIMIT: Final = 20_000
+
+
+def _scan(store: Store, log: CommunityLog, size: int, dates: DateRange) -> _Found:
+    """One read of entries 1..``size``: the first and last recorded in ``dates``, the
+    attachments entries first..last name, and the board folded up to the last."""
+    found = _Found()
+    held: list[RawRow] | None = []  # rows after found.last, not folded (None: too many)
+    resume = 0  # with held None: the first row not folded
+    scan = store.chain_rows(log.community_id)
+    for row in scan:
+        seq = row[0]
+        if seq > size:
+            scan.close()
+            break
+        day = recorded_day(row[6])
+        in_range = day is not None and day in dates
+        if found.first or in_range:
+            for digest in _attachments(row[6]):
+                found.referenced.add(digest)
+        if in_range:
+            if held:
+                for earlier in held:
+                    found.board.apply(earlier)
+                held.clear()
+            if held is not None:
+                found.board.apply(row)
+            found.first = found.first or seq
+            found.last = seq
+            found.referenced.keep()
+        elif not found.first:
+            found.board.apply(row)  # before the range: on the board at its end
+        elif held is not None:
+            held.append(row)
+            if len(held) > HOLD_LIMIT:
+                resume, held = held[0][0], None
+    if held is None and resume <= found.last:
+        for row in _chain_range(log, resume, found.last):
+            found.board.apply(row)
+    return found
+
+
+def export_bundle(
+    store: Store,
+    community_id: str,
+    dates: DateRange,
+    output: Path,
+    log_key: PrivateKey,
+    *,
+    overwrite: bool = False,
+    parallel_from: int = PARALLEL_FROM,
+) -> BundleSummary:
+    """Write the bundle of ``dates`` for ``community_id`` to ``output``: one pass finds
+    the range, the attachments it names and the board at its end, a second streams the
+    entries and their proofs into the bundle. Memory holds the board and about 32 bytes
+    per attachment named, never the entries."""
+    if output.exists() and not overwrite:
+        raise InvalidInputError(f"{output} exists; pass --force to replace it", field="output")
+    community = store.community(community_id)
+    log = CommunityLog(store, community.id)
+    checkpoint = log.latest_checkpoint()
+    size = checkpoint.tree_size
+    found = _scan(store, log, size, dates)
+    if not found.first:
+        raise NotFoundError(
+            f"no entry of {community.id!r} up to the checkpoint of size {size} was recorded "
+            "in that range"
+        )
+    first, last = found.first, found.last
+    with contextlib.ExitStack() as stack:
+        proofs: Iterable[Sequence[bytes]] | ProofWriter
+        if last - first + 1 >= parallel_from:
+            proofs = stack.enter_context(
+                ProofWriterProcess(
+                    store.url, community.id, first, last, size, checkpoint.root, output.parent
+                )
+            )
+        else:
+            proofs = inclusion_proofs(first - 1, last - 1, size, BlockReader(log.seal))
+        contents = _contents(log, community, checkpoint, dates, found, proofs, log_key.name)
+        return write_bundle(output, contents, log_key.signer(), overwrite=overwrite)
+
+
+def _contents(
+    log: CommunityLog,
+    community: Community,
+    checkpoint: StoredCheckpoint,
+    dates: DateRange,
+    found: _Found,
+    proofs: Iterable[Sequence[bytes]] | ProofWriter,
+    origin: str,
+) -> BundleContents:
+    first, last = found.first, found.last
+    last_rows = log.seal.chain_rows(last - 1, 1)
+    as_of = recorded_day(last_rows[0][6]) if last_rows else None
+    return BundleContents(
+        community_id=community.id,
+        community_name=community.name,
+        origin=origin,
+        first_seq=first,
+        last_seq=last,
+        rows=_chain_range(log, first, last),
+        proofs=proofs,
+        signed_checkpoint=log.cosigned_note(checkpoint),
+        tree_size=checkpoint.tree_size,
+        board_html=render_board_html(community.name, found.board.items(), as_of=str(as_of or "?")),
+        period=dates.period,
+        date_from=dates.first,
+        date_to=dates.last,
+        # The store keeps attachments' hashes, not the files themselves (yet).
+        attachments={},
+        attachments_missing=found.referenced.sorted_hex(),
+    )

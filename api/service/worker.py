@@ -1,0 +1,50 @@
+"""The projection worker inside the service's process (``gongkai serve`` without
+``--no-worker``): a thread that keeps this store's read models current, woken by the
+service's own commands as they commit and polling slowly for other processes' writes."""
+
+from __future__ import annotations
+
+import logging
+
+from api.cli.projections import all_projections
+from ledger.store.base import Store
+from projections.db import ReadDB, open_read_db
+from projections.runner import ProjectionRunner, store_source
+from projections.worker import POLL, CommitSignal, ProjectionWorker, WorkerStatus
+
+log = logging.getLogger("gongkai.projections")
+
+
+class InProcessWorker:
+    """A :class:`ProjectionWorker` with a read models' database of its own (its writes
+    never wait behind a reader's connection), stopped with the service."""
+
+    def __init__(self, worker: ProjectionWorker, db: ReadDB) -> None:
+        self.worker = worker
+        self.db = db
+
+    def status(self) -> WorkerStatus:
+        return self.worker.status()
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.db.close()
+
+
+def start_worker(
+    store: Store, db_url: str, signal: CommitSignal, *, poll: float = POLL
+) -> InProcessWorker:
+    """Start the worker on ``store``'s communities (those added later included), or
+    StoreError when the read models' database was never made."""
+    db = open_read_db(db_url, create=False)
+    runner = ProjectionRunner(db, all_projections(), store_source(store))
+
+    def communities() -> list[str]:
+        return [c.id for c in store.communities()]
+
+    def applied(community_id: str, count: int) -> None:
+        log.debug("%s: applied %d", community_id, count)
+
+    worker = ProjectionWorker(runner, communities, signal, poll=poll, on_applied=applied)
+    worker.start()
+    return InProcessWorker(worker, db)
