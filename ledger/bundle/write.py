@@ -55,6 +55,7 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from importlib import resources
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any, Final, Protocol, runtime_checkable
@@ -706,130 +707,11 @@ def _zipinfo(name: str, stamp: datetime, level: int | None = None) -> zipfile.Zi
 
 # --- README -----------------------------------------------------------------------------
 
-_README: Final = """\
-居务公开账本归档包 · gongkai archive bundle ({format})
-
-社区 Community:          {name} ({community})
-日志 Origin:             {origin}
-范围 Range:              seq {first_seq}–{last_seq}{period}
-检查点树大小 Tree size:  {tree_size}
-生成时间 Created (UTC):  {created_at}
-清单签名 Manifest signed by log key: {signer}
-
-========================================================================
-中文说明
-========================================================================
-
-这是什么
---------
-本文件是居委会公开账本（gongkai）中一段记录的签名归档。账本把每一条记录用哈希链按顺序
-连接起来，并把全部记录放入一棵 Merkle 树（RFC 6962）；日志密钥签署树根（检查点），
-居委会成员和见证人再对检查点加上联署签名。审计人员只需信任公开密钥，无需联网，也无需
-访问数据库，就能检查本包中的每一个字节：改动、删除、插入或调换任何一条记录都会被发现。
-
-各文件
-------
-  manifest.json   清单：社区、记录范围、树大小，以及其余每个文件的 SHA-256。
-  manifest.sig    日志密钥对清单的签名（C2SP signed note），正文为三行：
-                  "{format}"、origin、"sha256 <manifest.json 的 SHA-256>"。
-  checkpoint.txt  日志签署的检查点（C2SP tlog-checkpoint），含全部联署签名，原样保存。
-  events.jsonl    每行一条记录，按序号（seq）排列，原样保存存储的内容及其哈希；
-                  内容不是 UTF-8 时以 state_base64 给出。
-  proofs.jsonl    每行一条记录在检查点 Merkle 树中的包含证明（base64）。
-  attachments/    被引用、且存储中保有的附件，文件名就是其内容的 SHA-256；
-                  存储中缺失的附件列在 attachments-missing.txt（每行一个 SHA-256，
-                  升序），其数目见 manifest.json 的 attachments_missing。
-  board.html      范围结束时的公开栏，供阅读（其内容也受清单签名保护）。
-  README.txt      本说明。
-
-如何验证
---------
-  gongkai verify-bundle {file} --key 日志公钥 [--key 联署人公钥 ...]
-
-公钥（vkey，形如 名称+密钥ID+base64）必须从独立渠道获得，例如居委会公告栏或上级
-部门的公告，绝不能从本包中取得。
-
-手工检查
---------
-  1. 用日志公钥验证 manifest.sig（Ed25519 signed note）；正文第三行的 SHA-256 必须等于
-     manifest.json 的 SHA-256，第二行必须等于清单中的 origin。
-  2. 计算 manifest.json 中 files 所列每个文件的 SHA-256 并比对；包中不得有未列出的文件。
-  3. 用日志公钥验证 checkpoint.txt；其 origin 和树大小必须与清单一致。联署签名
-     （类型 0x04）的签名内容为 "cosignature/v1\\ntime <时间戳>\\n" 加检查点正文。
-  4. 对 events.jsonl 的每一行重新计算哈希（整数均为无符号大端序，topic 和 state 为
-     UTF-8 字节；state_base64 先做 base64 解码；originator_id 为 16 字节）：
-       hash = SHA-256("gongkai/chain/v1/entry\\n" || u64(seq) || prev_hash
-                      || originator_id || u64(originator_version)
-                      || u32(len(topic)) || topic || u32(len(state)) || state)
-     结果必须等于该行的 hash；prev_hash 必须等于上一行的 hash；第 1 条记录的 prev_hash
-     等于 SHA-256("gongkai/chain/v1/genesis\\n" || 社区 ID)。
-  5. Merkle 树的叶子数据就是记录的哈希：叶序号 = seq − 1，
-     叶哈希 = SHA-256(0x00 || hash)，内部节点 = SHA-256(0x01 || 左 || 右)。
-     按 RFC 9162 第 2.1.3.2 节用 proofs.jsonl 中的 hashes 从叶哈希算到根，
-     结果必须等于 checkpoint.txt 第三行（base64）的根，树大小为其第二行。
-
-========================================================================
-English
-========================================================================
-
-What this is
-------------
-A signed archive of a range of entries of a residents' committee's public ledger
-(gongkai). The ledger links every entry to the one before it with a hash chain and puts
-all entries in a Merkle tree (RFC 6962); the log key signs the tree's root (the
-checkpoint) and committee members and the witness cosign it. An auditor who trusts
-nothing but the public keys can check every byte of this bundle offline, without the
-database: changing, deleting, inserting or reordering any entry is detected.
-
-Files
------
-  manifest.json   The manifest: community, range, tree size and the SHA-256 of every
-                  other file.
-  manifest.sig    The log key's signature over the manifest (a C2SP signed note) whose
-                  text is three lines: "{format}", the origin, "sha256 <SHA-256 of
-                  manifest.json>".
-  checkpoint.txt  The log's signed checkpoint (C2SP tlog-checkpoint) with every
-                  cosignature, verbatim.
-  events.jsonl    One entry per line in seq order, in its exact stored form with its
-                  hashes; "state_base64" replaces "state" when the stored bytes are not
-                  UTF-8.
-  proofs.jsonl    One inclusion proof (base64 hashes) per entry, in the checkpoint's tree.
-  attachments/    The referenced attachments the store holds, each named by its SHA-256;
-                  those it lacks are listed in attachments-missing.txt (one SHA-256 a
-                  line, ascending), counted by manifest.json's attachments_missing.
-  board.html      The board as it stood at the end of the range, for reading (covered by
-                  the manifest's signature too).
-  README.txt      This file.
-
-How to verify
--------------
-  gongkai verify-bundle {file} --key LOG_VKEY [--key COSIGNER_VKEY ...]
-
-Take the public keys (vkeys, NAME+KEYID+BASE64) from an independent source, such as the
-committee's notice board or the supervising office, never from this bundle.
-
-Checking by hand
-----------------
-  1. Verify manifest.sig with the log key (an Ed25519 signed note); the third line of its
-     text must be the SHA-256 of manifest.json and the second the manifest's origin.
-  2. Hash every file listed under "files" in manifest.json and compare; no file may be in
-     the bundle that is not listed.
-  3. Verify checkpoint.txt with the log key; its origin and tree size must match the
-     manifest. Cosignatures (type 0x04) sign "cosignature/v1\\ntime <timestamp>\\n"
-     followed by the checkpoint text.
-  4. Recompute each line of events.jsonl (integers unsigned big-endian, topic and state
-     as UTF-8 bytes, state_base64 base64-decoded first, originator_id as 16 bytes):
-       hash = SHA-256("gongkai/chain/v1/entry\\n" || u64(seq) || prev_hash
-                      || originator_id || u64(originator_version)
-                      || u32(len(topic)) || topic || u32(len(state)) || state)
-     It must equal the line's hash; prev_hash must equal the previous line's hash; entry
-     1's prev_hash is SHA-256("gongkai/chain/v1/genesis\\n" || community ID).
-  5. The Merkle tree's leaf data is the entry hash: leaf index = seq - 1,
-     leaf hash = SHA-256(0x00 || hash), inner node = SHA-256(0x01 || left || right).
-     Fold the proof's hashes from the leaf hash as in RFC 9162 section 2.1.3.2; the
-     result must be the root on the third line of checkpoint.txt (base64), at the tree
-     size on its second line.
-"""
+# README.txt, Chinese first, then English: a str.format template kept beside the code as
+# package data, so that it reads as the auditor will see it.
+_README: Final = (
+    resources.files("ledger.bundle").joinpath("readme_template.txt").read_text(encoding="utf-8")
+)
 
 
 def readme_text(contents: BundleContents, signer: NoteSigner, file_name: str, created: str) -> str:
