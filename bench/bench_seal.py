@@ -16,7 +16,7 @@ measurements, on SQLite and, under ``.ci/with-postgres``, PostgreSQL:
 2. **append**: saves/s of the chained write path alone against the same with a sealer
    thread calling ``CommunityLog.update_tree`` every 0.2 s, as the service's sealer does;
 3. **bundle**: ``api.cli.export.export_bundle`` of the whole community of part 1 and
-   ``ledger.bundle.write.verify_bundle`` of the result, each in a fresh process that reports
+   ``ledger.bundle.verify.verify_bundle`` of the result, each in a fresh process that reports
    its time and peak RSS.
 
 The variants compared are interleaved over a few rounds and the tables report medians
@@ -89,7 +89,8 @@ from ledger.application import Ledger
 from ledger.bundle import verify as bundle_verify
 from ledger.bundle.entry_pipe import EntryPipe
 from ledger.bundle.proof_writer import ProofWriterProcess
-from ledger.bundle.write import BundleContents, verify_bundle, write_bundle
+from ledger.bundle.verify import verify_bundle
+from ledger.bundle.write import BundleContents, write_bundle
 from ledger.seal.community_log import CommunityLog
 from ledger.seal.keys import KeyKind, format_private_key, generate_key, parse_private_key
 from ledger.seal.merkle import inclusion_proof, leaf_hash, verify_inclusion
@@ -959,8 +960,8 @@ def report_bundle(
     )
     print(
         "   export: api.cli.export.export_bundle, open date range; verify-bundle:\n"
-        "   ledger.bundle.write.verify_bundle against the log key; peak RSS: the process's VmHWM\n"
-        "   plus the peak of the process each starts for the proofs, as it reports it.\n"
+        "   ledger.bundle.verify.verify_bundle against the log key; peak RSS: the process's\n"
+        "   VmHWM plus the peak of the process each starts for the proofs, as it reports it.\n"
         f"   A step still running after {config.step_timeout:g} s is stopped: 'entries' is\n"
         "   then how many it had done, and its peak RSS is read just before it is stopped."
     )

@@ -265,7 +265,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_bundle(args: argparse.Namespace) -> int:
-    from ledger.bundle.write import verify_bundle
+    from ledger.bundle.verify import verify_bundle
 
     keys = [parse_vkey(k) for k in args.key]
     try:

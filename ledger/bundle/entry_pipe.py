@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Final, NoReturn
 
-from ledger.bundle.write import PROOFS, BundleVerificationError
+from ledger.bundle.format import PROOFS, BundleVerificationError
 
 FRAME_COUNT: Final = struct.Struct(">I")
 FRAME_ENTRY: Final = struct.Struct(">Q32s")

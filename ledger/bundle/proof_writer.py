@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ledger.bundle.entry_pipe import EntryPipe, answer, complete, received
-from ledger.bundle.write import PROOFS, BundleVerificationError, ProofLines, check_proof
+from ledger.bundle.format import PROOFS, BundleVerificationError, ProofLines, check_proof
 from ledger.seal import merkle
 
 

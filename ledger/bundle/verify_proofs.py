@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ledger.bundle.entry_pipe import EntryPipe, answer, complete, received
-from ledger.bundle.write import EVENTS, PROOFS, BundleVerificationError, check_proof
+from ledger.bundle.format import EVENTS, PROOFS, BundleVerificationError, check_proof
+from ledger.bundle.verify_parse import Lines, ProofParser
 from ledger.seal import merkle
 
 
@@ -39,8 +40,6 @@ class ProofChecker:
     in step; raises :class:`BundleVerificationError` at the first failure."""
 
     def __init__(self, stream: Iterator[tuple[int, bytes]], size: int, root: bytes) -> None:
-        from ledger.bundle.verify import ProofParser
-
         self._lines = stream
         self._parser = ProofParser()
         self._tree = merkle.InclusionVerifier(size, root)
@@ -101,8 +100,6 @@ class ProofWorker:
 
 def _serve(path: str, size: int, root: bytes, requests: BinaryIO, replies: BinaryIO) -> None:
     """The worker process: check proofs as entries come, then answer the finish."""
-    from ledger.bundle.verify import Lines
-
     failure: str | None = None
     with zipfile.ZipFile(path) as zf, zf.open(PROOFS) as stream:
         lines = Lines(PROOFS, stream)

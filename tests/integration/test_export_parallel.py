@@ -13,7 +13,8 @@ import pytest
 from api.cli.export import export_bundle, parse_range
 from api.cli.main import main
 from api.service.keyfiles import find_log_key, vkey_path
-from ledger.bundle.write import BundleVerificationError, verify_bundle
+from ledger.bundle.format import BundleVerificationError
+from ledger.bundle.verify import verify_bundle
 from ledger.seal.note import parse_vkey
 from ledger.store import open_store
 from ledger.store.seal import tree_table
