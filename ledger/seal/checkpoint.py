@@ -37,6 +37,11 @@ from ledger.seal.note import (
     NoteSigner,
     NoteVerificationError,
     NoteVerifier,
+    cosignature_timestamp,
+    open_note,
+    sign_note,
+)
+from ledger.seal.note.parse import (
     _check_text,
     _check_utf8,
     _decode_base64,
@@ -44,9 +49,6 @@ from ledger.seal.note import (
     _key_ref,
     _parse_decimal,
     _verify_signatures,
-    cosignature_timestamp,
-    open_note,
-    sign_note,
 )
 
 ROOT_SIZE: Final = 32

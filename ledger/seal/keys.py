@@ -52,13 +52,11 @@ from ledger.seal.note import (
     Ed25519Verifier,
     NoteSigner,
     NoteVerifier,
-    _decode_base64,
-    _encode_base64,
-    _load_seed,
     check_key_name,
     key_id,
     parse_vkey,
 )
+from ledger.seal.note.parse import _decode_base64, _encode_base64, _load_seed
 
 PRIVATE_KEY_PREFIX: Final = "PRIVATE+KEY+"
 PRIVATE_KEY_MODE: Final = 0o600

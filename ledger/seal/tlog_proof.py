@@ -28,7 +28,8 @@ from typing import Final
 
 from ledger.errors import FormatError
 from ledger.seal.checkpoint import parse_checkpoint
-from ledger.seal.note import _decode_base64, _encode_base64, _parse_decimal, parse_note
+from ledger.seal.note import parse_note
+from ledger.seal.note.parse import _decode_base64, _encode_base64, _parse_decimal
 
 HEADER: Final = "c2sp.org/tlog-proof@v1"
 HASH_SIZE: Final = 32
