@@ -48,8 +48,8 @@ from ledger.seal.note.parse import (
     _encode_base64,
     _key_ref,
     _parse_decimal,
-    _verify_signatures,
 )
+from ledger.seal.note.verify import _verify_signatures
 
 ROOT_SIZE: Final = 32
 MAX_TREE_SIZE: Final = 2**64 - 1

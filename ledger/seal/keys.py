@@ -56,7 +56,8 @@ from ledger.seal.note import (
     key_id,
     parse_vkey,
 )
-from ledger.seal.note.parse import _decode_base64, _encode_base64, _load_seed
+from ledger.seal.note.parse import _decode_base64, _encode_base64
+from ledger.seal.note.sign import _load_seed
 
 PRIVATE_KEY_PREFIX: Final = "PRIVATE+KEY+"
 PRIVATE_KEY_MODE: Final = 0o600
