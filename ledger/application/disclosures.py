@@ -1,0 +1,207 @@
+"""The disclosure commands (居务公开事项): draft, revise, submit for review, the
+reviews of each stage, publish, withdraw and archive."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from ledger.application.runner import CommandRunner
+from ledger.chain.idempotency import CommandResult
+from ledger.domain import validate
+from ledger.domain.base import Actor
+from ledger.domain.disclosure import Disclosure
+from ledger.domain.permissions import require_role, require_stage_role
+from ledger.domain.vocabulary import CATEGORY_BY_CODE, Channel, ReviewOutcome, ReviewStage, Scope
+from ledger.errors import InvalidInputError
+
+
+class DisclosureCommands(CommandRunner):
+    """Commands on :class:`~ledger.domain.disclosure.Disclosure` aggregates."""
+
+    @staticmethod
+    def _content(
+        category: object,
+        title: object,
+        body: object,
+        scope: object,
+        attachments: Sequence[object],
+        planned_from: object,
+        planned_until: object,
+    ) -> dict[str, Any]:
+        if category not in CATEGORY_BY_CODE:
+            raise InvalidInputError(
+                f"unknown category {category!r}; expected one of: {', '.join(CATEGORY_BY_CODE)}",
+                field="category",
+            )
+        start, end = validate.date_range(planned_from, planned_until, "planned")
+        return {
+            "category": category,
+            "title": validate.text(title, "title", max_length=validate.MAX_TITLE),
+            "body": validate.text(body, "body", multiline=True),
+            "attachments": validate.sha256_list(attachments, "attachments"),
+            "scope": validate.choice(Scope, scope, "scope").value,
+            "planned_from": start.isoformat(),
+            "planned_until": end.isoformat(),
+        }
+
+    def draft_disclosure(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        *,
+        category: str,
+        title: str,
+        body: str,
+        scope: str,
+        planned_from: str,
+        planned_until: str,
+        attachments: Sequence[str] = (),
+    ) -> CommandResult:
+        """Record a new draft. Answers ``{"id": ...}``."""
+        require_role(actor, "draft_disclosure")
+        content = self._content(
+            category, title, body, scope, attachments, planned_from, planned_until
+        )
+
+        def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
+            disclosure = Disclosure.draft(actor, **content)
+            return [disclosure], {"id": str(disclosure.id)}
+
+        return self.execute(actor, idempotency_key, "draft_disclosure", content, build)
+
+    def revise_draft(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        disclosure_id: UUID | str,
+        *,
+        category: str,
+        title: str,
+        body: str,
+        scope: str,
+        planned_from: str,
+        planned_until: str,
+        attachments: Sequence[str] = (),
+    ) -> CommandResult:
+        require_role(actor, "revise_draft")
+        content = self._content(
+            category, title, body, scope, attachments, planned_from, planned_until
+        )
+        return self._on_disclosure(
+            actor,
+            idempotency_key,
+            "revise_draft",
+            disclosure_id,
+            content,
+            lambda d: d.revise_draft(actor, **content),
+        )
+
+    def submit_for_review(
+        self, actor: Actor, idempotency_key: str, disclosure_id: UUID | str
+    ) -> CommandResult:
+        require_role(actor, "submit_for_review")
+        return self._on_disclosure(
+            actor,
+            idempotency_key,
+            "submit_for_review",
+            disclosure_id,
+            {},
+            lambda d: d.submit_for_review(actor),
+        )
+
+    def review(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        disclosure_id: UUID | str,
+        *,
+        stage: str,
+        outcome: str,
+        opinion: str,
+    ) -> CommandResult:
+        """Record one review act (审核 / 审查 / 初审 / 复审 / 终审)."""
+        review_stage = validate.choice(ReviewStage, stage, "stage")
+        review_outcome = validate.choice(ReviewOutcome, outcome, "outcome")
+        require_stage_role(actor, review_stage)
+        text = validate.text(
+            opinion,
+            "opinion",
+            required=review_outcome is ReviewOutcome.REJECTED,
+            multiline=True,
+        )
+        arguments = {"stage": review_stage, "outcome": review_outcome, "opinion": text}
+        return self._on_disclosure(
+            actor,
+            idempotency_key,
+            "review",
+            disclosure_id,
+            arguments,
+            lambda d: d.review(actor, review_stage, review_outcome, text),
+        )
+
+    def publish(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        disclosure_id: UUID | str,
+        *,
+        channel: str,
+        period_from: str,
+        period_until: str,
+    ) -> CommandResult:
+        require_role(actor, "publish")
+        chosen = validate.choice(Channel, channel, "channel")
+        start, end = validate.date_range(period_from, period_until, "period")
+        arguments = {"channel": chosen, "from": start, "until": end}
+        return self._on_disclosure(
+            actor,
+            idempotency_key,
+            "publish",
+            disclosure_id,
+            arguments,
+            lambda d: d.publish(actor, chosen, start.isoformat(), end.isoformat()),
+        )
+
+    def withdraw(
+        self, actor: Actor, idempotency_key: str, disclosure_id: UUID | str, *, reason: str
+    ) -> CommandResult:
+        require_role(actor, "withdraw")
+        why = validate.text(reason, "reason", multiline=True)
+        return self._on_disclosure(
+            actor,
+            idempotency_key,
+            "withdraw",
+            disclosure_id,
+            {"reason": why},
+            lambda d: d.withdraw(actor, why),
+        )
+
+    def archive(
+        self, actor: Actor, idempotency_key: str, disclosure_id: UUID | str
+    ) -> CommandResult:
+        require_role(actor, "archive")
+        return self._on_disclosure(
+            actor, idempotency_key, "archive", disclosure_id, {}, lambda d: d.archive(actor)
+        )
+
+    def _on_disclosure(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        command: str,
+        disclosure_id: UUID | str,
+        arguments: dict[str, Any],
+        change: Callable[[Disclosure], None],
+    ) -> CommandResult:
+        def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
+            disclosure = self.get(Disclosure, disclosure_id, "disclosure")
+            change(disclosure)
+            return [disclosure], {"id": str(disclosure.id), "version": disclosure.version}
+
+        return self.execute(
+            actor, idempotency_key, command, {"id": str(disclosure_id), **arguments}, build
+        )

@@ -1,0 +1,156 @@
+"""The command runner under a community's ledger: one eventsourcing application per
+community, whose commands each validate their input, check the actor's role, load and
+change aggregates, and save their new events in one transaction together with an
+idempotency key (see :mod:`ledger.chain.idempotency`). Anything refused raises before
+the save, so a refused command stores nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
+from eventsourcing.utils import Environment, EnvType
+
+from ledger.chain.hashing import ChainedEvent, Head
+from ledger.chain.idempotency import (
+    CommandResult,
+    canonical_json,
+    check_key,
+    fingerprint,
+    scoped_key,
+)
+from ledger.domain.base import Actor
+from ledger.errors import (
+    ConflictError,
+    IdempotencyKeyReusedError,
+    InvalidInputError,
+    NotFoundError,
+)
+from ledger.store.base import CommandRecord, Community, DuplicateCommandError, StoredCommand
+from ledger.store.recorder import ChainedRecorder
+
+A = TypeVar("A", bound=Aggregate)
+Build = Callable[[], tuple[Sequence[Aggregate], dict[str, Any]]]
+
+# A command that loses a race on the same aggregate is rebuilt from fresh state and
+# tried again this many times before the caller is told.
+MAX_ATTEMPTS: Final = 5
+
+
+class CommandRunner(Application[UUID]):
+    """What every command group of a community's ledger stands on: the chained recorder,
+    :meth:`execute` (at most once per idempotency key, retried on a lost race), and
+    :meth:`get`. The groups in :mod:`ledger.application` subclass it;
+    :class:`~ledger.application.community.CommunityLedger` joins them."""
+
+    def __init__(self, community: Community, recorder: ChainedRecorder) -> None:
+        if not isinstance(recorder, ApplicationRecorder):
+            raise TypeError("the recorder must be an eventsourcing application recorder")
+        self.community = community
+        self.chain = recorder
+        # eventsourcing's factory is used only for its mapper and transcoder here: the
+        # recorder comes from the store, which decides the backend.
+        super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Configuration comes from the caller only, never silently from os.environ.
+        return Environment(name, dict(env or {}))
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        assert isinstance(self.chain, ApplicationRecorder)
+        return self.chain
+
+    # --- the command runner -------------------------------------------------------
+
+    def execute(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        command: str,
+        arguments: dict[str, Any],
+        build: Build,
+    ) -> CommandResult:
+        """Run one command at most once per idempotency key of ``actor``'s account: the
+        same key sent by another account is another command (see :func:`scoped_key`)."""
+        key = check_key(idempotency_key)
+        stored_key = scoped_key(actor.name, key)
+        digest = fingerprint(command, arguments)
+        for _ in range(MAX_ATTEMPTS):
+            prior = self._prior_command(actor, key, stored_key)
+            if prior is not None:
+                if prior.fingerprint != digest:
+                    raise IdempotencyKeyReusedError(
+                        f"idempotency key {key!r} was already used for a different command"
+                    )
+                return CommandResult(
+                    json.loads(prior.result), prior.first_seq, prior.last_seq, replayed=True
+                )
+            aggregates, result = build()
+            record = CommandRecord(stored_key, digest, canonical_json(result))
+            try:
+                recordings = self.save(*aggregates, command=record)
+            except (DuplicateCommandError, IntegrityError):
+                # Either an earlier attempt with this key was stored after all (its
+                # acknowledgement was lost), or another command changed the same
+                # aggregate first. Look again.
+                continue
+            seqs = [r.notification.id for r in recordings]
+            return CommandResult(json.loads(record.result), seqs[0], seqs[-1])
+        raise ConflictError(f"command {command} kept conflicting with concurrent changes")
+
+    def _prior_command(self, actor: Actor, key: str, stored_key: str) -> StoredCommand | None:
+        """The command this account already ran under ``key``, if any. Commands stored
+        before keys were scoped by account are stored under the bare key: such a one
+        counts only if the same account recorded it, which its first event names."""
+        prior = self.chain.find_command(stored_key)
+        if prior is None:
+            prior = self.chain.find_command(key)
+            if prior is not None and self._recorded_by(prior) != actor.name:
+                prior = None
+        return prior
+
+    def _recorded_by(self, command: StoredCommand) -> str | None:
+        """The actor named by the first event ``command`` wrote."""
+        rows = self.chain.read_chain(after=command.first_seq - 1, limit=1)
+        if not rows:
+            return None
+        row = rows[0]
+        event = self.mapper.to_domain_event(
+            StoredEvent(row.originator_id, row.originator_version, row.topic, row.state)
+        )
+        actor = getattr(event, "actor", None)
+        return actor if isinstance(actor, str) else None
+
+    def get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
+        """Load an aggregate of type ``cls`` or raise :class:`NotFoundError`."""
+        try:
+            uid = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
+        except ValueError:
+            raise InvalidInputError(
+                f"{what} ID {aggregate_id!r} is not a UUID", field="id"
+            ) from None
+        aggregate: Aggregate | None
+        try:
+            aggregate = self.repository.get(uid)
+        except AggregateNotFoundError:
+            aggregate = None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"no {what} {uid} in community {self.community.id}")
+        return aggregate
+
+    # --- disclosures ------------------------------------------------------------------
+
+    # --- finance ------------------------------------------------------------------------
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def head(self) -> Head:
+        return self.chain.head()
+
+    def entries(self, *, after: int = 0, limit: int = 100) -> list[ChainedEvent]:
+        return self.chain.read_chain(after=after, limit=limit)
