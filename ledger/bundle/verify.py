@@ -63,13 +63,7 @@ from ledger.bundle.verify_parse import (
 from ledger.bundle.verify_proofs import ProofChecker, ProofWorker
 from ledger.errors import GongkaiError
 from ledger.seal.checkpoint import Checkpoint, open_checkpoint
-from ledger.seal.note import (
-    SIG_COSIGNATURE_V1,
-    SIG_ED25519,
-    Note,
-    NoteVerifier,
-    open_note,
-)
+from ledger.seal.note import SIG_COSIGNATURE_V1, SIG_ED25519, Note, NoteVerifier, open_note
 
 MAX_MEMBERS: Final = 100_000
 MAX_MEMBER_SIZE: Final = 4 << 30

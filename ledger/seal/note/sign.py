@@ -8,9 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.errors import FormatError
 from ledger.seal.note.parse import (
@@ -25,10 +23,7 @@ from ledger.seal.note.parse import (
     cosignature_message,
     key_id,
 )
-from ledger.seal.note.verify import (
-    CosignatureVerifier,
-    Ed25519Verifier,
-)
+from ledger.seal.note.verify import CosignatureVerifier, Ed25519Verifier
 
 
 class NoteSigner(Protocol):
