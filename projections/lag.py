@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from projections.db import ReadDB
 
 

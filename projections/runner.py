@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar, Final
 
 from ledger.errors import StoreError
-from ledger.store.base import RawRow, Store
+from ledger.store.backend import Store
+from ledger.store.base import RawRow
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent, ledger_event
 

@@ -17,7 +17,8 @@ import pytest
 
 from ledger.application import CommunityLedger, Ledger
 from ledger.store import open_store
-from ledger.store.base import Community, Store
+from ledger.store.backend import Store
+from ledger.store.base import Community
 from tests.rawdb import RawTable, raw_table
 
 BACKENDS = ["sqlite", "postgres"]

@@ -25,7 +25,8 @@ from ledger.errors import InvalidInputError, NotFoundError
 from ledger.seal.community_log import CommunityLog
 from ledger.seal.keys import PrivateKey
 from ledger.seal.merkle import inclusion_proofs
-from ledger.store.base import Community, RawRow, Store
+from ledger.store.backend import Store
+from ledger.store.base import Community, RawRow
 from ledger.store.seal import BlockReader, StoredCheckpoint
 from projections.board import BoardFold, render_board_html
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from api.cli.common import EXIT_OK, add_db
 from ledger.store import default_url, open_store
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from projections.audit_trail import AuditTrailProjection
 from projections.board_projection import BoardProjection
 from projections.clock import ClockProjection

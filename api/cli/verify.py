@@ -56,7 +56,7 @@ from ledger.seal.verify import (
 )
 from ledger.seal.witness import WitnessState
 from ledger.store import open_store
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from ledger.store.seal import StoredCheckpoint
 
 

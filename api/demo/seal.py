@@ -19,7 +19,7 @@ from ledger.seal.keys import (
 )
 from ledger.seal.note import Signature, parse_note
 from ledger.seal.signer_state import SignerState
-from ledger.store.base import Store
+from ledger.store.backend import Store
 
 ORIGIN_HOST = "gongkai.local"
 COMMITTEE_MEMBER = "居务监督委员会 王丽"

@@ -28,7 +28,7 @@ from ledger.application import Ledger
 from ledger.application.notifying import NotifyingLedger
 from ledger.errors import GongkaiError, StoreError
 from ledger.store import open_store
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from projections.worker import CommitSignal
 
 

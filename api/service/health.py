@@ -12,7 +12,7 @@ from api.cli.projections import all_projections
 from api.service.sealer import Sealer
 from api.service.worker import InProcessWorker
 from ledger.errors import StoreError
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from projections.db import ReadDB
 from projections.lag import read_model_lag
 

@@ -24,7 +24,7 @@ from ledger.errors import GongkaiError
 from ledger.seal.community_log import CommunityLog, InconsistentCheckpointError
 from ledger.seal.keys import PrivateKey
 from ledger.seal.signer_state import SignerState, SignerStateError
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from ledger.store.seal import StoredCheckpoint
 
 log = logging.getLogger("gongkai.sealer")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from api.cli.projections import all_projections
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from projections.db import ReadDB, open_read_db
 from projections.runner import ProjectionRunner, store_source
 from projections.worker import POLL, CommitSignal, ProjectionWorker, WorkerStatus

@@ -15,7 +15,8 @@ from ledger.application.objections import ObjectionCommands
 from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role
 from ledger.errors import InvalidTransitionError
-from ledger.store.base import Community, Store
+from ledger.store.backend import Store
+from ledger.store.base import Community
 
 SYSTEM: Final = Actor("gongkai", Role.SYSTEM)
 

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ledger.application.community import CommunityLedger, Ledger
-from ledger.store.base import Community, Store
+from ledger.store.backend import Store
+from ledger.store.base import Community
 from ledger.store.recorder import ChainedRecorder
 
 #: Told the community and the last ``seq`` of a transaction that has just committed.

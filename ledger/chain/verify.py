@@ -35,7 +35,8 @@ from typing import Final
 
 from ledger.chain.hashing import ENTRY_TAG, Head, entry_hash, genesis_hash
 from ledger.errors import VerificationError
-from ledger.store.base import RawRow, Store
+from ledger.store.backend import Store
+from ledger.store.base import RawRow
 
 PROGRESS_EVERY: Final = 50_000
 _U64 = struct.Struct(">Q").pack

@@ -57,7 +57,8 @@ from ledger.seal.note import (
     parse_vkey,
 )
 from ledger.seal.signer_state import SignedHead, SignerState, SignerStateError
-from ledger.store.base import RawRow, Store
+from ledger.store.backend import Store
+from ledger.store.base import RawRow
 from ledger.store.seal import Cosigner, SealStore, StoredCheckpoint, StoredCosignature
 
 log = logging.getLogger("gongkai.seal")

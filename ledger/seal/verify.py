@@ -25,7 +25,8 @@ from ledger.errors import FormatError, VerificationError
 from ledger.seal.checkpoint import open_checkpoint, parse_checkpoint
 from ledger.seal.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from ledger.seal.note import NoteVerifier, parse_note
-from ledger.store.base import RawRow, Store
+from ledger.store.backend import Store
+from ledger.store.base import RawRow
 from ledger.store.seal import StoredCheckpoint
 
 

@@ -13,7 +13,8 @@ from typing import Final
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from ledger.errors import StoreError
-from ledger.store.base import DEFAULT_DB_URL, Community, Store
+from ledger.store.backend import Store
+from ledger.store.base import DEFAULT_DB_URL, Community
 
 __all__ = [
     "DB_PASSWORD_FILE_ENV",

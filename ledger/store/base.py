@@ -1,4 +1,4 @@
-"""What every backend offers, and the names they share.
+"""The names every backend shares, and the layout of a store's tables.
 
 A *store* is one database (an SQLite file with its community files beside it, or one
 PostgreSQL database). It holds a registry of communities and, per community, two
@@ -17,16 +17,10 @@ append-only tables:
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from ledger.errors import InvalidInputError, StoreError
-
-if TYPE_CHECKING:
-    from ledger.store.recorder import ChainedRecorder
-    from ledger.store.seal import SealStore
 
 COMMUNITY_ID_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]{1,31}")
 REGISTRY_TABLE: Final = "gongkai_communities"
@@ -95,61 +89,3 @@ class DuplicateCommandError(StoreError):
     The transaction is rolled back, so the events of the second attempt are not stored;
     the application then answers the first attempt's result.
     """
-
-
-class Store(ABC):
-    """A database holding communities' chained logs."""
-
-    url: str
-
-    @abstractmethod
-    def init_schema(self, *, service_role: str | None = None) -> None:
-        """Create the registry and every registered community's tables (idempotent)."""
-
-    @abstractmethod
-    def add_community(self, community: Community) -> None:
-        """Register a community and create its tables; a no-op if it exists with the
-        same name, an error if it exists with another."""
-
-    @abstractmethod
-    def communities(self) -> list[Community]:
-        """Every registered community, ordered by ID."""
-
-    def community(self, community_id: str) -> Community:
-        """The community with this ID, or :class:`UnknownCommunityError`."""
-        from ledger.errors import UnknownCommunityError
-
-        check_community_id(community_id)
-        for community in self.communities():
-            if community.id == community_id:
-                return community
-        raise UnknownCommunityError(f"no community {community_id!r} in this store")
-
-    @abstractmethod
-    def recorder(self, community_id: str) -> ChainedRecorder:
-        """The chained eventsourcing recorder of one community (cached per store)."""
-
-    @abstractmethod
-    def seal(self, community_id: str) -> SealStore:
-        """The Merkle tree, checkpoints and cosignatures of one registered community."""
-
-    @abstractmethod
-    def chain_rows(
-        self, community_id: str, *, batch_size: int = 10_000
-    ) -> Generator[RawRow, None, None]:
-        """Every chain row of a community ordered by ``seq``, read straight from the
-        table in constant memory, without going through eventsourcing."""
-
-    @abstractmethod
-    def max_seq(self, community_id: str) -> int:
-        """The highest stored ``seq`` (0 when empty): used for progress reporting only."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release connections and file handles."""
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

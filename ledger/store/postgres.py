@@ -54,13 +54,13 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ledger.chain.hashing import ChainedEvent, Head
 from ledger.errors import StoreError, UnknownCommunityError
+from ledger.store.backend import Store
 from ledger.store.base import (
     REGISTRY_TABLE,
     CommandRecord,
     Community,
     DuplicateCommandError,
     RawRow,
-    Store,
     StoredCommand,
     check_community_id,
     commands_table,

@@ -39,13 +39,13 @@ from ledger.chain.hashing import (
     genesis_hash,
 )
 from ledger.errors import StoreError, UnknownCommunityError
+from ledger.store.backend import Store
 from ledger.store.base import (
     REGISTRY_TABLE,
     CommandRecord,
     Community,
     DuplicateCommandError,
     RawRow,
-    Store,
     StoredCommand,
     check_community_id,
     commands_table,

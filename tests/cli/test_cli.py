@@ -14,7 +14,7 @@ import pytest
 from api.cli.main import main
 from api.cli.verify import ProgressLine
 from ledger.application import CommunityLedger
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from tests.contract.test_ledger_contract import posted
 from tests.rawdb import RawTable
 

@@ -13,7 +13,8 @@ import pytest
 from ledger.application import CommunityLedger, Ledger
 from ledger.chain.hashing import genesis_hash
 from ledger.chain.verify import verify_store
-from ledger.store.base import Community, Store
+from ledger.store.backend import Store
+from ledger.store.base import Community
 from tests.conftest import pg_url
 from tests.contract.test_ledger_contract import CLERK, DRAFT, key, posted
 

@@ -26,7 +26,8 @@ from ledger.errors import (
     PermissionDeniedError,
     UnknownCommunityError,
 )
-from ledger.store.base import CommandRecord, Community, DuplicateCommandError, Store
+from ledger.store.backend import Store
+from ledger.store.base import CommandRecord, Community, DuplicateCommandError
 
 CLERK = Actor("李娜", Role.CLERK)
 CHAIR = Actor("王建国", Role.COMMITTEE_CHAIR)

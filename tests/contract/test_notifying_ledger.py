@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ledger.application.notifying import NotifyingLedger
-from ledger.store.base import Community, Store
+from ledger.store.backend import Store
+from ledger.store.base import Community
 from tests.contract.test_ledger_contract import CLERK, DRAFT, key
 
 

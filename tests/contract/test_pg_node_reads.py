@@ -17,7 +17,8 @@ from ledger.errors import StoreError
 from ledger.seal.community_log import CommunityLog
 from ledger.seal.merkle import inclusion_proof, leaf_hash, root_of
 from ledger.store import open_store
-from ledger.store.base import Community, Store
+from ledger.store.backend import Store
+from ledger.store.base import Community
 from tests.conftest import SERVICE_ROLE, fresh_pg_database, pg_url
 from tests.contract.test_seal import grow
 

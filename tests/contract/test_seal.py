@@ -28,7 +28,7 @@ from ledger.seal.keys import KeyKind, PrivateKey, generate_key
 from ledger.seal.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
 from ledger.seal.note import Signature, parse_note
 from ledger.seal.signer_state import SignerState
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from ledger.store.seal import StoredCheckpoint
 from tests.contract.test_ledger_contract import CLERK, DRAFT
 from tests.rawdb import RawTable

@@ -30,7 +30,7 @@ from ledger.seal.community_log import (
 )
 from ledger.seal.keys import PrivateKey, load_private_key
 from ledger.seal.signer_state import SignerState, SignerStateError, state_path
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from tests.contract.test_ledger_contract import CLERK, DRAFT
 from tests.contract.test_seal import _rebuild_tree, _rewrite_chain
 from tests.rawdb import RawTable

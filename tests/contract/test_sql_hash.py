@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from tests.conftest import pg_url
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "chain_v1.json").read_text())

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ledger.application import CommunityLedger
 from ledger.chain.hashing import Head, entry_hash
 from ledger.chain.verify import ChainIntegrityError, Defect, verify_store
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from tests.contract.test_ledger_contract import CLERK, VOUCHER, key, posted
 from tests.rawdb import RawTable, Row
 

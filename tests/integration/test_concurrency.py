@@ -15,7 +15,7 @@ import pytest
 
 from ledger.application import CommunityLedger
 from ledger.chain.verify import verify_store
-from ledger.store.base import Store
+from ledger.store.backend import Store
 from tests.integration.writers import Ack, append_many
 
 ROOT = Path(__file__).resolve().parents[2]
