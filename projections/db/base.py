@@ -17,8 +17,6 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from ledger.errors import StoreError
-
 
 class Tx(Protocol):
     """One transaction's statements."""
@@ -71,21 +69,3 @@ def read_db_url(store_url: str, name: str = PROJECTIONS) -> str:
 def schema_name(name: str) -> str:
     """The PostgreSQL schema of the database called ``name``."""
     return "gongkai_read" if name == PROJECTIONS else f"gongkai_{name}"
-
-
-def open_read_db(store_url: str, name: str = PROJECTIONS, *, create: bool = True) -> ReadDB:
-    """Open the database called ``name`` beside the ledger at ``store_url``; by default,
-    the read models'. With ``create`` it is made if missing (``gongkai db init`` and
-    the tests do that); the service opens it without, and a missing one is a
-    :class:`StoreError` saying how to make it."""
-    url = read_db_url(store_url, name)
-    if url.startswith("sqlite:///"):
-        from projections.db.sqlite import SQLiteReadDB
-
-        path = Path(url.removeprefix("sqlite:///"))
-        if not create and not path.exists():
-            raise StoreError(f"no {name} database at {path}: run 'gongkai db init' first")
-        return SQLiteReadDB(path)
-    from projections.db.postgres import PostgresReadDB
-
-    return PostgresReadDB(url, schema_name(name), create=create)
