@@ -9,23 +9,27 @@ it cosigned.
 
 Import the names below from here."""
 
-from ledger.seal.witness.witness import (
+from ledger.seal.witness.request import (
     HASH_SIZE,
     MAX_PROOF_LINES,
     MAX_REQUEST_BYTES,
     MAX_TREE_SIZE,
-    SIZE,
-    TEXT,
     AddCheckpointRequest,
+    format_add_checkpoint_request,
+    parse_add_checkpoint_request,
+)
+from ledger.seal.witness.state import (
     CosignedCheckpoint,
     Refusal,
-    Witness,
-    WitnessReply,
     WitnessState,
     WitnessTransaction,
-    format_add_checkpoint_request,
     origin_hash,
-    parse_add_checkpoint_request,
+)
+from ledger.seal.witness.witness import (
+    SIZE,
+    TEXT,
+    Witness,
+    WitnessReply,
 )
 
 __all__ = [

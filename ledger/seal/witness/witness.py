@@ -1,4 +1,4 @@
-"""A witness: C2SP tlog-witness ``add-checkpoint``, without HTTP.
+"""The witness itself: C2SP tlog-witness ``add-checkpoint``, without HTTP.
 
 The street disciplinary committee (街道纪工委) runs one. It is configured with the verifier
 keys of the communities' logs; a log's origin is its key's name. For each origin it keeps the
@@ -8,26 +8,19 @@ shows different histories to different people is caught: the witness refuses, an
 signed evidence.
 
 :class:`Witness` answers the protocol with a :class:`WitnessReply` (status, content type,
-body) that the HTTP app and the offline command pass on unchanged. :class:`WitnessState` is
-the SQLite file that holds one row per origin; the check of the old size and the update
-happen in one ``BEGIN IMMEDIATE`` transaction, so two concurrent requests cannot roll the
-witness back (the race described at the end of the add-checkpoint section of the spec).
+body) that the HTTP app and the offline command pass on unchanged; what it keeps is in
+:mod:`ledger.seal.witness.state`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import re
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager, suppress
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.errors import FormatError, GongkaiError, InvalidInputError, StoreError
+from ledger.errors import FormatError, GongkaiError, InvalidInputError
 from ledger.seal.checkpoint import Checkpoint, parse_checkpoint
 from ledger.seal.keys import KeyKind, PrivateKey
 from ledger.seal.merkle import EMPTY_ROOT, MerkleProofError, verify_consistency
@@ -42,280 +35,18 @@ from ledger.seal.note import (
     open_note,
     parse_note,
 )
+from ledger.seal.witness.request import (
+    MAX_TREE_SIZE,
+    AddCheckpointRequest,
+    parse_add_checkpoint_request,
+)
+from ledger.seal.witness.state import WitnessState, WitnessTransaction
 
 TEXT = "text/plain; charset=utf-8"
 SIZE = "text/x.tlog.size"
 """The content type of a 409 answer, whose body is the latest cosigned size and a newline."""
 
-MAX_PROOF_LINES = 63
-""""The client MUST NOT send more than 63 consistency proof lines"; more is malformed."""
-
-MAX_REQUEST_BYTES = 256 * 1024
-"""Far above any honest request (63 proof lines and a checkpoint with a few dozen
-signatures); a longer body is refused as malformed before it is parsed."""
-
-MAX_TREE_SIZE = 2**63 - 1
-"""Sizes are stored as SQLite integers; no community log comes near."""
-
-HASH_SIZE = 32
-_OLD_LINE = re.compile(rb"old (0|[1-9][0-9]*)")
 _ORIGIN_HASH = re.compile(r"[0-9a-f]{64}")
-
-
-# --- the request body, for both sides -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AddCheckpointRequest:
-    """A parsed add-checkpoint body: ``old_size``, the consistency ``proof`` and the
-    ``signed_checkpoint`` note exactly as sent (not yet verified)."""
-
-    old_size: int
-    proof: tuple[bytes, ...]
-    signed_checkpoint: str
-
-
-def format_add_checkpoint_request(
-    old_size: int, proof: Sequence[bytes], signed_checkpoint: str
-) -> bytes:
-    """The body of an add-checkpoint request: ``old <size>``, one base64 line per proof
-    hash, an empty line, then the signed checkpoint."""
-    if not 0 <= old_size <= MAX_TREE_SIZE:
-        raise InvalidInputError(f"old size {old_size} is out of range", field="old_size")
-    if len(proof) > MAX_PROOF_LINES:
-        raise InvalidInputError(
-            f"{len(proof)} proof hashes; the protocol allows at most {MAX_PROOF_LINES}",
-            field="proof",
-        )
-    for i, h in enumerate(proof, 1):
-        if len(h) != HASH_SIZE:
-            raise InvalidInputError(
-                f"proof hash {i} is {len(h)} bytes, not {HASH_SIZE}", field="proof"
-            )
-    if not signed_checkpoint.endswith("\n"):
-        raise InvalidInputError(
-            "a signed checkpoint ends with a newline", field="signed_checkpoint"
-        )
-    lines = [f"old {old_size}", *(base64.b64encode(h).decode("ascii") for h in proof), ""]
-    return ("\n".join(lines) + "\n" + signed_checkpoint).encode("utf-8")
-
-
-def parse_add_checkpoint_request(body: bytes) -> AddCheckpointRequest:
-    """Split an add-checkpoint body into its parts; :class:`FormatError` if it does not
-    follow the format (which the witness answers with 400)."""
-    if len(body) > MAX_REQUEST_BYTES:
-        raise FormatError(f"the request is longer than {MAX_REQUEST_BYTES} bytes")
-    end = body.find(b"\n")
-    if end < 0:
-        raise FormatError("the request has no old size line ending in a newline")
-    # "The old size line MUST consist of the string old, a single space (0x20), and the tree
-    # size of the previous checkpoint encoded as an ASCII decimal with no leading zeroes."
-    match = _OLD_LINE.fullmatch(body[:end])
-    if match is None:
-        raise FormatError("the first line must be 'old <size>', a decimal without leading zeroes")
-    digits = match.group(1)
-    if len(digits) > len(str(MAX_TREE_SIZE)) or int(digits) > MAX_TREE_SIZE:
-        raise FormatError("the old size is too large")
-    old_size = int(digits)
-    pos = end + 1
-    proof: list[bytes] = []
-    while True:
-        # "Each line MUST terminate in a newline character (U+000A)."
-        end = body.find(b"\n", pos)
-        if end < 0:
-            raise FormatError(
-                "the request ends before the empty line that precedes the checkpoint"
-            )
-        line, pos = body[pos:end], end + 1
-        if not line:
-            break
-        # "The client MUST NOT send more than 63 consistency proof lines."
-        if len(proof) == MAX_PROOF_LINES:
-            raise FormatError(f"more than {MAX_PROOF_LINES} consistency proof lines")
-        proof.append(_decode_hash(line, len(proof) + 1))
-    try:
-        signed_checkpoint = body[pos:].decode("utf-8")
-    except UnicodeDecodeError:
-        raise FormatError("the checkpoint is not valid UTF-8") from None
-    if not signed_checkpoint:
-        raise FormatError("the request has no checkpoint after the empty line")
-    return AddCheckpointRequest(old_size, tuple(proof), signed_checkpoint)
-
-
-def _decode_hash(line: bytes, number: int) -> bytes:
-    # "Each consistency proof line MUST encode a single hash in base64."
-    try:
-        h = base64.b64decode(line, validate=True)
-    except binascii.Error:
-        raise FormatError(f"consistency proof line {number} is not base64") from None
-    if len(h) != HASH_SIZE or base64.b64encode(h) != line:
-        raise FormatError(f"consistency proof line {number} is not one base64 SHA-256 hash")
-    return h
-
-
-# --- the state file -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CosignedCheckpoint:
-    """The latest checkpoint the witness cosigned for ``origin``: its size and root, and the
-    note with the log signatures the witness verified and the witness's cosignature."""
-
-    origin: str
-    size: int
-    root: bytes
-    note: str
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A validly signed checkpoint that failed a consistency check: evidence against the
-    log (a fork, a bad proof), kept with the whole request."""
-
-    origin: str
-    received_at: int
-    status: int
-    reason: str
-    request: bytes
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS witness_checkpoint (
-    origin TEXT PRIMARY KEY,
-    origin_hash TEXT NOT NULL UNIQUE,
-    size INTEGER NOT NULL CHECK (size >= 0),
-    root BLOB NOT NULL CHECK (length(root) = 32),
-    note TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS witness_refusal (
-    id INTEGER PRIMARY KEY,
-    origin TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    status INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    request BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS witness_refusal_origin ON witness_refusal (origin, id);
-"""
-
-
-def origin_hash(origin: str) -> str:
-    """The lowercase hex SHA-256 of an origin, as in the monitoring URL."""
-    return hashlib.sha256(origin.encode("utf-8")).hexdigest()
-
-
-class WitnessTransaction:
-    """One ``BEGIN IMMEDIATE`` transaction on the state of one origin (see
-    :meth:`WitnessState.begin`)."""
-
-    def __init__(self, conn: sqlite3.Connection, origin: str) -> None:
-        self._conn = conn
-        self.origin = origin
-        row = conn.execute(
-            "SELECT size, root, note FROM witness_checkpoint WHERE origin = ?", (origin,)
-        ).fetchone()
-        self.latest = CosignedCheckpoint(origin, row[0], bytes(row[1]), row[2]) if row else None
-        """What the witness last cosigned for the origin, read under the write lock."""
-
-    def save(self, size: int, root: bytes, note: str) -> None:
-        self._conn.execute(
-            "INSERT INTO witness_checkpoint (origin, origin_hash, size, root, note)"
-            " VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (origin) DO UPDATE"
-            " SET size = excluded.size, root = excluded.root, note = excluded.note",
-            (self.origin, origin_hash(self.origin), size, root, note),
-        )
-
-    def record_refusal(self, received_at: int, status: int, reason: str, request: bytes) -> None:
-        self._conn.execute(
-            "INSERT INTO witness_refusal (origin, received_at, status, reason, request)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (self.origin, received_at, status, reason, request),
-        )
-
-
-class WitnessState:
-    """The witness's SQLite file, created on first use: one row per origin with the latest
-    cosigned checkpoint, and the refusals kept as evidence."""
-
-    def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
-        self.path = Path(path)
-        self.busy_timeout = busy_timeout
-        self._ready = False
-
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        except sqlite3.Error as e:
-            raise StoreError(f"cannot open the witness state {self.path}: {e}") from e
-        try:
-            # Durable before the answer: "The witness MUST persist the new checkpoint before
-            # responding." WAL lets monitors read while a request holds the write lock.
-            conn.execute("PRAGMA synchronous = FULL")
-            if not self._ready:
-                conn.execute("PRAGMA journal_mode = WAL")
-                # executescript() commits first; the script holds its own write lock.
-                conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
-                self._ready = True
-        except sqlite3.Error as e:
-            conn.close()
-            raise StoreError(f"cannot use the witness state {self.path}: {e}") from e
-        return conn
-
-    @contextmanager
-    def begin(self, origin: str) -> Iterator[WitnessTransaction]:
-        """Hold the write lock of the state file while the caller checks and updates the
-        origin's row: commit if the block ends normally, roll back if it raises."""
-        with closing(self._connect()) as conn:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                txn = WitnessTransaction(conn, origin)
-            except sqlite3.Error as e:
-                raise StoreError(f"cannot lock the witness state {self.path}: {e}") from e
-            try:
-                yield txn
-                conn.commit()
-            except sqlite3.Error as e:
-                with suppress(sqlite3.Error):
-                    conn.rollback()
-                raise StoreError(f"cannot save the witness state {self.path}: {e}") from e
-            except BaseException:
-                with suppress(sqlite3.Error):
-                    conn.rollback()
-                raise
-
-    def latest(self, origin: str) -> CosignedCheckpoint | None:
-        return self._select("origin = ?", origin)
-
-    def latest_by_hash(self, hex_hash: str) -> CosignedCheckpoint | None:
-        return self._select("origin_hash = ?", hex_hash)
-
-    def _select(self, where: str, value: str) -> CosignedCheckpoint | None:
-        with closing(self._connect()) as conn:
-            try:
-                row = conn.execute(
-                    f"SELECT origin, size, root, note FROM witness_checkpoint WHERE {where}",
-                    (value,),
-                ).fetchone()
-            except sqlite3.Error as e:
-                raise StoreError(f"cannot read the witness state {self.path}: {e}") from e
-        return CosignedCheckpoint(row[0], row[1], bytes(row[2]), row[3]) if row else None
-
-    def refusals(self, origin: str) -> list[Refusal]:
-        """The evidence kept for ``origin``, oldest first."""
-        with closing(self._connect()) as conn:
-            try:
-                rows = conn.execute(
-                    "SELECT origin, received_at, status, reason, request FROM witness_refusal"
-                    " WHERE origin = ? ORDER BY id",
-                    (origin,),
-                ).fetchall()
-            except sqlite3.Error as e:
-                raise StoreError(f"cannot read the witness state {self.path}: {e}") from e
-        return [Refusal(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
-
-
-# --- the witness --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
