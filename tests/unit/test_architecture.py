@@ -29,9 +29,8 @@ NEVER = frozenset({"tests", "bench"})
 HTTP = frozenset({"fastapi", "starlette", "uvicorn", "jinja2", "jinja2_fragments"})
 FORBIDDEN_THIRD_PARTY = {"ledger": HTTP, "projections": HTTP, "api": frozenset()}
 POSTGRES = frozenset({"psycopg", "psycopg_pool", "eventsourcing.postgres"})
-POSTGRES_MODULES = frozenset(
-    {"ledger.store.postgres", "ledger.store.postgres_seal", "projections.db.postgres"}
-)
+#: The packages or modules that may import them.
+POSTGRES_MODULES = ("ledger.store.postgres", "projections.db.postgres")
 #: The fence; modules are meant to stay well under 400 lines.
 MAX_LINES = 600
 
@@ -151,6 +150,10 @@ def _cycle_through(graph: Mapping[str, set[str]], component: set[str]) -> list[s
     raise AssertionError("a strongly connected component without a cycle")
 
 
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
 def violations(root: Path) -> Iterator[str]:
     """Every broken rule in the tree at ``root``, one message each."""
     modules = frozenset(module_name(root, p) for p in project_files(root))
@@ -167,7 +170,7 @@ def violations(root: Path) -> Iterator[str]:
                 yield f"{what}; the code never imports its tests or benchmarks"
             if top in FORBIDDEN_THIRD_PARTY[layer]:
                 yield f"{what}; only api/ speaks HTTP or renders pages"
-            if (top in POSTGRES or imp.module in POSTGRES) and here not in POSTGRES_MODULES:
+            if (top in POSTGRES or imp.module in POSTGRES) and not _within(here, POSTGRES_MODULES):
                 yield f"{what} outside the PostgreSQL modules"
         lines = len(path.read_text(encoding="utf-8").splitlines())
         if lines > MAX_LINES:
@@ -188,7 +191,7 @@ def test_the_walker_sees_the_tree() -> None:
     assert "ledger.chain.hashing" in graph["ledger.store.recorder"]
     assert "projections.db.postgres" in graph["projections.db.factory"]
     assert "ledger.bundle.format" in graph["ledger.bundle.verify"]
-    postgres = {i.module for i in imports_of(ROOT, ROOT / "ledger/store/postgres.py")}
+    postgres = {i.module for i in imports_of(ROOT, ROOT / "ledger/store/postgres/store.py")}
     assert "psycopg" in postgres
     fastapi = {i.module for i in imports_of(ROOT, ROOT / "api/service/app.py")}
     assert "fastapi" in fastapi
@@ -223,9 +226,9 @@ PLANTED = {
         "projections/finance.py:{line}: projections imports starlette.responses",
     ),
     "psycopg outside the PostgreSQL modules": (
-        "ledger/store/sqlite.py",
+        "ledger/store/sqlite/store.py",
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import psycopg\n",
-        "ledger/store/sqlite.py:{line}: ledger imports psycopg outside the PostgreSQL modules",
+        "ledger/store/sqlite/store.py:{line}: ledger imports psycopg outside",
     ),
     "the tests imported by the code": (
         "api/cli/main.py",

@@ -53,7 +53,7 @@ from ledger.store.base import (
 )
 from ledger.store.recorder import ChainedRecorder
 from ledger.store.seal import seal_tables
-from ledger.store.sqlite_seal import SQLiteSealStore, seal_ddl
+from ledger.store.sqlite.seal import SQLiteSealStore, seal_ddl
 
 # Seconds a writer waits for another's write lock before giving up.
 LOCK_TIMEOUT_SECONDS: Final = 60

@@ -66,7 +66,7 @@ from ledger.store.base import (
     commands_table,
     events_table,
 )
-from ledger.store.postgres_seal import PostgresSealStore, close_read_connections, seal_ddl
+from ledger.store.postgres.seal import PostgresSealStore, close_read_connections, seal_ddl
 from ledger.store.recorder import ChainedRecorder
 from ledger.store.seal import seal_tables, tree_table
 
