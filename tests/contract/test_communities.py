@@ -33,7 +33,7 @@ def write_lock_held(backend: str, store: Store, community_id: str) -> Iterator[N
         return
     import psycopg
 
-    from ledger.store.postgres.store import _advisory_key
+    from ledger.store.postgres.ddl import advisory_key as _advisory_key
 
     with psycopg.connect(pg_url()) as conn:
         conn.execute(
