@@ -10,7 +10,7 @@ from typing import Any
 from api.cli.common import EXIT_OK, UsageError, add_db
 from ledger.store import default_url, open_store
 from projections.db import open_read_db
-from projections.finance_package import build_package, write_zip
+from projections.finance.package import build_package, write_zip
 
 
 def cmd_finance_export(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from api.routes.reads import PERIOD, may_read_finances
 from api.service.as_of import AsOfDep
 from api.service.deps import LedgerDep
 from api.service.read_models import ReadDBDep, ReaderDep
-from projections.finance_package import MEDIA_TYPE, build_package, zip_bytes
+from projections.finance.package import MEDIA_TYPE, build_package, zip_bytes
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])
 

@@ -16,7 +16,7 @@ from ledger.domain.vocabulary import Role
 from ledger.store import open_store
 from ledger.store.base import Community
 from projections.db import open_read_db
-from projections.finance_package import build_package, zip_bytes
+from projections.finance.package import build_package, zip_bytes
 from tests.unit.test_finance_package import check_package, table
 
 Capsys = pytest.CaptureFixture[str]

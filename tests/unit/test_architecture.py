@@ -221,9 +221,9 @@ PLANTED = {
         "ledger/bundle/write.py:{line}: ledger imports jinja2",
     ),
     "Starlette in the read models": (
-        "projections/finance.py",
+        "projections/finance/projection.py",
         "import starlette.responses\n",
-        "projections/finance.py:{line}: projections imports starlette.responses",
+        "projections/finance/projection.py:{line}: projections imports starlette.responses",
     ),
     "psycopg outside the PostgreSQL modules": (
         "ledger/store/sqlite/store.py",

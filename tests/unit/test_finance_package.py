@@ -31,7 +31,7 @@ from ledger.errors import InvalidInputError
 from ledger.store.base import RawRow
 from projections.db import ReadDB, open_read_db
 from projections.finance import FinanceProjection, Grouping, totals
-from projections.finance_package import (
+from projections.finance.package import (
     DESCRIPTOR,
     ENTRIES,
     HEADER,

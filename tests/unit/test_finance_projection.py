@@ -27,7 +27,8 @@ from ledger.errors import StoreError
 from ledger.store import open_store
 from ledger.store.base import Community, RawRow
 from projections.db import ReadDB, open_read_db
-from projections.finance import FinanceProjection, Grouping, _timestamp, entries, totals
+from projections.finance import FinanceProjection, Grouping, entries, totals
+from projections.finance.projection import _timestamp
 from projections.runner import ProjectionRunner, store_source
 
 NAMES = {a.code: a.name for a in DEFAULT_ACCOUNTS}
