@@ -48,12 +48,8 @@ from ledger.domain.validate import FIRST_PERIOD, LAST_PERIOD, period_problem
 from ledger.errors import InvalidInputError
 from ledger.files import move_into_place
 from projections.db import ReadDB
-from projections.finance.projection import (
-    FinanceEntryRow,
-    FinanceProjection,
-    entries,
-    period_label,
-)
+from projections.finance.projection import FinanceProjection
+from projections.finance.queries import FinanceEntryRow, entries, period_label
 from projections.runner import tracked_position
 
 DESCRIPTOR: Final = "datapackage.json"
