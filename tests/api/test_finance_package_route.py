@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.service.app import create_app
 from api.service.settings import Settings
-from projections.finance.package import DESCRIPTOR, ENTRIES
+from projections.finance.descriptor import DESCRIPTOR, ENTRIES
 from tests.api.demo_service import catch_up, demo_store, reader_tokens
 from tests.unit.test_finance_package import check_package, sums, table
 

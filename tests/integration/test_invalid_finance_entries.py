@@ -34,7 +34,7 @@ from ledger.application import CommunityLedger, Ledger
 from ledger.domain.finance import FinanceEntry
 from ledger.store import open_store
 from ledger.store.base import Community
-from projections.finance.package import DESCRIPTOR
+from projections.finance.descriptor import DESCRIPTOR
 from tests.api.demo_service import catch_up, reader_tokens
 from tests.conftest import fresh_pg_database
 from tests.contract.test_ledger_contract import CLERK, VOUCHER, key

@@ -31,16 +31,8 @@ from ledger.errors import InvalidInputError
 from ledger.store.base import RawRow
 from projections.db import ReadDB, open_read_db
 from projections.finance import FinanceProjection, Grouping, totals
-from projections.finance.package import (
-    DESCRIPTOR,
-    ENTRIES,
-    HEADER,
-    build_package,
-    package_files,
-    write_zip,
-    yuan,
-    zip_bytes,
-)
+from projections.finance.descriptor import DESCRIPTOR, ENTRIES, HEADER
+from projections.finance.package import build_package, package_files, write_zip, yuan, zip_bytes
 from projections.runner import ProjectionRunner
 from tests.unit.test_finance_projection import (
     KIND_OF,
