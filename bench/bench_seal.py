@@ -61,7 +61,7 @@ import pymerkle
 from psycopg import sql
 
 import api.cli.export
-import ledger.bundle.write
+import ledger.bundle.stream
 from api.cli.export import _attachments as export_attachments
 from api.cli.export import export_bundle, parse_range, recorded_day
 from bench.bench_ledger import (
@@ -87,10 +87,11 @@ from bench.bench_ledger import (
 )
 from ledger.application import Ledger
 from ledger.bundle import verify as bundle_verify
+from ledger.bundle.contents import BundleContents
 from ledger.bundle.entry_pipe import EntryPipe
 from ledger.bundle.proof_writer import ProofWriterProcess
 from ledger.bundle.verify import verify_bundle
-from ledger.bundle.write import BundleContents, write_bundle
+from ledger.bundle.write import write_bundle
 from ledger.seal.community_log import CommunityLog
 from ledger.seal.keys import KeyKind, format_private_key, generate_key, parse_private_key
 from ledger.seal.merkle import inclusion_proof, leaf_hash, verify_inclusion
@@ -735,7 +736,7 @@ def counting(function: Callable[..., T], counter: Counter) -> Callable[..., T]:
 def export_step(job: BundleJob, counter: Counter) -> tuple[float, float, int, int]:
     """Child process: export the whole community (an open date range)."""
     # One call per entry; counted so that a stopped export says how far it got.
-    ledger.bundle.write.check_entry = counting(ledger.bundle.write.check_entry, counter)
+    ledger.bundle.stream.check_entry = counting(ledger.bundle.stream.check_entry, counter)
     key = parse_private_key(job.key.private)
     everything = parse_range(None, None, None)
     # A long export's proofs are written by a process of export_bundle's own, which

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from ledger.bundle.contents import BundleContents, BundleSummary, ProofWriter
 from ledger.bundle.proof_writer import ProofWriterProcess
-from ledger.bundle.write import BundleContents, BundleSummary, ProofWriter, write_bundle
+from ledger.bundle.write import write_bundle
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.seal.community_log import CommunityLog
 from ledger.seal.keys import PrivateKey

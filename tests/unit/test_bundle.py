@@ -26,6 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.bundle.contents import BundleContents
 from ledger.bundle.format import (
     BundleReport,
     BundleVerificationError,
@@ -35,7 +36,7 @@ from ledger.bundle.format import (
     proof_json,
 )
 from ledger.bundle.verify import verify_bundle
-from ledger.bundle.write import BundleContents, write_bundle
+from ledger.bundle.write import write_bundle
 from ledger.chain.hashing import Head, chain_events, entry_hash
 from ledger.seal import merkle
 from ledger.seal.checkpoint import Checkpoint, sign_checkpoint
@@ -1108,7 +1109,7 @@ def test_event_lines_are_byte_for_byte_json_lines(
 def test_a_failing_write_reaches_the_writer_and_stops_its_thread() -> None:
     """The lines' writing thread hands a failure of the file (a full disk) back to the
     caller, and leaving the block stops the thread whatever happened."""
-    from ledger.bundle.write import _Chunked
+    from ledger.bundle.stream import Chunked as _Chunked
 
     class Full(io.BytesIO):
         def write(self, data: Any) -> int:
