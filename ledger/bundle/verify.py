@@ -51,6 +51,7 @@ from ledger.bundle.format import (
     key_label,
     manifest_sig_text,
 )
+from ledger.bundle.verify_lines import read_event
 from ledger.bundle.verify_parse import (
     READ_ERRORS,
     Lines,
@@ -58,7 +59,6 @@ from ledger.bundle.verify_parse import (
     check_digest,
     fail,
     parse_manifest,
-    read_event,
 )
 from ledger.bundle.verify_proofs import ProofChecker, ProofWorker
 from ledger.errors import GongkaiError

@@ -22,7 +22,8 @@ from typing import BinaryIO
 
 from ledger.bundle.entry_pipe import EntryPipe, answer, complete, received
 from ledger.bundle.format import EVENTS, PROOFS, BundleVerificationError, check_proof
-from ledger.bundle.verify_parse import Lines, ProofParser
+from ledger.bundle.verify_lines import ProofParser
+from ledger.bundle.verify_parse import Lines
 from ledger.seal import merkle
 
 

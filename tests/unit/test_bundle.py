@@ -996,7 +996,7 @@ def test_the_fast_event_reader_agrees_with_the_checked_one(
 ) -> None:
     """events.jsonl objects of the usual form are read without composing messages; for any
     object, that reading gives the checked reading's row, or declines it."""
-    from ledger.bundle.verify_parse import _checked_event, _well_formed_event
+    from ledger.bundle.verify_lines import _checked_event, _well_formed_event
 
     good = lines_of(members_of_a_bundle())[0]
     obj = {**good, **changes} if keep_the_rest else changes
@@ -1026,7 +1026,7 @@ def members_of_a_bundle() -> bytes:
 def test_the_proof_reader_reads_back_every_line_the_writer_writes() -> None:
     """Lines that share their ends with the line before, and lines that do not: the
     reader that reuses the shared hashes reads what the JSON says, every time."""
-    from ledger.bundle.verify_parse import ProofParser
+    from ledger.bundle.verify_lines import ProofParser
 
     rng = random.Random(11)
     pool = [rng.randbytes(32) for _ in range(30)]
@@ -1054,8 +1054,8 @@ def test_the_event_line_reader_reads_what_the_json_says(
     """The reader of the writer's own line form (no dict built) gives the row the JSON
     parse gives, for any strings: quotes, backslashes, control characters, lone
     surrogates, text that looks like the next key; and fails alike where that fails."""
-    from ledger.bundle.verify_parse import _parse_event
-    from ledger.bundle.verify_parse import read_event as _read_event
+    from ledger.bundle.verify_lines import _parse_event
+    from ledger.bundle.verify_lines import read_event as _read_event
 
     obj = {
         "seq": seq,
