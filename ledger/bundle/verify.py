@@ -26,13 +26,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import stat
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Final
+from typing import Final
 
 from ledger.bundle.format import (
     ATTACHMENTS_DIR,
@@ -61,19 +59,13 @@ from ledger.bundle.verify_parse import (
     parse_manifest,
 )
 from ledger.bundle.verify_proofs import ProofChecker, ProofWorker
+from ledger.bundle.verify_zip import BundleZip
 from ledger.errors import GongkaiError
 from ledger.seal.checkpoint import Checkpoint, open_checkpoint
 from ledger.seal.note import SIG_COSIGNATURE_V1, SIG_ED25519, Note, NoteVerifier, open_note
 
-MAX_MEMBERS: Final = 100_000
-MAX_MEMBER_SIZE: Final = 4 << 30
-MAX_TOTAL_SIZE: Final = 16 << 30
 MAX_NOTE_SIZE: Final = 1 << 20  # manifest.sig, checkpoint.txt
 MAX_MANIFEST_SIZE: Final = 64 << 20
-
-# Plain relative paths: components of letters, digits, ".", "_", "-" that start with a
-# letter or digit, so never "", "." or "..", never absolute, never a backslash.
-_SAFE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 _MISSING_LINE: Final = re.compile(rb"[0-9a-f]{64}\n")
 
 #: Read in the same pass as steps 5 and 6 check their lines, not hashed on their own.
@@ -113,7 +105,7 @@ def _split_keys(
     return log_keys, cosigners
 
 
-class _Verifier:
+class _Verifier(BundleZip):
     """One verification run; each step adds a sentence to ``checks``."""
 
     def __init__(
@@ -123,14 +115,13 @@ class _Verifier:
         log_keys: tuple[NoteVerifier, ...],
         cosigner_keys: tuple[NoteVerifier, ...],
     ) -> None:
-        self.path = path
-        self.zf = zf
+        super().__init__(path, zf)
         self.log_keys = log_keys
         self.cosigner_keys = cosigner_keys
         self.checks: list[str] = []
 
     def run(self) -> BundleReport:
-        self.check_zip()
+        self.checks.append(self.check_zip())
         manifest, manifest_signers = self.check_manifest()
         attachments = self.check_files(manifest)
         checkpoint, log_signers, cosigned, ignored = self.check_checkpoint(
@@ -153,37 +144,6 @@ class _Verifier:
             attachments=attachments,
             attachments_missing=manifest.attachments_missing,
             checks=tuple(self.checks),
-        )
-
-    # 1. A readable ZIP: safe names, no duplicates, bounded sizes.
-    def check_zip(self) -> None:
-        infos = self.zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            fail(f"{self.path.name}: {len(infos)} entries, more than the limit {MAX_MEMBERS}")
-        seen: set[str] = set()
-        total = 0
-        for info in infos:
-            name = info.orig_filename
-            if not _SAFE_NAME.fullmatch(name) or name != info.filename:
-                fail(f"{name!r}: unsafe entry name (absolute, '..', or odd characters)")
-            if name in seen:
-                fail(f"{name}: appears twice in the ZIP")
-            seen.add(name)
-            if info.flag_bits & 0x1:
-                fail(f"{name}: encrypted")
-            file_type = stat.S_IFMT(info.external_attr >> 16)  # Unix mode, when given
-            if info.create_system == 3 and file_type not in (0, stat.S_IFREG):
-                fail(f"{name}: not a regular file (a link, a directory or a device)")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                fail(f"{name}: unsupported compression method {info.compress_type}")
-            if info.file_size > MAX_MEMBER_SIZE:
-                fail(f"{name}: {info.file_size} bytes, more than the limit {MAX_MEMBER_SIZE}")
-            total += info.file_size
-        if total > MAX_TOTAL_SIZE:
-            fail(f"{self.path.name}: {total} bytes unpacked, more than the limit")
-        self.checks.append(
-            f"1. {self.path.name} is a readable ZIP of {len(infos)} entries, each a plain "
-            f"relative name without '..' and appearing once, {total} bytes unpacked in all."
         )
 
     # 2. manifest.sig: signed by a log key, for manifest.json's SHA-256.
@@ -401,42 +361,6 @@ class _Verifier:
         if expected - 1 != last:  # step 7
             fail(f"{EVENTS}: ends before entry {expected}; the manifest's range ends at {last}")
 
-    # --- reading ---
-
-    def read_small(self, name: str, limit: int) -> bytes:
-        try:
-            info = self.zf.getinfo(name)
-        except KeyError:
-            fail(f"{name}: missing from the bundle")
-        if info.file_size > limit:
-            fail(f"{name}: {info.file_size} bytes, more than the limit {limit}")
-        with self.member(name) as stream:
-            try:
-                return stream.read()
-            except READ_ERRORS as e:
-                fail(f"{name}: cannot be read: {e}")
-
-    @contextmanager
-    def member(self, name: str) -> Iterator[IO[bytes]]:
-        try:
-            stream = self.zf.open(name)
-        except KeyError:
-            fail(f"{name}: missing from the bundle")
-        except READ_ERRORS as e:
-            fail(f"{name}: cannot be read: {e}")
-        with stream:
-            yield stream
-
-    def sha256_of(self, name: str) -> str:
-        with self.member(name) as stream:
-            digest = hashlib.sha256()
-            try:
-                while chunk := stream.read(1 << 20):
-                    digest.update(chunk)
-            except READ_ERRORS as e:
-                fail(f"{name}: cannot be read: {e}")
-        return digest.hexdigest()
-
     # --- signatures ---
 
     def open_signed(self, name: str, data: bytes) -> tuple[Note, tuple[str, ...]]:
@@ -453,6 +377,3 @@ def _when(timestamp: int) -> str:
         return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (OverflowError, ValueError, OSError):  # far beyond what datetime can show
         return f"{timestamp} s after the Epoch"
-
-
-# --- JSON, strictly ---

@@ -738,7 +738,7 @@ def test_a_missing_file_or_not_a_zip_fails(tmp_path: Path) -> None:
 
 
 def test_an_oversized_entry_fails(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ledger.bundle.verify.MAX_MEMBER_SIZE", 100)
+    monkeypatch.setattr("ledger.bundle.verify_zip.MAX_MEMBER_SIZE", 100)
     fails(bundle, r"bytes, more than the limit 100")
 
 
