@@ -211,9 +211,9 @@ PLANTED = {
         "projections/board.py:{line}: projections imports api.service.settings",
     ),
     "FastAPI in the ledger": (
-        "ledger/seal/merkle.py",
+        "ledger/seal/merkle/tree.py",
         "def later() -> None:\n    import fastapi\n",
-        "ledger/seal/merkle.py:{line}: ledger imports fastapi",
+        "ledger/seal/merkle/tree.py:{line}: ledger imports fastapi",
     ),
     "Jinja2 in the ledger": (
         "ledger/bundle/write.py",
