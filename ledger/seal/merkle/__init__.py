@@ -8,7 +8,6 @@ from ledger.seal.merkle.tree import (
     LEAF_PREFIX,
     NODE_PREFIX,
     RUN_BLOCK_LEVELS,
-    InclusionVerifier,
     MerkleProofError,
     Node,
     NodeReader,
@@ -21,9 +20,8 @@ from ledger.seal.merkle.tree import (
     root_nodes,
     root_of,
     tree_root,
-    verify_consistency,
-    verify_inclusion,
 )
+from ledger.seal.merkle.verify import InclusionVerifier, verify_consistency, verify_inclusion
 
 __all__ = [
     "EMPTY_ROOT",
