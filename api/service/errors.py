@@ -19,11 +19,8 @@ from ledger.errors import (
     StoreError,
     VerificationError,
 )
-from ledger.seal.community_log import (
-    BadCosignatureError,
-    InconsistentCheckpointError,
-    UnknownCosignerError,
-)
+from ledger.seal.community_log import InconsistentCheckpointError
+from ledger.seal.cosignatures import BadCosignatureError, UnknownCosignerError
 
 PROBLEM_JSON = "application/problem+json"
 

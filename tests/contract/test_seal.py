@@ -18,12 +18,8 @@ from ledger.application import CommunityLedger
 from ledger.chain.verify import ChainIntegrityError, verify_store
 from ledger.errors import InvalidInputError, NotFoundError, StoreError
 from ledger.seal.checkpoint import open_checkpoint
-from ledger.seal.community_log import (
-    BadCosignatureError,
-    CommunityLog,
-    InconsistentCheckpointError,
-    UnknownCosignerError,
-)
+from ledger.seal.community_log import CommunityLog, InconsistentCheckpointError
+from ledger.seal.cosignatures import BadCosignatureError, UnknownCosignerError
 from ledger.seal.keys import KeyKind, PrivateKey, generate_key
 from ledger.seal.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
 from ledger.seal.note import Signature, parse_note
