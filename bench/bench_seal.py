@@ -98,8 +98,7 @@ from ledger.seal.merkle import inclusion_proof, leaf_hash, verify_inclusion
 from ledger.seal.note import parse_vkey
 from ledger.seal.signer_state import SignerState
 from ledger.store import open_store
-from ledger.store.base import CommandRecord, Community, RawRow, events_table
-from ledger.store.seal import tree_table
+from ledger.store.base import CommandRecord, Community, RawRow, events_table, tree_table
 from projections.board import fold_board, render_board_html
 
 PARTS: Final = ("proofs", "append", "bundle")

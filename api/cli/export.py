@@ -27,8 +27,8 @@ from ledger.seal.community_log import CommunityLog
 from ledger.seal.keys import PrivateKey
 from ledger.seal.merkle import inclusion_proofs
 from ledger.store.backend import Store
-from ledger.store.base import Community, RawRow
-from ledger.store.seal import BlockReader, StoredCheckpoint
+from ledger.store.base import Community, RawRow, StoredCheckpoint
+from ledger.store.seal import BlockReader
 from projections.board import BoardFold, render_board_html
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")

@@ -57,7 +57,7 @@ from ledger.seal.verify import (
 from ledger.seal.witness import WitnessState
 from ledger.store import open_store
 from ledger.store.backend import Store
-from ledger.store.seal import StoredCheckpoint
+from ledger.store.base import StoredCheckpoint
 
 
 class ProgressLine:

@@ -33,8 +33,7 @@ from ledger.application import Ledger
 from ledger.chain.hashing import ChainedEvent
 from ledger.errors import NotFoundError
 from ledger.seal.community_log import CommunityLog
-from ledger.store.base import Community
-from ledger.store.seal import StoredCheckpoint
+from ledger.store.base import Community, StoredCheckpoint
 from projections.visibility import sees_public_view
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False, tags=["portal"])

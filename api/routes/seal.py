@@ -18,7 +18,7 @@ from api.service.params import MAX_SEQ
 from ledger.errors import InvalidInputError
 from ledger.seal.community_log import CommunityLog, InclusionProof
 from ledger.seal.tlog_proof import TlogProof, format_tlog_proof
-from ledger.store.seal import Cosigner, StoredCheckpoint
+from ledger.store.base import Cosigner, StoredCheckpoint
 
 router = APIRouter(prefix="/v1/communities", tags=["seal"])
 

@@ -25,7 +25,7 @@ from ledger.seal.community_log import CommunityLog, InconsistentCheckpointError
 from ledger.seal.keys import PrivateKey
 from ledger.seal.signer_state import SignerState, SignerStateError
 from ledger.store.backend import Store
-from ledger.store.seal import StoredCheckpoint
+from ledger.store.base import StoredCheckpoint
 
 log = logging.getLogger("gongkai.sealer")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from api.witness.client import WitnessConflictError, WitnessRejectedError, submit_checkpoint
 from ledger.seal.community_log import CommunityLog
-from ledger.store.seal import Cosigner, StoredCheckpoint
+from ledger.store.base import Cosigner, StoredCheckpoint
 
 
 def _last_witnessed_size(log: CommunityLog, witnesses: list[Cosigner]) -> int:

@@ -50,8 +50,7 @@ from ledger.seal.merkle import (
 )
 from ledger.seal.note import NoteSigner, parse_note
 from ledger.seal.signer_state import SignedHead, SignerState, SignerStateError
-from ledger.store.base import RawRow
-from ledger.store.seal import StoredCheckpoint
+from ledger.store.base import RawRow, StoredCheckpoint
 
 log = logging.getLogger("gongkai.seal")
 

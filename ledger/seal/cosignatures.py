@@ -11,7 +11,8 @@ from typing import Final
 from ledger.errors import InvalidInputError, NotFoundError, VerificationError
 from ledger.seal.note import SIG_COSIGNATURE_V1, Signature, add_signatures, parse_note, parse_vkey
 from ledger.store.backend import Store
-from ledger.store.seal import Cosigner, SealStore, StoredCheckpoint, StoredCosignature
+from ledger.store.base import Cosigner, StoredCheckpoint, StoredCosignature
+from ledger.store.seal import SealStore
 
 COSIGNER_ROLES: Final = ("committee", "witness")
 

@@ -26,8 +26,7 @@ from ledger.seal.checkpoint import open_checkpoint, parse_checkpoint
 from ledger.seal.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from ledger.seal.note import NoteVerifier, parse_note
 from ledger.store.backend import Store
-from ledger.store.base import RawRow
-from ledger.store.seal import StoredCheckpoint
+from ledger.store.base import RawRow, StoredCheckpoint
 
 
 class CheckpointMismatchError(VerificationError):

@@ -12,6 +12,10 @@ append-only tables:
   and version, and how many events it wrote: the events of one transaction have
   consecutive ``seq`` numbers, so the row can be written before they are numbered,
   outside the community's write lock.
+
+Beside them, four append-only tables keep the community's seal (:mod:`ledger.store.seal`
+describes them); their names and the rows they hold are defined here too, so that the
+backends, the seal store and its SQL share them without importing each other.
 """
 
 from __future__ import annotations
@@ -89,3 +93,67 @@ class DuplicateCommandError(StoreError):
     The transaction is rolled back, so the events of the second attempt are not stored;
     the application then answers the first attempt's result.
     """
+
+
+Node = tuple[int, int]
+
+
+def tree_table(community_id: str) -> str:
+    return f"{check_community_id(community_id)}_tree"
+
+
+def checkpoints_table(community_id: str) -> str:
+    return f"{check_community_id(community_id)}_checkpoints"
+
+
+def cosignatures_table(community_id: str) -> str:
+    return f"{check_community_id(community_id)}_cosignatures"
+
+
+def cosigners_table(community_id: str) -> str:
+    return f"{check_community_id(community_id)}_cosigners"
+
+
+def seal_tables(community_id: str) -> list[str]:
+    return [
+        tree_table(community_id),
+        checkpoints_table(community_id),
+        cosignatures_table(community_id),
+        cosigners_table(community_id),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A checkpoint the log signed: its size, root, and the signed note (log signature
+    only; cosignatures are kept apart and added when it is served)."""
+
+    tree_size: int
+    root: bytes
+    note: str
+    signed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCosignature:
+    """One cosignature line added to the checkpoint of ``tree_size``."""
+
+    tree_size: int
+    key_name: str
+    key_id: bytes
+    line: str
+    timestamp: int
+    added_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cosigner:
+    """A key whose cosignatures the community accepts: a committee member's seal or a
+    witness. ``label`` says whose it is, for people reading the board."""
+
+    vkey: str
+    name: str
+    key_id: bytes
+    role: str
+    label: str
+    added_at: str

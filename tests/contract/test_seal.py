@@ -25,7 +25,7 @@ from ledger.seal.merkle import leaf_hash, root_of, verify_consistency, verify_in
 from ledger.seal.note import Signature, parse_note
 from ledger.seal.signer_state import SignerState
 from ledger.store.backend import Store
-from ledger.store.seal import StoredCheckpoint
+from ledger.store.base import StoredCheckpoint
 from tests.contract.test_ledger_contract import CLERK, DRAFT
 from tests.rawdb import RawTable
 

@@ -17,7 +17,7 @@ from ledger.bundle.format import BundleVerificationError
 from ledger.bundle.verify import verify_bundle
 from ledger.seal.note import parse_vkey
 from ledger.store import open_store
-from ledger.store.seal import tree_table
+from ledger.store.base import tree_table
 from ledger.store.sqlite import SQLiteStore
 
 

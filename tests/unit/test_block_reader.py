@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from ledger.seal.merkle import append_leaves, inclusion_proof, leaf_hash
-from ledger.store.seal import BlockReader, Node, SealStore
+from ledger.store.base import Node
+from ledger.store.seal import BlockReader, SealStore
 
 
 class DictSeal:

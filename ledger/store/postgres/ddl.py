@@ -10,9 +10,8 @@ from typing import Final
 
 from psycopg import sql
 
-from ledger.store.base import commands_table, events_table
+from ledger.store.base import commands_table, events_table, seal_tables
 from ledger.store.postgres.seal import seal_ddl
-from ledger.store.seal import seal_tables
 
 SCHEMA: Final = "public"
 

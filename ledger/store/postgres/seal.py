@@ -26,14 +26,14 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
 from ledger.errors import StoreError
-from ledger.store.seal import (
+from ledger.store.base import (
     Node,
-    SealStore,
     checkpoints_table,
     cosignatures_table,
     cosigners_table,
     tree_table,
 )
+from ledger.store.seal import SealStore
 
 
 def seal_ddl(community_id: str) -> list[sql.Composed]:

@@ -15,7 +15,14 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ledger.errors import StoreError, UnknownCommunityError
 from ledger.store.backend import Store
-from ledger.store.base import REGISTRY_TABLE, Community, RawRow, check_community_id, events_table
+from ledger.store.base import (
+    REGISTRY_TABLE,
+    Community,
+    RawRow,
+    check_community_id,
+    events_table,
+    tree_table,
+)
 from ledger.store.postgres.ddl import (
     SCHEMA,
     SCHEMA_LOCK_KEY,
@@ -28,7 +35,6 @@ from ledger.store.postgres.ddl import (
 )
 from ledger.store.postgres.recorder import PostgresChainedRecorder
 from ledger.store.postgres.seal import PostgresSealStore, close_read_connections
-from ledger.store.seal import tree_table
 
 
 class PostgresStore(Store):

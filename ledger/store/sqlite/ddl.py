@@ -3,8 +3,7 @@ tables, and the triggers that refuse UPDATE and DELETE on every one of them."""
 
 from __future__ import annotations
 
-from ledger.store.base import commands_table, events_table
-from ledger.store.seal import seal_tables
+from ledger.store.base import commands_table, events_table, seal_tables
 from ledger.store.sqlite.seal import seal_ddl
 
 

@@ -16,13 +16,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from ledger.errors import StoreError, UnknownCommunityError
-from ledger.store.seal import (
-    SealStore,
-    checkpoints_table,
-    cosignatures_table,
-    cosigners_table,
-    tree_table,
-)
+from ledger.store.base import checkpoints_table, cosignatures_table, cosigners_table, tree_table
+from ledger.store.seal import SealStore
 
 LOCK_TIMEOUT_SECONDS: Final = 60
 
