@@ -23,12 +23,12 @@ from api.cli.common import EXIT_OK, EXIT_VERIFY_FAILED, UsageError, add_db
 from api.service.keyfiles import DEFAULT_KEYS_DIR, log_key_path, vkey_path
 from ledger.errors import VerificationError
 from ledger.seal.community_log import CommunityLog, InconsistentCheckpointError
+from ledger.seal.key_files import read_public_file
 from ledger.seal.keys import (
     KeyKind,
     PrivateKey,
     generate_key,
     load_private_key,
-    read_public_file,
     write_private_key,
     write_vkey,
 )

@@ -46,7 +46,7 @@ from ledger.chain.hashing import Head
 from ledger.chain.verify import ChainIntegrityError, VerifiedChain, verify_store
 from ledger.errors import FormatError, GongkaiError
 from ledger.seal.checkpoint import Checkpoint, parse_checkpoint
-from ledger.seal.keys import read_public_file
+from ledger.seal.key_files import read_public_file
 from ledger.seal.note import NoteVerifier, parse_note, parse_vkey
 from ledger.seal.signer_state import MAX_STATE_BYTES, state_path
 from ledger.seal.verify import (

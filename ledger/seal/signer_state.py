@@ -26,7 +26,8 @@ from typing import Final
 
 from ledger.errors import FormatError, VerificationError
 from ledger.seal.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from ledger.seal.keys import KeyFileError, PrivateKey, read_public_file, write_public_file
+from ledger.seal.key_files import KeyFileError, read_public_file, write_public_file
+from ledger.seal.keys import PrivateKey
 from ledger.seal.merkle import EMPTY_ROOT
 from ledger.seal.note import NoteSigner, NoteVerifier
 

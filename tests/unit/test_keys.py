@@ -18,9 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import FormatError, GongkaiError
+from ledger.seal.key_files import InsecureKeyFileError, KeyFileError
 from ledger.seal.keys import (
-    InsecureKeyFileError,
-    KeyFileError,
     KeyKind,
     PrivateKey,
     format_private_key,
