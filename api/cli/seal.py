@@ -8,6 +8,8 @@ gongkai cosigner add --community ID --vkey VKEY --role committee|witness --label
 gongkai cosigner list --community ID
 gongkai cosign --server URL --community ID --key FILE [--state FILE] [--log-key VKEY]
 gongkai proof --community ID --seq N [--json]
+
+The bundle commands are in :mod:`api.cli.bundles`, wired in among these.
 """
 
 from __future__ import annotations
@@ -19,21 +21,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from api.cli.bundles import add_bundle_commands
 from api.cli.common import EXIT_OK, EXIT_VERIFY_FAILED, UsageError, add_db
-from api.service.keyfiles import DEFAULT_KEYS_DIR, log_key_path, vkey_path
+from api.cli.log_key import add_checkpoint_args, load_log_key, log_key_path_of
+from api.service.keyfiles import DEFAULT_KEYS_DIR, vkey_path
 from ledger.errors import VerificationError
 from ledger.seal.community_log import CommunityLog, InconsistentCheckpointError
 from ledger.seal.key_files import read_public_file
-from ledger.seal.keys import (
-    KeyKind,
-    PrivateKey,
-    generate_key,
-    load_private_key,
-    write_private_key,
-    write_vkey,
-)
+from ledger.seal.keys import KeyKind, generate_key, load_private_key, write_private_key, write_vkey
 from ledger.seal.merkle import tree_root
-from ledger.seal.note import check_key_name, parse_vkey
+from ledger.seal.note import check_key_name
 from ledger.seal.signer_state import MAX_STATE_BYTES, SignedHead, SignerState
 from ledger.store import open_store
 
@@ -67,27 +64,10 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
 # --- checkpoints -----------------------------------------------------------------------
 
 
-def _log_key_path(args: argparse.Namespace) -> Path:
-    return Path(args.key) if args.key else log_key_path(Path(args.keys_dir), args.community)
-
-
-def _log_key(args: argparse.Namespace) -> PrivateKey:
-    path = _log_key_path(args)
-    if not path.exists():
-        raise UsageError(
-            f"no log key at {path}: create one with 'gongkai keys generate --kind log "
-            f"--name <host>/{args.community} -o {path}'"
-        )
-    key = load_private_key(path)
-    if key.kind is not KeyKind.LOG:
-        raise UsageError(f"{path} is a {key.kind} key; checkpoints are signed with a log key")
-    return key
-
-
 def cmd_checkpoint_sign(args: argparse.Namespace) -> int:
     if not args.community:
         raise UsageError("--community is required")
-    key = _log_key(args)
+    key = load_log_key(args)
     with open_store(args.db) as store:
         log = CommunityLog(store, store.community(args.community).id)
         old, new = log.update_tree(
@@ -97,7 +77,7 @@ def cmd_checkpoint_sign(args: argparse.Namespace) -> int:
                 else None
             )
         )
-        state = SignerState.beside(_log_key_path(args), key, log.community_id)
+        state = SignerState.beside(log_key_path_of(args), key, log.community_id)
         try:
             checkpoint = log.sign_checkpoint(key.signer(), state, update=False)
         except InconsistentCheckpointError as e:
@@ -130,10 +110,10 @@ def cmd_checkpoint_adopt(args: argparse.Namespace) -> int:
     """Give a log key whose signer state is missing the checkpoint it signed last, from
     a copy held outside the database (or, said explicitly, the database's own latest),
     once the store is shown to still hold that history. Never overwrites a state."""
-    key = _log_key(args)
+    key = load_log_key(args)
     with open_store(args.db) as store:
         log = CommunityLog(store, store.community(args.community).id)
-        state = SignerState.beside(_log_key_path(args), key, log.community_id)
+        state = SignerState.beside(log_key_path_of(args), key, log.community_id)
         if state.exists():
             raise UsageError(
                 f"{state.path} exists: a signer state is never replaced, since it may "
@@ -245,42 +225,6 @@ def cmd_proof(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- bundles ---------------------------------------------------------------------------
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from api.cli.export import export_bundle, parse_range
-
-    dates = parse_range(args.period, args.date_from, args.date_to)
-    key = _log_key(args)
-    with open_store(args.db) as store:
-        summary = export_bundle(
-            store, args.community, dates, Path(args.output), key, overwrite=args.force
-        )
-    print(
-        f"wrote {summary.path}: {summary.entries:,} entries, {len(summary.files)} files, "
-        f"sha256 {summary.sha256}"
-    )
-    return EXIT_OK
-
-
-def cmd_verify_bundle(args: argparse.Namespace) -> int:
-    from ledger.bundle.verify import verify_bundle
-
-    keys = [parse_vkey(k) for k in args.key]
-    try:
-        report = verify_bundle(Path(args.file), keys)
-    except VerificationError as e:
-        print(f"bundle FAILED verification: {e}")
-        return EXIT_VERIFY_FAILED
-    print(f"bundle verified: {report.community} ({report.community_name}), origin {report.origin}")
-    for check in report.checks:
-        print(f"  ✓ {check}")
-    for ignored in report.ignored_signatures:
-        print(f"  - ignored a signature by an unknown key: {ignored}")
-    return EXIT_OK
-
-
 # --- wiring ----------------------------------------------------------------------------
 
 
@@ -301,7 +245,7 @@ def add_seal_commands(sub: Any) -> None:
     gen.set_defaults(func=cmd_keys_generate)
 
     cp = sub.add_parser("checkpoint", help="sign the community's current tree")
-    _add_checkpoint_args(cp)
+    add_checkpoint_args(cp)
     cp.set_defaults(func=cmd_checkpoint_sign)
     cp_sub = cp.add_subparsers(dest="checkpoint_command", required=False, metavar="ACTION")
     show = cp_sub.add_parser("show", help="print the latest signed checkpoint")
@@ -359,25 +303,7 @@ def add_seal_commands(sub: Any) -> None:
     )
     cosign.set_defaults(func=cmd_cosign)
 
-    export = sub.add_parser("export", help="write a signed archive bundle for auditors")
-    _add_checkpoint_args(export, witness=False)
-    export.add_argument("--period", help="a quarter, e.g. 2026Q3")
-    export.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
-    export.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
-    export.add_argument("-o", "--output", required=True, metavar="FILE")
-    export.add_argument("--force", action="store_true", help="replace an existing file")
-    export.set_defaults(func=cmd_export)
-
-    vb = sub.add_parser("verify-bundle", help="check an archive bundle offline")
-    vb.add_argument("file", metavar="FILE")
-    vb.add_argument(
-        "--key",
-        action="append",
-        required=True,
-        metavar="VKEY",
-        help="a trusted verifier key: the log's, and any committee or witness keys",
-    )
-    vb.set_defaults(func=cmd_verify_bundle)
+    add_bundle_commands(sub)
 
     proof = sub.add_parser("proof", help="inclusion proof of an entry in the latest checkpoint")
     add_db(proof)
@@ -385,16 +311,6 @@ def add_seal_commands(sub: Any) -> None:
     proof.add_argument("--seq", type=_positive, required=True, help="chain entry number")
     proof.add_argument("--json", action="store_true", help="JSON instead of tlog-proof text")
     proof.set_defaults(func=cmd_proof)
-
-
-def _add_checkpoint_args(cp: argparse.ArgumentParser, *, witness: bool = True) -> None:
-    add_db(cp)
-    cp.add_argument("--community", metavar="ID", required=not witness)
-    cp.add_argument("--key", metavar="FILE", help="log key file (default KEYS_DIR/ID.log.key)")
-    cp.add_argument(
-        "--keys-dir", metavar="DIR", default=str(DEFAULT_KEYS_DIR), help="default data/keys"
-    )
-    cp.add_argument("--witness", metavar="URL", action="append", help="ask this witness to cosign")
 
 
 def _positive(text: str) -> int:
