@@ -12,15 +12,24 @@ stores nothing twice. The ledger checks the role again for each command.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from api.routes.command_bodies import (
+    Content,
+    CorrectionContent,
+    Entry,
+    Finding,
+    Objection,
+    Publication,
+    Reason,
+    Reversal,
+    Review,
+)
 from api.service.auth import SignedIn, require_csrf
 from api.service.deps import LedgerDep
-from api.service.params import Fen, MultiLine, Period, SingleLine
 from ledger.application import CommunityLedger
 from ledger.chain.idempotency import CommandResult
 from ledger.domain.vocabulary import Role
@@ -44,77 +53,6 @@ IdempotencyKey = Annotated[
 
 #: What a street-wide account (no community) may do in a community's ledger.
 STREET_COMMANDS = frozenset({"verify_objection", "dismiss_objection"})
-
-
-class Body(BaseModel):
-    """A command's JSON body. Free text is :data:`~api.service.params.SingleLine` where it is one
-    line of a table or a sheet (titles, names, counterparties, a memo) and
-    :data:`~api.service.params.MultiLine` where it is prose (bodies, opinions, reasons): the
-    controls refused are the ledger's, checked here first so that the 422 names the
-    field before anything is tried."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class Content(Body):
-    category: str
-    title: SingleLine = Field(max_length=200)
-    body: MultiLine = Field(max_length=20_000)
-    scope: Literal["public", "internal", "leadership"]
-    planned_from: str
-    planned_until: str
-    attachments: list[str] = Field(default_factory=list, max_length=50)
-
-
-class Review(Body):
-    stage: str
-    outcome: Literal["approved", "rejected"]
-    opinion: MultiLine = Field(max_length=2_000)
-
-
-class Publication(Body):
-    channel: str
-    period_from: str
-    period_until: str
-
-
-class Reason(Body):
-    reason: MultiLine = Field(min_length=1, max_length=2_000)
-
-
-class Objection(Body):
-    disclosure_version: StrictInt = Field(ge=1)
-    objector: SingleLine = Field(max_length=100)
-    form: str
-    content: MultiLine = Field(min_length=1, max_length=5_000)
-
-
-class Finding(Body):
-    finding: MultiLine = Field(min_length=1, max_length=5_000)
-
-
-class CorrectionContent(Body):
-    title: SingleLine = Field(max_length=200)
-    body: MultiLine = Field(max_length=20_000)
-    explanation: MultiLine = Field(min_length=1, max_length=5_000)
-    attachments: list[str] = Field(default_factory=list, max_length=50)
-
-
-class Entry(Body):
-    kind: Literal["income", "expense"]
-    amount_fen: Fen
-    account: SingleLine
-    counterparty: SingleLine = Field(max_length=200)
-    voucher_sha256: str
-    period: Period
-    memo: SingleLine = Field(default="", max_length=2_000)
-
-
-class Reversal(Body):
-    period: Period
-    voucher_sha256: str
-    # Single-line: it becomes the reversing entry's memo (摘要).
-    reason: SingleLine = Field(min_length=1, max_length=2_000)
 
 
 def _run(
