@@ -64,7 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi import FastAPI
 
-from api.demo.community import CHAIR, CLERK, PARTY
+from api.demo.script import CHAIR, CLERK, PARTY
 from api.service.app import create_app
 from api.service.settings import Settings
 from bench.bench_ledger import (

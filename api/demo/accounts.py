@@ -17,7 +17,7 @@ from typing import Final
 from api.accounts import Accounts
 from api.accounts.credentials import new_password
 from api.accounts.model import STREET_ROLES
-from api.demo import community as demo
+from api.demo import script as demo
 from ledger.domain.vocabulary import Role
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError
 
