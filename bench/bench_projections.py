@@ -30,7 +30,6 @@ from typing import Final
 # Run as a script, only bench/ is on sys.path: add the project's root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.cli.projections import all_projections
 from bench.bench_ledger import (
     POSTGRES,
     SQLITE,
@@ -47,6 +46,7 @@ from bench.bench_ledger import (
 )
 from ledger.store import open_store
 from projections.db import open_read_db
+from projections.registry import all_projections
 from projections.runner import Projection, ProjectionRunner, store_source
 
 RATE_MIN: Final = 20_000  # entries/s, SQLite, every projection

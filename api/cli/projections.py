@@ -13,24 +13,10 @@ from typing import Any
 from api.cli.common import EXIT_OK, add_db
 from ledger.store import default_url, open_store
 from ledger.store.backend import Store
-from projections.audit_trail import AuditTrailProjection
-from projections.board_projection import BoardProjection
-from projections.clock import ClockProjection
 from projections.db import ReadDB, open_read_db
-from projections.finance import FinanceProjection
-from projections.history import HistoryProjection
-from projections.runner import Projection, ProjectionRunner, store_source
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner, store_source
 from projections.worker import ProjectionWorker
-
-
-def all_projections() -> list[Projection]:
-    return [
-        BoardProjection(),
-        HistoryProjection(),
-        FinanceProjection(),
-        AuditTrailProjection(),
-        ClockProjection(),
-    ]
 
 
 def init_read_models(store_url: str, *, service_role: str | None = None) -> None:

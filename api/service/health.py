@@ -8,13 +8,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from api.cli.projections import all_projections
 from api.service.sealer import Sealer
 from api.service.worker import InProcessWorker
 from ledger.errors import StoreError
 from ledger.store.backend import Store
 from projections.db import ReadDB
 from projections.lag import read_model_lag
+from projections.registry import all_projections
 
 
 def health(

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from api.accounts.schema import STATEMENTS as ACCOUNT_STATEMENTS
 from api.accounts.service import ACCOUNTS_DB
-from api.cli.projections import all_projections
 from ledger.store import open_store, redacted_url
 from projections.db import PROJECTIONS, ReadDB, open_read_db
+from projections.registry import all_projections
 from projections.runner import layout_of
 
 #: The tables of the read models' database that are not any one projection's.

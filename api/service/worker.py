@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 
-from api.cli.projections import all_projections
 from ledger.store.backend import Store
 from projections.db import ReadDB, open_read_db
+from projections.registry import all_projections
 from projections.runner import ProjectionRunner, store_source
 from projections.worker import POLL, CommitSignal, ProjectionWorker, WorkerStatus
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from api.cli.main import main
-from api.cli.projections import all_projections
 from ledger.application import Ledger
 from ledger.store import open_store
 from projections.board import fold_board
 from projections.db import open_read_db
+from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.contract.test_ledger_contract import CLERK, DRAFT, posted
 

@@ -14,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.cli.main import main
-from api.cli.projections import all_projections
 from api.service.app import create_app
 from api.service.settings import Settings
 from ledger.application import Ledger
@@ -23,6 +22,7 @@ from ledger.store import open_store
 from projections.board_projection import BoardProjection
 from projections.db import Tx, open_read_db
 from projections.ledger_event import LedgerEvent
+from projections.registry import all_projections
 from tests.api.demo_service import reader_tokens
 from tests.contract.test_ledger_contract import CLERK, DRAFT, posted
 from tests.projection_rows import table_rows

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.cli.projections import all_projections
 from ledger.errors import StoreError
 from ledger.store.base import RawRow
 from projections.board import fold_board
 from projections.board_projection import BoardProjection, board_as_of
 from projections.db import ReadDB, open_read_db
+from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.projection_rows import record_story, table_rows
 

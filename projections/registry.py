@@ -1,0 +1,21 @@
+"""Every read model gongkai keeps: what ``gongkai db init`` creates, what the
+service's worker keeps current, and what its health and preflight checks look at."""
+
+from __future__ import annotations
+
+from projections.audit_trail import AuditTrailProjection
+from projections.board_projection import BoardProjection
+from projections.clock import ClockProjection
+from projections.finance import FinanceProjection
+from projections.history import HistoryProjection
+from projections.runner import Projection
+
+
+def all_projections() -> list[Projection]:
+    return [
+        BoardProjection(),
+        HistoryProjection(),
+        FinanceProjection(),
+        AuditTrailProjection(),
+        ClockProjection(),
+    ]
