@@ -31,6 +31,26 @@ FORBIDDEN_THIRD_PARTY = {"ledger": HTTP, "projections": HTTP, "api": frozenset()
 POSTGRES = frozenset({"psycopg", "psycopg_pool", "eventsourcing.postgres"})
 #: The packages or modules that may import them.
 POSTGRES_MODULES = ("ledger.store.postgres", "projections.db.postgres")
+#: What each package may import besides itself, as the README's layout section says.
+#: "ledger" and "projections" stand for their top-level modules (ledger.errors, ...).
+#: Every package of ledger/ and projections/ is listed; an api/ package that is not may
+#: import any package of the layers.
+PACKAGE_IMPORTS: Mapping[str, frozenset[str]] = {
+    "ledger": frozenset(),
+    "ledger.domain": frozenset({"ledger"}),
+    "ledger.chain": frozenset({"ledger", "ledger.store"}),
+    "ledger.store": frozenset({"ledger", "ledger.chain"}),
+    "ledger.seal": frozenset({"ledger", "ledger.chain", "ledger.store"}),
+    "ledger.bundle": frozenset({"ledger", "ledger.chain", "ledger.seal", "ledger.store"}),
+    "ledger.application": frozenset({"ledger", "ledger.chain", "ledger.domain", "ledger.store"}),
+    "projections.db": frozenset({"ledger"}),
+    "projections": frozenset(
+        {"ledger", "ledger.domain", "ledger.store", "projections.db", "projections.finance"}
+    ),
+    "projections.finance": frozenset({"ledger", "ledger.domain", "projections", "projections.db"}),
+    "api.accounts": frozenset({"ledger", "ledger.domain", "projections.db"}),
+    "api.witness": frozenset({"ledger", "ledger.seal", "ledger.store"}),
+}
 #: The fence; modules are meant to stay well under 400 lines.
 MAX_LINES = 600
 
@@ -150,6 +170,15 @@ def _cycle_through(graph: Mapping[str, set[str]], component: set[str]) -> list[s
     raise AssertionError("a strongly connected component without a cycle")
 
 
+def package_of(root: Path, module: str) -> str:
+    """The package a module belongs to for :data:`PACKAGE_IMPORTS`: its second level
+    (``ledger.seal`` for ``ledger.seal.note.parse``), or the layer for a top-level module."""
+    parts = module.split(".")
+    if len(parts) >= 2 and root.joinpath(*parts[:2]).is_dir():
+        return ".".join(parts[:2])
+    return parts[0]
+
+
 def _within(module: str, packages: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
@@ -175,7 +204,19 @@ def violations(root: Path) -> Iterator[str]:
         lines = len(path.read_text(encoding="utf-8").splitlines())
         if lines > MAX_LINES:
             yield f"{rel}: {lines} lines, more than the fence of {MAX_LINES}"
-    for circle in circles(import_graph(root)):
+    graph = import_graph(root)
+    for module, imported in sorted(graph.items()):
+        package = package_of(root, module)
+        allowed = PACKAGE_IMPORTS.get(package)
+        if allowed is None:
+            if not package.startswith("api"):
+                yield f"{module}: package {package} is missing from the layout table"
+            continue
+        for target in sorted(imported):
+            other = package_of(root, target)
+            if other != package and other not in allowed:
+                yield f"{module} imports {target}: {package} may not import {other}"
+    for circle in circles(graph):
         yield "import circle: " + " -> ".join(circle)
 
 
@@ -245,6 +286,22 @@ PLANTED = {
         "from . import sign\n",
         "import circle: ledger.seal.note.parse -> ledger.seal.note.sign -> ledger.seal.note.parse",
     ),
+    "the seal importing the domain": (
+        "ledger/seal/merkle/tree.py",
+        "from ledger.domain import vocabulary\n",
+        "ledger.seal.merkle.tree imports ledger.domain.vocabulary: ledger.seal may not import"
+        " ledger.domain",
+    ),
+    "the witness importing the service": (
+        "api/witness/client.py",
+        "from api.service import settings\n",
+        "api.witness.client imports api.service.settings: api.witness may not import api.service",
+    ),
+    "a package missing from the layout": (
+        "ledger/newpart/__init__.py",
+        "from ledger import errors\n",
+        "ledger.newpart: package ledger.newpart is missing from the layout table",
+    ),
     "a module past the fence": (
         "ledger/errors.py",
         "#\n" * (MAX_LINES + 1),
@@ -265,11 +322,17 @@ def tree_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_planted_fault_is_caught(tree_copy: Path, fault: str) -> None:
     rel, planted, expected = PLANTED[fault]
     path = tree_copy / rel
-    original = path.read_text(encoding="utf-8")
+    new = not path.exists()
+    if new:
+        path.parent.mkdir()
+    original = "" if new else path.read_text(encoding="utf-8")
     line = len(original.splitlines()) + 1
     path.write_text(original + planted, encoding="utf-8")
     try:
         broken = list(violations(tree_copy))
     finally:
-        path.write_text(original, encoding="utf-8")
+        if new:
+            shutil.rmtree(path.parent)
+        else:
+            path.write_text(original, encoding="utf-8")
     assert any(expected.format(line=line + planted.count("\n") - 1) in b for b in broken), broken
