@@ -38,6 +38,7 @@ POSTGRES_MODULES = ("ledger.store.postgres", "projections.db.postgres")
 PACKAGE_IMPORTS: Mapping[str, frozenset[str]] = {
     "ledger": frozenset(),
     "ledger.domain": frozenset({"ledger"}),
+    "ledger.attachments": frozenset({"ledger"}),
     "ledger.chain": frozenset({"ledger", "ledger.store"}),
     "ledger.store": frozenset({"ledger", "ledger.chain"}),
     "ledger.seal": frozenset({"ledger", "ledger.chain", "ledger.store"}),
