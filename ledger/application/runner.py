@@ -143,10 +143,6 @@ class CommandRunner(Application[UUID]):
             raise NotFoundError(f"no {what} {uid} in community {self.community.id}")
         return aggregate
 
-    # --- disclosures ------------------------------------------------------------------
-
-    # --- finance ------------------------------------------------------------------------
-
     # --- reads ----------------------------------------------------------------------------
 
     def head(self) -> Head:

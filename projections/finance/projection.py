@@ -232,6 +232,3 @@ def _timestamp(seq: int, state: dict[str, Any]) -> str:
     if when.microsecond and _IN_UTC.fullmatch(str(text)):
         return str(text)  # the ledger's own stamps are UTC already, in this very form
     return when.astimezone(UTC).isoformat()
-
-
-# --- queries ---------------------------------------------------------------------------------
