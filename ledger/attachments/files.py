@@ -79,12 +79,11 @@ class FileAttachmentStore:
         tmp = Path(name)
         try:
             with os.fdopen(fd, "wb") as out:
-                digest, size, head = self._copy(chunks, out)
+                digest, size, media_type = self._copy(chunks, out)
                 out.flush()
                 os.fsync(out.fileno())
-            if size == 0:
+            if media_type is None:
                 raise InvalidInputError("the file is empty", field="file")
-            media_type = require_media_type(head)
             if expected is not None and digest != expected:
                 raise InvalidInputError(
                     f"the file's SHA-256 is {digest}, not the {expected} it was sent with",
@@ -99,10 +98,14 @@ class FileAttachmentStore:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _copy(self, chunks: Iterable[bytes], out: BinaryIO) -> tuple[str, int, bytes]:
+    def _copy(self, chunks: Iterable[bytes], out: BinaryIO) -> tuple[str, int, str | None]:
+        """Write ``chunks`` to ``out``: their SHA-256, their size, and their media type,
+        judged as soon as the first bytes are in, so that a file of another type is
+        refused before the rest of it is read (None when nothing came)."""
         digest = hashlib.sha256()
         size = 0
         head = b""
+        media_type: str | None = None
         for chunk in chunks:
             size += len(chunk)
             if size > self.max_bytes:
@@ -110,8 +113,12 @@ class FileAttachmentStore:
                     f"the file is larger than the limit of {self.max_bytes:,} bytes",
                     field="file",
                 )
-            if len(head) < SNIFF_BYTES:
+            if media_type is None:
                 head += chunk[: SNIFF_BYTES - len(head)]
+                if len(head) == SNIFF_BYTES:
+                    media_type = require_media_type(head)
             digest.update(chunk)
             out.write(chunk)
-        return digest.hexdigest(), size, head
+        if media_type is None and head:  # a file shorter than the sniffed start
+            media_type = require_media_type(head)
+        return digest.hexdigest(), size, media_type

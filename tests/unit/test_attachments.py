@@ -80,6 +80,22 @@ def test_the_size_limit_stops_the_upload_as_it_is_passed(tmp_path: Path) -> None
     assert leftovers(tmp_path) == []
 
 
+def test_another_type_is_refused_before_the_rest_of_it_is_read(tmp_path: Path) -> None:
+    read = 0
+
+    def big_program() -> Iterator[bytes]:
+        nonlocal read
+        yield b"MZ\x90\x00"  # a Windows program, its header split across chunks
+        for _ in range(10_000):
+            read += 1000
+            yield bytes(1000)
+
+    with pytest.raises(UnsupportedMediaTypeError):
+        FileAttachmentStore(tmp_path).put(big_program())
+    assert read <= 1000  # judged from the first bytes, not after 10 MB
+    assert leftovers(tmp_path) == []
+
+
 def test_a_file_at_the_limit_is_kept(tmp_path: Path) -> None:
     data = PDF + bytes(1000 - len(PDF))
     assert FileAttachmentStore(tmp_path, max_bytes=1000).put([data]).size == 1000
