@@ -7,19 +7,25 @@ against the chain and a bundle can carry it.
 """
 
 from ledger.attachments.files import (
+    DEFAULT_DIRECTORY,
     DEFAULT_MAX_BYTES,
     AttachmentTooLargeError,
     FileAttachmentStore,
     StoredAttachment,
+    Upload,
+    directory_beside,
 )
 from ledger.attachments.media import MEDIA_TYPES, UnsupportedMediaTypeError, media_type_of
 
 __all__ = [
+    "DEFAULT_DIRECTORY",
     "DEFAULT_MAX_BYTES",
     "MEDIA_TYPES",
     "AttachmentTooLargeError",
     "FileAttachmentStore",
     "StoredAttachment",
     "UnsupportedMediaTypeError",
+    "Upload",
+    "directory_beside",
     "media_type_of",
 ]

@@ -24,7 +24,10 @@ from ledger.errors import InvalidInputError, NotFoundError
 from ledger.files import move_into_place
 
 DEFAULT_MAX_BYTES: Final = 20 << 20  # 20 MiB
-_SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
+#: Beside the embedded database's default file (``data/gongkai.sqlite3``).
+DEFAULT_DIRECTORY: Final = Path("data/attachments")
+_SQLITE_PREFIX: Final = "sqlite:///"
+SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
 
 
 class AttachmentTooLargeError(InvalidInputError):
@@ -41,9 +44,20 @@ class StoredAttachment:
 def check_sha256(value: str, what: str = "sha256") -> str:
     """``value`` if it is a SHA-256 in lowercase hex; never a path, so that no name can
     reach outside the store."""
-    if not isinstance(value, str) or not _SHA256_HEX.fullmatch(value):
+    if not isinstance(value, str) or not SHA256_HEX.fullmatch(value):
         raise InvalidInputError(f"{what} must be 64 lowercase hex digits", field=what)
     return value
+
+
+def directory_beside(store_url: str) -> Path:
+    """Where the files are kept by default: ``attachments/`` beside an SQLite ledger's
+    file, as its accounts and read models are; for a PostgreSQL ledger, which has no
+    file, :data:`DEFAULT_DIRECTORY`."""
+    if store_url.startswith(_SQLITE_PREFIX):
+        database = Path(store_url.removeprefix(_SQLITE_PREFIX).partition("?")[0])
+        if database.name and database.name != ":memory:":
+            return database.parent / "attachments"
+    return DEFAULT_DIRECTORY
 
 
 class FileAttachmentStore:
@@ -73,52 +87,74 @@ class FileAttachmentStore:
         """Store the bytes of ``chunks`` (read in order, never all at once). Refused, with
         nothing stored: past :attr:`max_bytes`, not an accepted type, empty, or not the
         bytes of ``expected_sha256`` when one is given."""
-        expected = check_sha256(expected_sha256) if expected_sha256 is not None else None
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.directory, prefix=".upload-")
-        tmp = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                digest, size, media_type = self._copy(chunks, out)
-                out.flush()
-                os.fsync(out.fileno())
-            if media_type is None:
-                raise InvalidInputError("the file is empty", field="file")
-            if expected is not None and digest != expected:
-                raise InvalidInputError(
-                    f"the file's SHA-256 is {digest}, not the {expected} it was sent with",
-                    field="sha256",
-                )
-            path = self.path_of(digest)
-            path.parent.mkdir(exist_ok=True)
-            # The same bytes stored already: the file there is this one.
-            with contextlib.suppress(FileExistsError):
-                move_into_place(tmp, path, overwrite=False)
-            return StoredAttachment(digest, size, media_type)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with self.upload() as upload:
+            for chunk in chunks:
+                upload.write(chunk)
+            return upload.finish(expected_sha256)
 
-    def _copy(self, chunks: Iterable[bytes], out: BinaryIO) -> tuple[str, int, str | None]:
-        """Write ``chunks`` to ``out``: their SHA-256, their size, and their media type,
-        judged as soon as the first bytes are in, so that a file of another type is
-        refused before the rest of it is read (None when nothing came)."""
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        media_type: str | None = None
-        for chunk in chunks:
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise AttachmentTooLargeError(
-                    f"the file is larger than the limit of {self.max_bytes:,} bytes",
-                    field="file",
-                )
-            if media_type is None:
-                head += chunk[: SNIFF_BYTES - len(head)]
-                if len(head) == SNIFF_BYTES:
-                    media_type = require_media_type(head)
-            digest.update(chunk)
-            out.write(chunk)
-        if media_type is None and head:  # a file shorter than the sniffed start
-            media_type = require_media_type(head)
-        return digest.hexdigest(), size, media_type
+    def upload(self) -> Upload:
+        """An upload to write chunk by chunk as they arrive (an HTTP body streaming in),
+        then :meth:`Upload.finish`; leaving its ``with`` block unfinished stores nothing."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return Upload(self)
+
+
+class Upload:
+    """One file being received: written to a temporary file beside its place, hashed and
+    counted as it comes, and judged by type as soon as its first bytes are in, so that a
+    file too big or of another type is refused before the rest of it is read."""
+
+    def __init__(self, store: FileAttachmentStore) -> None:
+        self._store = store
+        fd, name = tempfile.mkstemp(dir=store.directory, prefix=".upload-")
+        self._tmp = Path(name)
+        self._out: BinaryIO = os.fdopen(fd, "wb")
+        self._digest = hashlib.sha256()
+        self.size = 0
+        self._head = b""
+        self._media_type: str | None = None
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self._store.max_bytes:
+            raise AttachmentTooLargeError(
+                f"the file is larger than the limit of {self._store.max_bytes:,} bytes",
+                field="file",
+            )
+        if self._media_type is None:
+            self._head += chunk[: SNIFF_BYTES - len(self._head)]
+            if len(self._head) == SNIFF_BYTES:
+                self._media_type = require_media_type(self._head)
+        self._digest.update(chunk)
+        self._out.write(chunk)
+
+    def finish(self, expected_sha256: str | None = None) -> StoredAttachment:
+        """Keep the file, once it is whole: refused if empty, or if it is not the bytes
+        of ``expected_sha256`` when one is given."""
+        expected = check_sha256(expected_sha256) if expected_sha256 is not None else None
+        if self._media_type is None and self._head:  # a file shorter than the sniffed start
+            self._media_type = require_media_type(self._head)
+        if self._media_type is None:
+            raise InvalidInputError("the file is empty", field="file")
+        digest = self._digest.hexdigest()
+        if expected is not None and digest != expected:
+            raise InvalidInputError(
+                f"the file's SHA-256 is {digest}, not the {expected} it was sent with",
+                field="sha256",
+            )
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        self._out.close()
+        path = self._store.path_of(digest)
+        path.parent.mkdir(exist_ok=True)
+        # The same bytes stored already: the file there is this one.
+        with contextlib.suppress(FileExistsError):
+            move_into_place(self._tmp, path, overwrite=False)
+        return StoredAttachment(digest, self.size, self._media_type)
+
+    def __enter__(self) -> Upload:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._out.close()
+        self._tmp.unlink(missing_ok=True)

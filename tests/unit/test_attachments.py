@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from ledger.attachments import (
+    DEFAULT_DIRECTORY,
     AttachmentTooLargeError,
     FileAttachmentStore,
     UnsupportedMediaTypeError,
+    directory_beside,
     media_type_of,
 )
 from ledger.errors import InvalidInputError, NotFoundError
@@ -164,3 +166,24 @@ def test_a_file_not_held_is_not_found(tmp_path: Path) -> None:
     assert not store.has(digest)
     with pytest.raises(NotFoundError):
         store.open(digest)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///data/gongkai.sqlite3", Path("data/attachments")),
+        ("sqlite:////srv/gongkai/ledger.sqlite3", Path("/srv/gongkai/attachments")),
+        ("sqlite:///ledger.sqlite3?mode=rwc", Path("attachments")),
+        ("sqlite:///:memory:", DEFAULT_DIRECTORY),
+        ("postgresql://gongkai@db/gongkai", DEFAULT_DIRECTORY),
+    ],
+)
+def test_files_are_kept_beside_the_database_by_default(url: str, expected: Path) -> None:
+    assert directory_beside(url) == expected
+
+
+def test_an_upload_left_unfinished_leaves_nothing(tmp_path: Path) -> None:
+    store = FileAttachmentStore(tmp_path)
+    with store.upload() as upload:
+        upload.write(b"%PDF-1.4 half of a file")
+    assert list(tmp_path.rglob("*")) == []
