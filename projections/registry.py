@@ -3,6 +3,7 @@ service's worker keeps current, and what its health and preflight checks look at
 
 from __future__ import annotations
 
+from projections.attachment_refs import AttachmentRefsProjection
 from projections.audit_trail import AuditTrailProjection
 from projections.board_projection import BoardProjection
 from projections.clock import ClockProjection
@@ -18,4 +19,5 @@ def all_projections() -> list[Projection]:
         FinanceProjection(),
         AuditTrailProjection(),
         ClockProjection(),
+        AttachmentRefsProjection(),
     ]

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.portal import router as portal_router
+from api.routes import attachments as attachment_routes
 from api.routes import auth as auth_routes
 from api.routes import board as board_routes
 from api.routes import commands as command_routes
@@ -26,6 +27,7 @@ from api.service.settings import Settings
 from api.service.worker import InProcessWorker, start_worker
 from ledger.application import Ledger
 from ledger.application.notifying import NotifyingLedger
+from ledger.attachments import FileAttachmentStore
 from ledger.errors import GongkaiError, StoreError
 from ledger.store import open_store
 from ledger.store.backend import Store
@@ -53,18 +55,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.db_url)
+        attachments = FileAttachmentStore(
+            settings.attachments_directory, max_bytes=settings.attachment_max_bytes
+        )
+        app.state.attachments = attachments
         worker: InProcessWorker | StoreError | None = None
         if settings.worker:
             # The commands' own commits wake the worker: a publication is on the board
             # as soon as the worker has applied it, not at its next poll.
             signal = CommitSignal()
-            ledger: Ledger = NotifyingLedger(store, signal.committed)
+            ledger: Ledger = NotifyingLedger(store, signal.committed, attachments)
             try:
                 worker = start_worker(store, settings.db_url, signal, poll=settings.worker_poll)
             except StoreError as e:
                 worker = e  # before 'gongkai db init': /healthz says so
         else:
-            ledger = Ledger(store)
+            ledger = Ledger(store, attachments)
         app.state.ledger = ledger
         app.state.worker = worker
         app.state.sealer = None
@@ -96,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(board_routes.router)
     app.include_router(command_routes.router)
+    app.include_router(attachment_routes.router)
     app.include_router(read_routes.router)
     app.include_router(finance_package_routes.router)
     app.include_router(ledger_routes.router)

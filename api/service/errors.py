@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ledger.attachments import AttachmentTooLargeError, UnsupportedMediaTypeError
 from ledger.errors import (
     ConflictError,
     FormatError,
@@ -32,6 +33,8 @@ _STATUS: list[tuple[type[GongkaiError], int, str]] = [
     (InconsistentCheckpointError, 409, "Inconsistent with a signed checkpoint"),
     (FormatError, 400, "Malformed"),
     (VerificationError, 422, "Verification failed"),
+    (AttachmentTooLargeError, 413, "Content too large"),
+    (UnsupportedMediaTypeError, 415, "Unsupported media type"),
     (InvalidInputError, 422, "Invalid input"),
     (InvalidTransitionError, 409, "Not allowed in the current state"),
     (IdempotencyKeyReusedError, 422, "Idempotency key reused"),

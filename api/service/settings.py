@@ -1,24 +1,29 @@
 """Service settings, read from the environment when the app is created, never at import
 time.
 
-=============================== =========================================================
-``GONGKAI_DB``                  the database URL (default ``sqlite:///data/gongkai.sqlite3``)
-``GONGKAI_DB_PASSWORD_FILE``    a file holding the password of a ``postgresql://`` URL
-                                that has none (a container secret)
-``GONGKAI_KEYS_DIR``            where each community's log key file is, see
-                                :mod:`api.service.keyfiles` (default ``data/keys``)
-``GONGKAI_CHECKPOINT_INTERVAL`` seconds between scheduled checkpoints; 0 turns the
-                                sealer off (default 300)
-``GONGKAI_WITNESSES``           witness URLs, comma-separated, asked to cosign each new
-                                checkpoint
-``GONGKAI_PAGE_LIMIT``          the most entries one page of a listing holds (default 500)
-``GONGKAI_WORKER``              run the projection worker inside the service's process
-                                (``gongkai serve`` does, unless ``--no-worker``; an app
-                                made by ``create_app`` alone does not by default)
-``GONGKAI_WORKER_POLL``         seconds between that worker's looks at every community,
-                                for what other processes wrote (default 2; this
-                                process's own commands wake it at once)
-=============================== =========================================================
+================================ =========================================================
+``GONGKAI_DB``                   the database URL (default ``sqlite:///data/gongkai.sqlite3``)
+``GONGKAI_DB_PASSWORD_FILE``     a file holding the password of a ``postgresql://`` URL
+                                 that has none (a container secret)
+``GONGKAI_KEYS_DIR``             where each community's log key file is, see
+                                 :mod:`api.service.keyfiles` (default ``data/keys``)
+``GONGKAI_ATTACHMENTS_DIR``      where attachments and vouchers are kept, by SHA-256
+                                 (default ``attachments/`` beside an SQLite database,
+                                 ``data/attachments`` with PostgreSQL: there, a volume
+                                 that every service process mounts)
+``GONGKAI_ATTACHMENT_MAX_BYTES`` the largest file an upload may be (default 20 MiB)
+``GONGKAI_CHECKPOINT_INTERVAL``  seconds between scheduled checkpoints; 0 turns the
+                                 sealer off (default 300)
+``GONGKAI_WITNESSES``            witness URLs, comma-separated, asked to cosign each new
+                                 checkpoint
+``GONGKAI_PAGE_LIMIT``           the most entries one page of a listing holds (default 500)
+``GONGKAI_WORKER``               run the projection worker inside the service's process
+                                 (``gongkai serve`` does, unless ``--no-worker``; an app
+                                 made by ``create_app`` alone does not by default)
+``GONGKAI_WORKER_POLL``          seconds between that worker's looks at every community,
+                                 for what other processes wrote (default 2; this
+                                 process's own commands wake it at once)
+================================ =========================================================
 
 An empty variable counts as unset. A copy with another database is
 ``settings.model_copy(update={"db_url": url})``.
@@ -34,6 +39,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.service.keyfiles import DEFAULT_KEYS_DIR
+from ledger.attachments import DEFAULT_MAX_BYTES, directory_beside
 from ledger.errors import GongkaiError, InvalidInputError
 from ledger.store import DB_PASSWORD_FILE_ENV, DEFAULT_DB_URL, with_password_file
 
@@ -66,6 +72,9 @@ class Settings(BaseSettings):
     )
     page_limit: int = Field(default=500, gt=0)
     keys_dir: Path = DEFAULT_KEYS_DIR
+    #: None: beside the database (:func:`~ledger.attachments.directory_beside`).
+    attachments_dir: Path | None = None
+    attachment_max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0)
     checkpoint_interval: float = Field(default=300.0, ge=0, allow_inf_nan=False)
     # NoDecode: a comma-separated list, not the JSON that pydantic-settings expects.
     witnesses: Annotated[tuple[str, ...], NoDecode] = ()
@@ -112,6 +121,11 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
             raise ValueError(f"{url!r} is not an http:// or https:// address without a query")
         return url.rstrip("/")
+
+    @property
+    def attachments_directory(self) -> Path:
+        """Where the attachments are: as set, or beside the database."""
+        return self.attachments_dir or directory_beside(self.db_url)
 
     @classmethod
     def from_env(cls) -> Settings:

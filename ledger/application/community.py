@@ -12,6 +12,7 @@ from typing import Final
 from ledger.application.disclosures import DisclosureCommands
 from ledger.application.finance import FinanceCommands
 from ledger.application.objections import ObjectionCommands
+from ledger.application.runner import HoldsFiles
 from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role
 from ledger.errors import InvalidTransitionError
@@ -30,8 +31,10 @@ class CommunityLedger(DisclosureCommands, ObjectionCommands, FinanceCommands):
 class Ledger:
     """Every community of one store, each with its own :class:`CommunityLedger`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, attachments: HoldsFiles | None = None) -> None:
         self.store = store
+        #: Where the files the commands name must be (None: not checked).
+        self.attachments = attachments
         self._lock = threading.Lock()
         self._communities: dict[str, CommunityLedger] = {}
 
@@ -40,7 +43,9 @@ class Ledger:
             ledger = self._communities.get(community_id)
             if ledger is None:
                 community = self.store.community(community_id)
-                ledger = CommunityLedger(community, self.store.recorder(community_id))
+                ledger = CommunityLedger(
+                    community, self.store.recorder(community_id), self.attachments
+                )
                 self._communities[community_id] = ledger
             return ledger
 

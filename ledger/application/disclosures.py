@@ -66,6 +66,7 @@ class DisclosureCommands(CommandRunner):
         content = self._content(
             category, title, body, scope, attachments, planned_from, planned_until
         )
+        self.require_held(content["attachments"], "attachments")
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             disclosure = Disclosure.draft(actor, **content)
@@ -91,6 +92,7 @@ class DisclosureCommands(CommandRunner):
         content = self._content(
             category, title, body, scope, attachments, planned_from, planned_until
         )
+        self.require_held(content["attachments"], "attachments")
         return self._on_disclosure(
             actor,
             idempotency_key,

@@ -97,6 +97,7 @@ class FinanceCommands(CommandRunner):
             # counterparty and the account, so that no row of a ledger table is split.
             "memo": validate.text(memo, "memo", max_length=2000, required=False),
         }
+        self.require_held([fields["voucher_sha256"]], "voucher_sha256")
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             self.chart().account(account_code, entry_kind)
@@ -124,6 +125,7 @@ class FinanceCommands(CommandRunner):
             # Single-line: the reason becomes the reversing entry's memo (摘要).
             "reason": validate.text(reason, "reason"),
         }
+        self.require_held([arguments["voucher_sha256"]], "voucher_sha256")
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             original = self.get(FinanceEntry, entry_id, "finance entry")

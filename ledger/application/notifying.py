@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ledger.application.community import CommunityLedger, Ledger
+from ledger.application.runner import HoldsFiles
 from ledger.store.backend import Store
 from ledger.store.base import Community
 from ledger.store.recorder import ChainedRecorder
@@ -29,10 +30,14 @@ class NotifyingCommunityLedger(CommunityLedger):
     """A community's ledger that calls ``on_commit`` after each save."""
 
     def __init__(
-        self, community: Community, recorder: ChainedRecorder, on_commit: OnCommit
+        self,
+        community: Community,
+        recorder: ChainedRecorder,
+        on_commit: OnCommit,
+        attachments: HoldsFiles | None = None,
     ) -> None:
         self._on_commit = on_commit
-        super().__init__(community, recorder)
+        super().__init__(community, recorder, attachments)
 
     def _notify(self, recordings: list[Any]) -> None:
         # eventsourcing calls this after the recorder's transaction has committed: the
@@ -51,8 +56,10 @@ class NotifyingCommunityLedger(CommunityLedger):
 class NotifyingLedger(Ledger):
     """Every community of ``store``, each calling ``on_commit`` after each save."""
 
-    def __init__(self, store: Store, on_commit: OnCommit) -> None:
-        super().__init__(store)
+    def __init__(
+        self, store: Store, on_commit: OnCommit, attachments: HoldsFiles | None = None
+    ) -> None:
+        super().__init__(store, attachments)
         self.on_commit = on_commit
 
     def community(self, community_id: str) -> CommunityLedger:
@@ -60,7 +67,7 @@ class NotifyingLedger(Ledger):
             if community_id not in self._communities:
                 community = self.store.community(community_id)
                 self._communities[community_id] = NotifyingCommunityLedger(
-                    community, self.store.recorder(community_id), self.on_commit
+                    community, self.store.recorder(community_id), self.on_commit, self.attachments
                 )
         # The community is cached now: the parent hands out the same object.
         return super().community(community_id)

@@ -131,6 +131,7 @@ class ObjectionCommands(CommandRunner):
         new_body = validate.text(body, "body", multiline=True)
         why = validate.text(explanation, "explanation", multiline=True)
         files = validate.sha256_list(attachments, "attachments")
+        self.require_held(files, "attachments")
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             correction = self.get(Correction, correction_id, "objection")

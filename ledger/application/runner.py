@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -42,17 +42,30 @@ Build = Callable[[], tuple[Sequence[Aggregate], dict[str, Any]]]
 MAX_ATTEMPTS: Final = 5
 
 
+class HoldsFiles(Protocol):
+    """Where the attachments and vouchers are kept (:mod:`ledger.attachments`)."""
+
+    def has(self, sha256: str) -> bool: ...
+
+
 class CommandRunner(Application[UUID]):
     """What every command group of a community's ledger stands on: the chained recorder,
     :meth:`execute` (at most once per idempotency key, retried on a lost race), and
     :meth:`get`. The groups in :mod:`ledger.application` subclass it;
     :class:`~ledger.application.community.CommunityLedger` joins them."""
 
-    def __init__(self, community: Community, recorder: ChainedRecorder) -> None:
+    def __init__(
+        self,
+        community: Community,
+        recorder: ChainedRecorder,
+        attachments: HoldsFiles | None = None,
+    ) -> None:
         if not isinstance(recorder, ApplicationRecorder):
             raise TypeError("the recorder must be an eventsourcing application recorder")
         self.community = community
         self.chain = recorder
+        #: None: the files are not checked (a ledger used as a library, without them).
+        self.attachments = attachments
         # eventsourcing's factory is used only for its mapper and transcoder here: the
         # recorder comes from the store, which decides the backend.
         super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
@@ -102,6 +115,18 @@ class CommandRunner(Application[UUID]):
             seqs = [r.notification.id for r in recordings]
             return CommandResult(json.loads(record.result), seqs[0], seqs[-1])
         raise ConflictError(f"command {command} kept conflicting with concurrent changes")
+
+    def require_held(self, digests: Sequence[str], field: str) -> None:
+        """Refuse a command naming a file that is not stored: the record never names an
+        attachment or voucher that a reader or a bundle could not have."""
+        if self.attachments is None:
+            return
+        for digest in digests:
+            if not self.attachments.has(digest):
+                raise InvalidInputError(
+                    f"no file with SHA-256 {digest} has been uploaded: upload it first",
+                    field=field,
+                )
 
     def _prior_command(self, actor: Actor, key: str, stored_key: str) -> StoredCommand | None:
         """The command this account already ran under ``key``, if any. Commands stored

@@ -71,6 +71,7 @@ class Row:
 C = "/v1/communities/{community_id}"
 HISTORY = f"{C}/disclosures/{{disclosure_id}}/history"
 PAGE = "/c/{community_id}/items/{disclosure_id}"
+FILE = f"{C}/attachments/{{sha256}}"
 T = "/v1/communities/tianhai"
 SIGN_IN = {"username": "resident.tianhai", "password": GOOD_PASSWORD}
 
@@ -122,6 +123,16 @@ ROWS: Final[list[Row]] = [
         target=f"{T}/disclosures/{{internal}}/history", label="internal"),
     Row("GET", HISTORY,                        (404, 404, 404, 200, 200, 200, 200, 404),
         target=f"{T}/disclosures/{{leadership}}/history", label="leadership"),
+    # Files: uploaded by the clerk; served as the item naming them is, to anyone else
+    # not existing (a voucher is internal, like the finances).
+    Row("POST", f"{C}/attachments",            (401, 403, 403, GO,  403, 403, 403, 403),
+        text="%PDF-1.4 uploaded by the matrix"),
+    Row("GET", FILE,                           EVERYONE,
+        target=f"{T}/attachments/{{public_file}}", label="public"),
+    Row("GET", FILE,                           (404, 200, 200, 200, 200, 200, 200, 404),
+        target=f"{T}/attachments/{{internal_file}}", label="internal"),
+    Row("GET", FILE,                           (404, 200, 200, 200, 200, 200, 200, 404),
+        target=f"{T}/attachments/{{voucher}}", label="voucher"),
     Row("GET", f"{C}/finance/entries",         MEMBERS),
     Row("GET", f"{C}/finance/totals",          MEMBERS),
     Row("GET", f"{C}/finance/package",         MEMBERS),
@@ -219,13 +230,29 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         tree_size = client.get(f"{T}/checkpoints").json()["checkpoints"][0]["tree_size"]
         note = client.get(f"{T}/checkpoints/{tree_size}").text
         committee = next(line for line in note.splitlines() if line.startswith("— committee."))
+        files = {
+            item["scope"]: attachments[0]
+            for item in items
+            if (attachments := item_files(client, item["disclosure_id"], auditor))
+        }
+        entries = client.get(f"{T}/finance/entries", headers=auditor).json()["entries"]
         subjects = {
             **by_scope,
+            "public_file": files["public"],
+            "internal_file": files["internal"],
+            "voucher": entries[0]["voucher_sha256"],
             "tree_size": str(tree_size),
             "token": spare,
             "cosignature": committee + "\n",
         }
         yield Demo(client, tokens, subjects)
+
+
+def item_files(client: TestClient, disclosure_id: str, headers: dict[str, str]) -> list[str]:
+    """The files a disclosure's latest version names."""
+    versions = client.get(f"{T}/disclosures/{disclosure_id}/history", headers=headers).json()
+    files: list[str] = versions["versions"][-1]["attachments"]
+    return files
 
 
 def send(demo: Demo, row: Row, caller: str) -> httpx.Response:

@@ -22,7 +22,9 @@ from tests.api.demo_service import demo_store, reader_tokens
 from tests.contract.test_ledger_contract import DRAFT
 
 PROBLEM = "application/problem+json"
-VOUCHER = hashlib.sha256(b"voucher").hexdigest()
+#: A scanned voucher (凭证): the ledger records an entry only with its file uploaded.
+VOUCHER_PDF = b"%PDF-1.4\n% voucher of an office supplies invoice\n"
+VOUCHER = hashlib.sha256(VOUCHER_PDF).hexdigest()
 BODIES: dict[str, dict[str, Any]] = {
     "draft_disclosure": DRAFT,
     "revise_draft": DRAFT,
@@ -79,7 +81,14 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     ]
     tokens = reader_tokens(url, readers)
     with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
-        yield Service(url, client, tokens)
+        service = Service(url, client, tokens)
+        uploaded = client.post(
+            "/v1/communities/tianhai/attachments",
+            content=VOUCHER_PDF,
+            headers={"Authorization": f"Bearer {tokens[CLERK]}"},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        yield service
 
 
 CLERK = (Role.CLERK, "tianhai")

@@ -21,7 +21,7 @@ from api.service.app import create_app
 from api.service.settings import Settings
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import demo_store, reader_tokens
-from tests.api.test_command_routes import BODIES, PROBLEM
+from tests.api.test_command_routes import BODIES, PROBLEM, VOUCHER_PDF
 from tests.contract.test_finance_input_contract import BAD_PERIODS, RLO
 
 CLERK = ("clerk", "tianhai")
@@ -54,6 +54,12 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         accounts.directory.add("zhang.wei", "clerk", community="tianhai", password=GOOD_PASSWORD)
         tokens["second clerk"] = accounts.tokens.issue("zhang.wei").secret
     with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
+        uploaded = client.post(
+            f"{BASE}/attachments",
+            content=VOUCHER_PDF,
+            headers={"Authorization": f"Bearer {tokens[CLERK]}"},
+        )
+        assert uploaded.status_code == 201, uploaded.text
         yield Service(client, tokens)
 
 

@@ -14,6 +14,7 @@ from api.demo.accounts import PEOPLE, read_accounts_file
 from ledger.domain.vocabulary import Role
 from ledger.store import open_store
 from projections.db import open_read_db
+from projections.registry import all_projections
 from tests.accounts_support import cheap_hasher
 
 
@@ -67,7 +68,7 @@ def test_the_demo_catches_the_read_models_up(tmp_path: Path) -> None:
             )
     finally:
         db.close()
-    assert len(positions) == 5
+    assert len(positions) == len(all_projections())
     assert {position for _, position in positions} == {head}
     assert head > 100
 
