@@ -8,6 +8,7 @@ Exit status: 0 success; 1 the record failed verification; 2 bad usage or an erro
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,12 +76,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from api.demo.community import create_demo
     from api.demo.seal import seal_demo
     from ledger.application import Ledger
+    from ledger.attachments import FileAttachmentStore, directory_beside
 
     url = args.db or default_url()
     store = open_store(url)
     store.init_schema()
-    with Ledger(store) as ledger:
-        summary = create_demo(ledger)
+    files = FileAttachmentStore(Path(args.attachments_dir or directory_beside(url)))
+    with Ledger(store, files) as ledger:
+        summary = create_demo(ledger, files=files)
         sealed = seal_demo(ledger.store, summary.community_id, Path(args.keys_dir))
         # Everything the service reads, so that 'gongkai serve' answers at once: the
         # read models' tables, caught up, and the accounts' tables.
@@ -185,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="where the demo accounts' passwords go (default: demo-accounts.txt beside "
         "an SQLite database, else beside the keys directory)",
+    )
+    demo.add_argument(
+        "--attachments-dir",
+        metavar="DIR",
+        default=os.environ.get("GONGKAI_ATTACHMENTS_DIR") or None,
+        help="where the demo's vouchers and documents go, as the service's "
+        "GONGKAI_ATTACHMENTS_DIR (default: attachments/ beside an SQLite database)",
     )
     demo.set_defaults(func=cmd_demo)
 

@@ -14,9 +14,10 @@ month replays the months it shares with an earlier run. Residents' names are mas
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, replace
+from typing import Any
 
+from api.demo.files import demo_file
 from api.demo.script import (
     ACCOUNT_NAMES,
     CHAIR,
@@ -48,6 +49,7 @@ from api.demo.script import (
     Step,
 )
 from ledger.application import CommunityLedger, Ledger
+from ledger.attachments import FileAttachmentStore
 from ledger.chain.hashing import Head
 from ledger.domain.vocabulary import ObjectionForm, ReviewOutcome, ReviewStage
 
@@ -63,15 +65,22 @@ class DemoSummary:
     head: Head
 
 
-def create_demo(ledger: Ledger, *, today: dt.date | None = None) -> DemoSummary:
-    """Create 天海社区 with its record; running it again in the same month stores nothing."""
+def create_demo(
+    ledger: Ledger,
+    *,
+    today: dt.date | None = None,
+    files: FileAttachmentStore | None = None,
+) -> DemoSummary:
+    """Create 天海社区 with its record; running it again in the same month stores nothing.
+    The vouchers and attached documents are put in ``files`` (with none, the record
+    names the same files, which the service would then not have)."""
     anchor = (today or dt.date.today()).replace(day=1)
     months = [_shift(anchor, n) for n in range(-MONTHS, 0)]
     book = ledger.add_community(COMMUNITY)
-    entries, last_month = _record_finance(book, months)
+    entries, last_month = _record_finance(book, months, files)
     ctx = _context(anchor)
     items = (*ITEMS, _accounts_item(months[-1], last_month))
-    ids = {item.slug: _disclose(book, item, ctx, anchor, n) for n, item in enumerate(items)}
+    ids = {item.slug: _disclose(book, item, ctx, anchor, n, files) for n, item in enumerate(items)}
     objections = _objections(book, ctx, anchor, ids)
     return DemoSummary(COMMUNITY.id, len(items), entries, objections, book.head())
 
@@ -106,11 +115,6 @@ def _yuan(fen: int) -> str:
     return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}元"
 
 
-def _sha256(text: str) -> str:
-    """The digest of a made-up scanned voucher."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 # --- finance ----------------------------------------------------------------------------
 
 
@@ -126,9 +130,13 @@ def _month_lines(month: dt.date) -> list[Line]:
     ]
 
 
-def _record(book: CommunityLedger, period: str, line: Line, key: str) -> str:
-    """Book one line with its voucher's digest; answers the entry's ID."""
-    voucher = _sha256(f"天海社区记账凭证|{period}|{line.account}|{line.amount_fen}|{line.memo}")
+def _record(
+    book: CommunityLedger, period: str, line: Line, key: str, files: FileAttachmentStore | None
+) -> str:
+    """Book one line with its voucher; answers the entry's ID."""
+    voucher = demo_file(
+        files, [f"Voucher, period {period}", f"account {line.account}: {line.amount_fen} fen"]
+    )
     result = book.record_entry(
         CLERK,
         key,
@@ -143,27 +151,29 @@ def _record(book: CommunityLedger, period: str, line: Line, key: str) -> str:
     return str(result.result["id"])
 
 
-def _record_finance(book: CommunityLedger, months: list[dt.date]) -> tuple[int, list[Line]]:
+def _record_finance(
+    book: CommunityLedger, months: list[dt.date], files: FileAttachmentStore | None
+) -> tuple[int, list[Line]]:
     """Book every month, then a duplicated voucher and its red-ink reversal (红字冲销).
     Answers the number of entries and the last month's lines, reversal included."""
     count = 0
     for month in months:
         period = f"{month:%Y-%m}"
         for line in _month_lines(month):
-            _record(book, period, line, f"demo:finance:{period}:{line.slug}")
+            _record(book, period, line, f"demo:finance:{period}:{line.slug}", files)
             count += 1
     # The clerk books one office voucher twice; the monthly check of the democratic
     # finance group (民主理财) finds it, and it is reversed in the next period: entries
     # are never edited.
     wrong, fix = f"{months[-2]:%Y-%m}", f"{months[-1]:%Y-%m}"
     office = next(x for x in _month_lines(months[-2]) if x.slug == "office")
-    duplicate = _record(book, wrong, office, f"demo:finance:{wrong}:office-duplicate")
+    duplicate = _record(book, wrong, office, f"demo:finance:{wrong}:office-duplicate", files)
     book.reverse_entry(
         CLERK,
         f"demo:finance:{wrong}:office-duplicate:reversal",
         duplicate,
         period=fix,
-        voucher_sha256=_sha256(f"天海社区红字冲销凭证|{fix}|{wrong}|office"),
+        voucher_sha256=demo_file(files, [f"Red-ink reversal, period {fix}", f"of {wrong} office"]),
         reason=f"{wrong}办公费凭证重复记账，经民主理财小组核对发现，红字冲销。",
     )
     reversal = replace(office, amount_fen=-office.amount_fen, memo=f"冲销{wrong}重复记账")
@@ -189,7 +199,12 @@ def _accounts_item(month: dt.date, lines: list[Line]) -> Item:
 
 
 def _disclose(
-    book: CommunityLedger, item: Item, ctx: dict[str, str], anchor: dt.date, n: int
+    book: CommunityLedger,
+    item: Item,
+    ctx: dict[str, str],
+    anchor: dt.date,
+    n: int,
+    files: FileAttachmentStore | None,
 ) -> str:
     """Draft, review and post one item, then withdraw or archive it if it says so.
     Answers the disclosure's ID."""
@@ -197,13 +212,14 @@ def _disclose(
     start = anchor + dt.timedelta(days=item.starts)
     end = start + dt.timedelta(days=item.days - 1)
     posting = {"period_from": start.isoformat(), "period_until": end.isoformat()}
-    content = {
+    content: dict[str, Any] = {
         "category": item.category,
         "title": item.title.format_map(ctx),
         "body": item.body.format_map(ctx),
         "scope": item.scope,
         "planned_from": start.isoformat(),
         "planned_until": end.isoformat(),
+        "attachments": [demo_file(files, [item.slug, line]) for line in item.attachments],
     }
     first = {**content, "body": item.rejected[1]} if item.rejected else content
     did = str(book.draft_disclosure(CLERK, f"{key}:draft", **first).result["id"])

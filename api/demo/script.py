@@ -99,6 +99,8 @@ class Item:
     rejected: tuple[str, str] | None = None
     withdraw: str = ""  # reason, if withdrawn after posting
     archive: bool = False
+    #: What each attached document is (a line of ASCII: it is printed in a demo PDF).
+    attachments: tuple[str, ...] = ()
 
 
 # --- disclosures: one per category (收支明细 is built from the entries), all scopes ----
@@ -133,7 +135,8 @@ ITEMS: Final = (
     Item("road-widening", "land_compensation", PUBLIC, "天海路拓宽工程房屋征收补偿方案公示",
          "经区人民政府批准，天海路拓宽工程涉及本社区3号楼临街商铺6间、住宅2户，合计建筑"
          "面积412.6平方米。补偿按评估单价每平方米18,600元执行，另给予搬迁费和临时安置费。"
-         "区征收办在社区议事厅设咨询点，每周二、四上午接待。", (BOARD, MEETING), party=True),
+         "区征收办在社区议事厅设咨询点，每周二、四上午接待。", (BOARD, MEETING), party=True,
+         attachments=("Tianhai Road widening: compensation plan, sealed copy",)),
     # The amounts are filled in now; {pm} is left for _context, like every other text.
     Item("dibao", "social_assistance", PUBLIC, "{py}年{pm}月城市最低生活保障金发放公示",
          DIBAO.format_map({"pm": "{pm}", **DIBAO_POSTED}), party=True, secret=True),
@@ -176,7 +179,8 @@ ITEMS: Final = (
          "收入计划：上级拨款240,000元，租金收入45,600元，捐赠赞助约15,000元，合计300,600元。"
          "支出计划：工资151,200元，活动经费24,000元，慰问救济金20,000元，办公费及电话费"
          "8,400元，社区建设预留40,000元，其他不超过5,000元，合计248,600元。年初银行存款"
-         "86,420.35元，无对外借款。", (MEETING,), 365),
+         "86,420.35元，无对外借款。", (MEETING,), 365,
+         attachments=("Annual budget table, as adopted",)),
     Item("sewer-fund", "special_projects", PUBLIC, "雨污分流改造（一期）专项资金使用情况",
          "项目预算1,860,000元，其中区财政专项1,500,000元、街道配套360,000元，已全部到位。"
          "海秀市政工程有限公司承建，合同价1,712,400元。截至{pm}月底按进度拨付工程款"
@@ -184,7 +188,8 @@ ITEMS: Final = (
     Item("elevators", "tenders", PUBLIC, "老旧小区改造二期加装电梯招标结果及施工进度",
          "经区公共资源交易中心公开招标，5家单位投标，海秀建设集团有限公司以2,364,000元"
          "中标（控制价2,480,000元），工期180天。3号楼、5号楼井道基础已完成，7号楼正在迁改"
-         "管线。每日7:00前、12:00至14:00、20:00后不进行噪声作业。", (BOARD, SCREEN), 60),
+         "管线。每日7:00前、12:00至14:00、20:00后不进行噪声作业。", (BOARD, SCREEN), 60,
+         attachments=("Elevators, phase 2: notice of award", "Elevators: works schedule")),
     Item("debts", "debts_loans", INTERNAL, "【内部】天海社区债权债务情况（截至{pm}月底）",
          "债权：天海便民超市欠缴房租一个月3,800元，已书面催缴，承租方承诺下月结清。债务："
          "应付海秀文具商行办公用品款1,286.50元，未到结算期。社区无对外借款、无担保事项。",
