@@ -7,11 +7,13 @@ checked offline against keys taken from elsewhere."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from api.cli.common import EXIT_OK, EXIT_VERIFY_FAILED
 from api.cli.log_key import add_checkpoint_args, load_log_key
+from ledger.attachments import FileAttachmentStore, directory_beside
 from ledger.errors import VerificationError
 from ledger.seal.note import parse_vkey
 from ledger.store import open_store
@@ -22,13 +24,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     dates = parse_range(args.period, args.date_from, args.date_to)
     key = load_log_key(args)
+    files = FileAttachmentStore(Path(args.attachments_dir or directory_beside(args.db)))
     with open_store(args.db) as store:
         summary = export_bundle(
-            store, args.community, dates, Path(args.output), key, overwrite=args.force
+            store, args.community, dates, Path(args.output), key, overwrite=args.force, files=files
         )
     print(
-        f"wrote {summary.path}: {summary.entries:,} entries, {len(summary.files)} files, "
-        f"sha256 {summary.sha256}"
+        f"wrote {summary.path}: {summary.entries:,} entries, {summary.attachments:,} "
+        f"attachments, {len(summary.files)} files, sha256 {summary.sha256}"
     )
     return EXIT_OK
 
@@ -59,6 +62,13 @@ def add_bundle_commands(sub: Any) -> None:
     export.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
     export.add_argument("-o", "--output", required=True, metavar="FILE")
     export.add_argument("--force", action="store_true", help="replace an existing file")
+    export.add_argument(
+        "--attachments-dir",
+        metavar="DIR",
+        default=os.environ.get("GONGKAI_ATTACHMENTS_DIR") or None,
+        help="where the attachments are, as the service's GONGKAI_ATTACHMENTS_DIR "
+        "(default: attachments/ beside an SQLite database)",
+    )
     export.set_defaults(func=cmd_export)
 
     vb = sub.add_parser("verify-bundle", help="check an archive bundle offline")

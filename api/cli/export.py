@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from ledger.attachments import FileAttachmentStore
 from ledger.bundle.contents import BundleContents, BundleSummary, ProofWriter
+from ledger.bundle.named_files import SortedDigests, named_files
 from ledger.bundle.proof_writer import ProofWriterProcess
 from ledger.bundle.write import write_bundle
 from ledger.errors import InvalidInputError, NotFoundError
@@ -33,7 +35,6 @@ from projections.board import BoardFold, render_board_html
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 _QUARTER = re.compile(r"(\d{4})Q([1-4])")
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,64 +90,6 @@ def recorded_day(state: bytes) -> dt.date | None:
         return None
 
 
-# A voucher's digest is found without parsing the event: inside a JSON string every quote
-# is escaped, so this text can only be a key and its value (at any depth of the state).
-_VOUCHER = re.compile(rb'"voucher_sha256":"([0-9a-f]{64})"')
-
-
-def _attachments(state: bytes) -> Iterator[bytes]:
-    """The SHA-256 of each file an event names (disclosure attachments, vouchers)."""
-    for match in _VOUCHER.finditer(state):
-        yield bytes.fromhex(match.group(1).decode("ascii"))
-    if b'"attachments":[]' in state or b'"attachments"' not in state:
-        return
-    try:
-        value = json.loads(state)
-    except ValueError:
-        return
-    if not isinstance(value, dict):
-        return
-    for digest in value.get("attachments") or ():
-        if isinstance(digest, str) and _SHA256_HEX.fullmatch(digest):
-            yield bytes.fromhex(digest)
-
-
-class SortedDigests:
-    """A sorted set of SHA-256 digests in about 32 bytes each: one byte string per first
-    byte, appended to, and sorted a bucket at a time at the end. A Python set of a million
-    digests takes over 100 MB.
-
-    Digests added since the last :meth:`keep` are dropped by :meth:`sorted_hex`: the
-    attachments of entries after the last one in the range wait there until another entry
-    in the range comes, or are never listed."""
-
-    def __init__(self) -> None:
-        self._buckets = [bytearray() for _ in range(256)]
-        # The length of each bucket touched since the last keep(), as it was at keep().
-        self._kept: dict[int, int] = {}
-
-    def add(self, digest: bytes) -> None:
-        if len(digest) != 32:
-            raise ValueError(f"a SHA-256 is 32 bytes, not {len(digest)}")
-        bucket = self._buckets[digest[0]]
-        self._kept.setdefault(digest[0], len(bucket))
-        bucket += digest
-
-    def keep(self) -> None:
-        """Keep every digest added so far."""
-        self._kept.clear()
-
-    def sorted_hex(self) -> Iterator[str]:
-        """The kept digests in ascending order, each once, as lowercase hex."""
-        for first, length in self._kept.items():
-            del self._buckets[first][length:]
-        self._kept.clear()
-        for bucket in self._buckets:
-            chunks = {bytes(bucket[i : i + 32]) for i in range(0, len(bucket), 32)}
-            for digest in sorted(chunks):
-                yield digest.hex()
-
-
 def _chain_range(log: CommunityLog, first: int, last: int) -> Iterator[RawRow]:
     """Entries ``first..last`` in order, read a page at a time."""
     after = first - 1
@@ -192,7 +135,7 @@ def _scan(store: Store, log: CommunityLog, size: int, dates: DateRange) -> _Foun
         day = recorded_day(row[6])
         in_range = day is not None and day in dates
         if found.first or in_range:
-            for digest in _attachments(row[6]):
+            for digest in named_files(row[6]):
                 found.referenced.add(digest)
         if in_range:
             if held:
@@ -225,6 +168,7 @@ def export_bundle(
     *,
     overwrite: bool = False,
     parallel_from: int = PARALLEL_FROM,
+    files: FileAttachmentStore | None = None,
 ) -> BundleSummary:
     """Write the bundle of ``dates`` for ``community_id`` to ``output``: one pass finds
     the range, the attachments it names and the board at its end, a second streams the
@@ -253,7 +197,7 @@ def export_bundle(
             )
         else:
             proofs = inclusion_proofs(first - 1, last - 1, size, BlockReader(log.seal))
-        contents = _contents(log, community, checkpoint, dates, found, proofs, log_key.name)
+        contents = _contents(log, community, checkpoint, dates, found, proofs, log_key.name, files)
         return write_bundle(output, contents, log_key.signer(), overwrite=overwrite)
 
 
@@ -265,8 +209,18 @@ def _contents(
     found: _Found,
     proofs: Iterable[Sequence[bytes]] | ProofWriter,
     origin: str,
+    files: FileAttachmentStore | None,
 ) -> BundleContents:
     first, last = found.first, found.last
+    # The files the range names go in, read from the store as they are written; any it
+    # does not hold are listed as missing.
+    held: dict[str, Path] = {}
+    missing: list[str] = []
+    for digest in found.referenced.sorted_hex():
+        if files is not None and files.has(digest):
+            held[digest] = files.path_of(digest)
+        else:
+            missing.append(digest)
     last_rows = log.seal.chain_rows(last - 1, 1)
     as_of = recorded_day(last_rows[0][6]) if last_rows else None
     return BundleContents(
@@ -283,7 +237,6 @@ def _contents(
         period=dates.period,
         date_from=dates.first,
         date_to=dates.last,
-        # The store keeps attachments' hashes, not the files themselves (yet).
-        attachments={},
-        attachments_missing=found.referenced.sorted_hex(),
+        attachments=held,
+        attachments_missing=missing,
     )

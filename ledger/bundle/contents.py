@@ -39,7 +39,7 @@ class BundleContents:
     whose size is ``tree_size``. Both may be iterators, consumed once, so that a long
     range is streamed; or ``proofs`` is a :class:`ProofWriter` that works out, checks and
     writes them elsewhere as it is given the entries. ``attachments`` maps SHA-256 hex to
-    bytes.
+    the bytes, or to the file holding them (copied in as it is read).
     """
 
     community_id: str
@@ -55,7 +55,7 @@ class BundleContents:
     period: str | None = None
     date_from: date | None = None
     date_to: date | None = None
-    attachments: Mapping[str, bytes] = field(default_factory=dict)
+    attachments: Mapping[str, bytes | Path] = field(default_factory=dict)
     # Ascending, without repeats: streamed into attachments-missing.txt.
     attachments_missing: Iterable[str] = ()
     created_at: datetime | None = None

@@ -12,6 +12,7 @@ import threading
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Final
 
 from ledger.bundle.contents import BundleContents, ProofWriter
@@ -154,7 +155,7 @@ class Chunked:
 
 
 def write_missing(
-    contents: BundleContents, attachments: Mapping[str, bytes], out: IO[bytes]
+    contents: BundleContents, attachments: Mapping[str, bytes | Path], out: IO[bytes]
 ) -> tuple[str, int]:
     """Stream ``attachments_missing`` into its file; its SHA-256 and the count."""
     with Chunked(out) as lines:
@@ -162,7 +163,7 @@ def write_missing(
 
 
 def _write_missing_lines(
-    contents: BundleContents, attachments: Mapping[str, bytes], lines: Chunked
+    contents: BundleContents, attachments: Mapping[str, bytes | Path], lines: Chunked
 ) -> tuple[str, int]:
     count = 0
     previous = ""

@@ -15,6 +15,8 @@
 6. Every entry's inclusion proof (leaf ``seq - 1``, data = the entry's hash) leads to the
    checkpoint's root.
 7. The entries are exactly the manifest's range.
+8. Every file an entry names (attachment, voucher) is in the bundle or listed in
+   ``attachments-missing.txt``, and every file there is named by an entry.
 
 Entries and proofs are streamed, so memory does not grow with the range. Any failure,
 malformed input included, raises :class:`~ledger.bundle.format.BundleVerificationError` whose
@@ -49,6 +51,7 @@ from ledger.bundle.format import (
     key_label,
     manifest_sig_text,
 )
+from ledger.bundle.named_files import SortedDigests, named_files
 from ledger.bundle.verify_lines import read_event
 from ledger.bundle.verify_parse import (
     READ_ERRORS,
@@ -119,6 +122,8 @@ class _Verifier(BundleZip):
         self.log_keys = log_keys
         self.cosigner_keys = cosigner_keys
         self.checks: list[str] = []
+        self.held: set[str] = set()  # the attachments in the bundle (step 3)
+        self.named = SortedDigests()  # the files the entries name (step 8)
 
     def run(self) -> BundleReport:
         self.checks.append(self.check_zip())
@@ -128,6 +133,7 @@ class _Verifier(BundleZip):
             manifest, manifest_signers
         )
         entries = self.check_entries(manifest, checkpoint)
+        self.checks.append(self.check_named())
         return BundleReport(
             path=self.path,
             community=manifest.community,
@@ -196,6 +202,7 @@ class _Verifier(BundleZip):
         for name, digest in files.items():
             if name not in STREAMED:
                 check_digest(name, self.sha256_of(name), digest)
+        self.held = held
         missing = self.check_missing(manifest, held)
         self.checks.append(
             f"3. All {len(files)} files listed in {MANIFEST} are present with the SHA-256 it "
@@ -355,11 +362,44 @@ class _Verifier(BundleZip):
                     f"range, which ends at {last}"
                 )
             check_entry(manifest.community, row, expected, prev)  # step 5
+            for digest in named_files(row[6]):  # step 8
+                self.named.add(digest)
+            self.named.keep()
             check_proof(row[0], row[2])  # step 6
             prev = row[2]
             expected += 1
         if expected - 1 != last:  # step 7
             fail(f"{EVENTS}: ends before entry {expected}; the manifest's range ends at {last}")
+
+    # 8. The files the entries name, each held or listed as missing, and no other.
+    def check_named(self) -> str:
+        """Merge the entries' files (ascending) with the missing list (ascending): each
+        named file is held or is the missing list's next line, and nothing is left."""
+        unnamed = set(self.held)
+        listed = 0
+        with self.member(MISSING) as stream:
+            missing = (line.removesuffix(b"\n").decode("ascii") for line in stream)
+            next_missing = next(missing, None)
+            for digest in self.named.sorted_hex():
+                if digest in unnamed:
+                    unnamed.discard(digest)
+                elif digest == next_missing:
+                    listed += 1
+                    next_missing = next(missing, None)
+                else:
+                    fail(
+                        f"{EVENTS}: an entry names the file {digest}, which is neither in "
+                        f"the bundle nor listed in {MISSING}"
+                    )
+            if next_missing is not None:
+                fail(f"{MISSING}: lists {next_missing}, which no entry in the bundle names")
+        for digest in sorted(unnamed):
+            fail(f"{ATTACHMENTS_DIR}{digest}: in the bundle, but no entry names it")
+        return (
+            f"8. Each of the {len(self.held) + listed} files the entries name is in the "
+            f"bundle ({len(self.held)}) or listed in {MISSING} ({listed}), and the bundle "
+            "holds no other."
+        )
 
     # --- signatures ---
 

@@ -54,6 +54,7 @@ from typing import Final
 
 from ledger.bundle.contents import BundleContents, BundleSummary, ProofWriter
 from ledger.bundle.format import (
+    ATTACHMENTS_DIR,
     BOARD,
     CHECKPOINT,
     EVENTS,
@@ -143,7 +144,12 @@ def write_bundle(
                 with zf.open(zipinfo(MISSING, stamp, STREAM_LEVEL), "w", force_zip64=True) as out:
                     files[MISSING], missing_count = write_missing(contents, attachments, out)
                 for digest in sorted(attachments):
-                    put(attachment_name(digest), attachments[digest])
+                    held = attachments[digest]
+                    name = attachment_name(digest)
+                    if isinstance(held, bytes):
+                        put(name, held)
+                    else:
+                        files[name] = _put_file(zf, zipinfo(name, stamp, STREAM_LEVEL), held)
 
                 manifest = _manifest_bytes(contents, created_at, files, missing_count)
                 manifest_digest = hashlib.sha256(manifest).hexdigest()
@@ -204,12 +210,33 @@ def _checked_checkpoint(contents: BundleContents, log_signer: NoteSigner) -> Che
     return checkpoint
 
 
-def _checked_attachments(contents: BundleContents) -> dict[str, bytes]:
+def _checked_attachments(contents: BundleContents) -> dict[str, bytes | Path]:
+    """The attachments, each named by its SHA-256: bytes are checked here, a file as it
+    is copied in (:func:`_put_file`), so that a large one is never held in memory."""
     attachments = dict(contents.attachments)
     for digest, data in attachments.items():
-        if not SHA256_HEX.fullmatch(digest) or hashlib.sha256(data).hexdigest() != digest:
+        if not SHA256_HEX.fullmatch(digest) or (
+            isinstance(data, bytes) and hashlib.sha256(data).hexdigest() != digest
+        ):
             raise ValueError(f"attachment {digest!r} is not named by its SHA-256 (lowercase hex)")
     return attachments
+
+
+def _put_file(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: Path) -> str:
+    """Stream the file at ``source`` into the bundle as ``info``; its SHA-256, which
+    must be its name: a stored file changed since it was uploaded fails the export."""
+    digest = hashlib.sha256()
+    with source.open("rb") as f, zf.open(info, "w", force_zip64=True) as member:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            member.write(chunk)
+    found = digest.hexdigest()
+    if found != info.filename.removeprefix(ATTACHMENTS_DIR):
+        raise ValueError(
+            f"the stored file {source} is not the attachment it is named for: its SHA-256 "
+            f"is {found}"
+        )
+    return found
 
 
 def _manifest_bytes(

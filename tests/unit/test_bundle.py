@@ -64,9 +64,27 @@ SIZE = 12  # entries in the chain, and the checkpoint's tree size
 NON_UTF8_SEQ = 3  # the entry whose state is not UTF-8
 
 
+ATTACHMENTS = {hashlib.sha256(d).hexdigest(): d for d in (b"%PDF-1.4 fake", "收据".encode())}
+MISSING = [hashlib.sha256(b"lost scan").hexdigest()]
+#: The entries that name files, by seq: a version's two attachments (in the bundle) and
+#: a voucher the store does not hold (listed as missing).
+COMPACT = (",", ":")  # as the store writes an event's state
+NAMING = {
+    8: json.dumps(
+        {"title": "公示", "attachments": sorted(ATTACHMENTS)}, separators=COMPACT
+    ).encode(),
+    9: json.dumps({"amount_fen": 100, "voucher_sha256": MISSING[0]}, separators=COMPACT).encode(),
+}
+
+
 def _rows() -> list[RawRow]:
     events = [
-        (UUID(int=0xA0 + i // 2), 1 + i % 2, TOPICS[i % 3], STATES[i % 4] + b" #%d" % i)
+        (
+            UUID(int=0xA0 + i // 2),
+            1 + i % 2,
+            TOPICS[i % 3],
+            NAMING.get(i + 1, STATES[i % 4] + b" #%d" % i),
+        )
         for i in range(SIZE)
     ]
     return [
@@ -79,8 +97,6 @@ def _rows() -> list[RawRow]:
 ROWS = _rows()
 LEAVES = [merkle.leaf_hash(row[2]) for row in ROWS]
 NODES = dict(merkle.append_leaves(0, {}, LEAVES))
-ATTACHMENTS = {hashlib.sha256(d).hexdigest(): d for d in (b"%PDF-1.4 fake", "收据".encode())}
-MISSING = [hashlib.sha256(b"lost scan").hexdigest()]
 BOARD = "<html><body><h1>天海社区居务公开栏</h1></body></html>"
 NAMES = [
     "README.txt",
@@ -132,8 +148,9 @@ def make_contents(first: int = 4, last: int = 9, **changes: Any) -> BundleConten
         period="2024-Q1",
         date_from=date(2024, 1, 1),
         date_to=date(2024, 3, 31),
-        attachments=ATTACHMENTS,
-        attachments_missing=MISSING,
+        # The files the range's entries name (NAMING): a range without them has none.
+        attachments=ATTACHMENTS if first <= 8 <= last else {},
+        attachments_missing=MISSING if first <= 9 <= last else [],
         created_at=datetime(2024, 4, 1, 8, 30, tzinfo=UTC),
     )
     return replace(contents, **changes)
@@ -263,7 +280,7 @@ def test_a_middle_range_verifies(bundle: Path) -> None:
     assert report.attachments == 2
     assert report.attachments_missing == len(MISSING)
     assert report.created_at == datetime(2024, 4, 1, 8, 30, tzinfo=UTC)
-    assert [c[:2] for c in report.checks] == ["1.", "2.", "3.", "4.", "5.", "6.", "7."]
+    assert [c[:2] for c in report.checks] == ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8."]
     assert COSIGNER.name in report.checks[3]
     json.dumps(report.as_dict(), ensure_ascii=False)
 
@@ -1237,3 +1254,57 @@ def test_the_proof_worker_says_what_the_verifier_in_one_process_says(
     assert alone.startswith("FAILED") == (scenario != "intact"), alone
     if scenario == "a flipped byte in proofs.jsonl":
         assert "proofs.jsonl: its SHA-256" in alone
+
+
+# --- step 8: the files the entries name ---------------------------------------------------
+
+
+def _drop_attachment(items: dict[str, bytes]) -> None:
+    del items[f"attachments/{sorted(ATTACHMENTS)[0]}"]
+
+
+def _add_unnamed_attachment(items: dict[str, bytes]) -> None:
+    extra = b"%PDF-1.4 a file no entry names"
+    items[f"attachments/{hashlib.sha256(extra).hexdigest()}"] = extra
+
+
+def test_an_attachment_dropped_from_the_bundle_and_the_missing_list_fails(bundle: Path) -> None:
+    """An operator who leaves a file out, and out of the missing list too, re-signing the
+    manifest: the entry that names it still does."""
+    tamper(bundle, _drop_attachment)
+    fails(bundle, rf"^events.jsonl: an entry names the file {sorted(ATTACHMENTS)[0]}, which")
+
+
+def test_an_attachment_no_entry_names_fails(bundle: Path) -> None:
+    tamper(bundle, _add_unnamed_attachment)
+    fails(bundle, r"^attachments/[0-9a-f]{64}: in the bundle, but no entry names it")
+
+
+def test_a_missing_file_no_entry_names_fails(tmp_path: Path) -> None:
+    listed = sorted([*MISSING, "f" * 64])
+    bundle = write(tmp_path, attachments_missing=listed)
+    fails(bundle, rf"^attachments-missing.txt: lists {'f' * 64}, which no entry")
+
+
+def test_a_named_file_neither_held_nor_listed_fails(tmp_path: Path) -> None:
+    """The writer itself given too little: a voucher the range names, not listed."""
+    bundle = write(tmp_path, attachments_missing=[])
+    fails(bundle, rf"^events.jsonl: an entry names the file {MISSING[0]}, which is neither")
+
+
+def test_files_held_from_disk_are_checked_as_they_are_copied(tmp_path: Path) -> None:
+    """Attachments given as files are streamed into the bundle; a file on disk that is
+    not the bytes of its name stops the export with nothing written."""
+    on_disk = {}
+    for digest, data in ATTACHMENTS.items():
+        (tmp_path / digest).write_bytes(data)
+        on_disk[digest] = tmp_path / digest
+    report = verify_bundle(write(tmp_path, attachments=on_disk), KEYS)
+    assert report.attachments == len(ATTACHMENTS)
+    changed = sorted(ATTACHMENTS)[1]
+    (tmp_path / changed).write_bytes(b"%PDF-1.4 replaced on disk")
+    out = tmp_path / "second.zip"
+    with pytest.raises(ValueError, match="not the attachment it is named for"):
+        write_bundle(out, make_contents(attachments=on_disk), LOG.signer())
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix) == ["bundle.zip"]
