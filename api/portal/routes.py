@@ -24,6 +24,7 @@ from api.service.auth import SESSION_COOKIE, WWW_AUTHENTICATE
 from api.service.deps import LedgerDep
 from api.service.read_models import CurrentViewsDep, ReadDBDep, ReaderDep
 from ledger.application import Ledger
+from ledger.attachments import AttachmentTooLargeError, UnsupportedMediaTypeError
 from ledger.domain.vocabulary import SECTION_NAMES
 from ledger.errors import (
     GongkaiError,
@@ -54,6 +55,8 @@ _ERRORS: Final[list[tuple[type[GongkaiError], int]]] = [
     (NotFoundError, 404),
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
+    (AttachmentTooLargeError, 413),
+    (UnsupportedMediaTypeError, 415),
     (InvalidInputError, 422),
     (StoreError, 503),
 ]

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.console import router as console_router
 from api.portal import router as portal_router
 from api.routes import attachments as attachment_routes
 from api.routes import auth as auth_routes
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(seal_routes.router)
     app.include_router(tile_routes.router)
     app.include_router(portal_router)
+    app.include_router(console_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, object]:

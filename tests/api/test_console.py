@@ -1,0 +1,243 @@
+"""The staff console's pages and forms, as a browser without script uses them: signed in
+by the session cookie, each form posted with its CSRF token and its idempotency key,
+files streamed into the store. The clerk drafts with a PDF and submits, a committee
+member reviews, the clerk posts; and every refusal leaves the record as it was."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.accounts import open_accounts
+from api.demo.files import one_page_pdf
+from api.service.app import create_app
+from api.service.settings import Settings
+from ledger.application import Ledger
+from ledger.store import open_store
+from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
+from tests.api.demo_service import catch_up, demo_store
+
+LIMIT = 64 * 1024
+PDF = one_page_pdf(["Notice: the street lamps of building 3 are repaired"])
+ACCOUNTS = {
+    "clerk": ("clerk", "tianhai"),
+    "member": ("committee_member", "tianhai"),
+    "party": ("party_reviewer", "tianhai"),
+    "resident": ("resident", "tianhai"),
+    "other-clerk": ("clerk", "xinhe"),
+}
+DRAFT = {
+    "category": "policies",
+    "title": "三号楼路灯维修公示",
+    "body": "三号楼路灯已于本月修复，费用由物业承担。",
+    "scope": "public",
+    "planned_from": "2026-12-01",
+    "planned_until": "2026-12-31",
+}
+
+
+@dataclass
+class Console:
+    url: str
+    client: TestClient
+
+    def sign_in(self, who: str) -> None:
+        self.client.cookies.clear()
+        response = self.client.post(
+            "/v1/login",
+            data={"username": who, "password": GOOD_PASSWORD, "next": "/console"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+
+    def form(self, path: str) -> dict[str, str]:
+        """The hidden fields of the first form of the page at ``path``."""
+        page = self.client.get(path)
+        assert page.status_code == 200, page.text
+        return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page.text))
+
+    def post(self, path: str, data: dict[str, str], files: Any = None) -> Any:
+        return self.client.post(path, data=data, files=files, follow_redirects=False)
+
+    def head(self) -> int:
+        with open_store(self.url) as store, Ledger(store) as ledger:
+            return ledger.community("tianhai").head().seq
+
+    def settle(self) -> None:
+        catch_up(self.url)
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    directory = tmp_path_factory.mktemp("console")
+    url = demo_store(directory)
+    catch_up(url)
+    with open_accounts(url, hasher=cheap_hasher()) as accounts:
+        for name, (role, community) in ACCOUNTS.items():
+            accounts.directory.add(name, role, community=community, password=GOOD_PASSWORD)
+    settings = Settings(db_url=url, checkpoint_interval=0, attachment_max_bytes=LIMIT)
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        yield Console(url, client)
+
+
+def drafted(console: Console) -> str:
+    """The clerk's new draft with a PDF: the item page's path."""
+    console.sign_in("clerk")
+    hidden = console.form("/console/c/tianhai/new")
+    response = console.post(
+        "/console/c/tianhai/new",
+        {**hidden, **DRAFT},
+        files={"attachments": ("notice.pdf", PDF, "application/pdf")},
+    )
+    assert response.status_code == 303, response.text
+    path: str = response.headers["location"]
+    assert path.startswith("/console/c/tianhai/items/")
+    console.settle()
+    return path
+
+
+def test_the_console_asks_the_anonymous_to_sign_in(console: Console) -> None:
+    console.client.cookies.clear()
+    page = console.client.get("/console")
+    assert page.status_code == 401
+    assert 'action="/v1/login"' in page.text
+
+
+def test_a_disclosure_goes_from_draft_to_the_board(console: Console) -> None:
+    item = drafted(console)
+    page = console.client.get(item)
+    assert DRAFT["title"] in page.text
+    assert "提交审核" in page.text  # the clerk may submit
+    assert 'name="stage"' not in page.text  # but reviews nothing here
+    digest = re.search(r"/attachments/([0-9a-f]{64})", page.text)
+    assert digest is not None
+    assert console.client.get(f"/v1/communities/tianhai/attachments/{digest[1]}").content == PDF
+
+    assert console.post(f"{item}/submission", console.form(item)).status_code == 303
+    console.settle()
+
+    console.sign_in("member")
+    assert DRAFT["title"] in console.client.get("/console").text  # waiting for the member
+    review = {**console.form(item), "stage": "committee", "outcome": "approved",
+              "opinion": "内容属实，同意公开。"}  # fmt: skip
+    assert console.post(f"{item}/review", review).status_code == 303
+    console.settle()
+    assert "内容属实，同意公开。" in console.client.get(item).text
+
+    console.sign_in("clerk")
+    posting = {**console.form(item), "channel": "board", "period_from": "2026-12-01",
+               "period_until": "2026-12-31"}  # fmt: skip
+    assert console.post(f"{item}/publication", posting).status_code == 303
+    console.settle()
+    console.client.cookies.clear()
+    board = console.client.get("/v1/communities/tianhai/board").json()["items"]
+    assert DRAFT["title"] in [i["title"] for i in board]
+
+
+def test_a_double_click_records_once(console: Console) -> None:
+    console.sign_in("clerk")
+    hidden = console.form("/console/c/tianhai/new")
+    first = console.post("/console/c/tianhai/new", {**hidden, **DRAFT, "title": "重复提交测试"})
+    before = console.head()
+    again = console.post("/console/c/tianhai/new", {**hidden, **DRAFT, "title": "重复提交测试"})
+    assert again.status_code == 303
+    assert again.headers["location"] == first.headers["location"]
+    assert console.head() == before
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(console: Console) -> None:
+    console.sign_in("clerk")
+    hidden = console.form("/console/c/tianhai/new")
+    before = console.head()
+    for token in ("", "forged-token"):
+        response = console.post(
+            "/console/c/tianhai/new",
+            {**hidden, "csrf_token": token, **DRAFT},
+            files={"attachments": ("n.pdf", PDF + b"csrf", "application/pdf")},
+        )
+        assert response.status_code == 403, response.text
+    assert console.head() == before
+
+
+def test_a_file_before_the_csrf_token_is_refused(console: Console) -> None:
+    """A form built by another site, file first: refused before the file is stored."""
+    console.sign_in("clerk")
+    boundary = "gk-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; '
+            f'filename="x.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+        ).encode()
+        + PDF
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = console.client.post(
+        "/console/c/tianhai/new",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 403
+
+
+def test_a_resident_posting_to_the_clerks_form_is_refused(console: Console) -> None:
+    console.sign_in("resident")
+    assert console.client.get("/console/c/tianhai/new").status_code == 403
+    page = console.client.get("/console")
+    assert "起草公开事项" not in page.text
+    hidden = dict(re.findall(r'name="(csrf_token)" value="([^"]*)"', page.text))
+    before = console.head()
+    response = console.post("/console/c/tianhai/new", {**hidden, "idempotency_key": "r1", **DRAFT})
+    assert response.status_code == 403
+    assert console.head() == before
+
+
+def test_another_communitys_clerk_finds_no_such_console(console: Console) -> None:
+    console.sign_in("other-clerk")
+    assert console.client.get("/console/c/tianhai/new").status_code == 404
+    item = drafted(console)  # signs the tianhai clerk in
+    console.sign_in("other-clerk")
+    assert console.client.get(item).status_code == 404
+
+
+def test_a_file_too_big_or_of_another_type_is_refused_with_nothing_recorded(
+    console: Console,
+) -> None:
+    console.sign_in("clerk")
+    hidden = console.form("/console/c/tianhai/new")
+    before = console.head()
+    big = console.post(
+        "/console/c/tianhai/new",
+        {**hidden, **DRAFT},
+        files={"attachments": ("big.pdf", b"%PDF-1.4\n" + b"0" * LIMIT, "application/pdf")},
+    )
+    assert big.status_code == 413
+    assert "20MB" in big.text
+    script = console.post(
+        "/console/c/tianhai/new",
+        {**hidden, **DRAFT},
+        files={"attachments": ("notice.pdf", b"<script>alert(1)</script>", "application/pdf")},
+    )
+    assert script.status_code == 415
+    assert console.head() == before
+
+
+def test_a_review_the_role_may_not_record_says_why(console: Console) -> None:
+    item = drafted(console)
+    assert console.post(f"{item}/submission", console.form(item)).status_code == 303
+    console.settle()
+    console.sign_in("member")
+    before = console.head()
+    refused = console.post(
+        f"{item}/review",
+        {**console.form(item), "stage": "party_branch", "outcome": "approved", "opinion": "同意"},
+    )
+    assert refused.status_code == 403
+    assert 'role="alert"' in refused.text
+    assert console.head() == before
