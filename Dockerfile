@@ -26,7 +26,8 @@ RUN pip install . && rm -rf /build
 
 # The working directory is where relative defaults (data/...) would land.
 WORKDIR /var/lib/gongkai
-RUN chown gongkai:gongkai /var/lib/gongkai
+# attachments/ exists in the image so that a new named volume mounted there takes its owner.
+RUN mkdir /var/lib/gongkai/attachments && chown -R gongkai:gongkai /var/lib/gongkai
 USER ${GONGKAI_UID}:${GONGKAI_UID}
 
 EXPOSE 8000
