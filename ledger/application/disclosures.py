@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from ledger.application.runner import CommandRunner
+from ledger.application.seal_keys import SealKeyCommands
 from ledger.chain.idempotency import CommandResult
 from ledger.domain import validate
 from ledger.domain.base import Actor
@@ -17,9 +17,10 @@ from ledger.domain.disclosure import Disclosure
 from ledger.domain.permissions import require_role, require_stage_role
 from ledger.domain.vocabulary import CATEGORY_BY_CODE, Channel, ReviewOutcome, ReviewStage, Scope
 from ledger.errors import InvalidInputError
+from ledger.seal.review_seal import ReviewSealError, SealedReview, verify_seal
 
 
-class DisclosureCommands(CommandRunner):
+class DisclosureCommands(SealKeyCommands):
     """Commands on :class:`~ledger.domain.disclosure.Disclosure` aggregates."""
 
     @staticmethod
@@ -124,8 +125,13 @@ class DisclosureCommands(CommandRunner):
         stage: str,
         outcome: str,
         opinion: str,
+        seal_key: str = "",
+        seal_signature: str = "",
     ) -> CommandResult:
-        """Record one review act (审核 / 审查 / 初审 / 复审 / 终审)."""
+        """Record one review act (审核 / 审查 / 初审 / 复审 / 终审). A reviewer whose seal
+        key is registered seals every review (``seal_key``, ``seal_signature``: see
+        :mod:`ledger.seal.review_seal`); the seal is checked against the version under
+        review before anything is stored."""
         review_stage = validate.choice(ReviewStage, stage, "stage")
         review_outcome = validate.choice(ReviewOutcome, outcome, "outcome")
         require_stage_role(actor, review_stage)
@@ -135,14 +141,29 @@ class DisclosureCommands(CommandRunner):
             required=review_outcome is ReviewOutcome.REJECTED,
             multiline=True,
         )
-        arguments = {"stage": review_stage, "outcome": review_outcome, "opinion": text}
+        arguments = {
+            "stage": review_stage,
+            "outcome": review_outcome,
+            "opinion": text,
+            "seal_key": validate.text(seal_key, "seal_key", max_length=300, required=False),
+            "seal_signature": validate.text(
+                seal_signature, "seal_signature", max_length=200, required=False
+            ),
+        }
+
+        def change(disclosure: Disclosure) -> None:
+            seal = self._checked_seal(
+                actor, disclosure, review_stage, review_outcome, seal_key, seal_signature
+            )
+            disclosure.review(actor, review_stage, review_outcome, text, seal)
+
         return self._on_disclosure(
             actor,
             idempotency_key,
             "review",
             disclosure_id,
             arguments,
-            lambda d: d.review(actor, review_stage, review_outcome, text),
+            change,
         )
 
     def publish(
@@ -189,6 +210,44 @@ class DisclosureCommands(CommandRunner):
         return self._on_disclosure(
             actor, idempotency_key, "archive", disclosure_id, {}, lambda d: d.archive(actor)
         )
+
+    def _checked_seal(
+        self,
+        actor: Actor,
+        disclosure: Disclosure,
+        stage: ReviewStage,
+        outcome: ReviewOutcome,
+        seal_key: str,
+        seal_signature: str,
+    ) -> tuple[str, str] | None:
+        """The review's seal, checked; None for a reviewer with no seal key, who may
+        not send one."""
+        registered = self.registered_seal_key(actor.name)
+        if registered is None:
+            if seal_key or seal_signature:
+                raise ReviewSealError(
+                    f"no seal key is registered for {actor.name}: the committee's chair "
+                    "registers it first"
+                )
+            return None
+        if not (seal_key and seal_signature):
+            raise ReviewSealError(
+                f"{actor.name} has a registered seal key: the review must carry the seal"
+            )
+        review = SealedReview(
+            community_id=self.community.id,
+            disclosure_id=disclosure.id,
+            version=disclosure.content_version,
+            stage=stage.value,
+            outcome=outcome.value,
+            category=disclosure.category,
+            scope=disclosure.scope.value,
+            title=disclosure.title,
+            body=disclosure.body,
+            attachments=tuple(disclosure.attachments),
+        )
+        verify_seal(review, registered, seal_key, seal_signature)
+        return seal_key, seal_signature
 
     def _on_disclosure(
         self,

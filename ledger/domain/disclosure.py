@@ -89,6 +89,11 @@ class Disclosure(LedgerAggregate):
         stage: str
         outcome: str
         opinion: str
+        # The reviewer's seal (监审印章, ledger.seal.review_seal), when one is registered
+        # for them: its key as <name>+<hex key ID>, and the signature in base64. Empty on
+        # an unsealed review, and on every review recorded before seals existed.
+        seal_key: str = ""
+        seal_signature: str = ""
 
         def apply(self, aggregate: Any) -> None:
             if self.outcome == ReviewOutcome.REJECTED:
@@ -175,7 +180,12 @@ class Disclosure(LedgerAggregate):
         self.act(self.SubmittedForReview, actor)
 
     def review(
-        self, actor: Actor, stage: ReviewStage, outcome: ReviewOutcome, opinion: str
+        self,
+        actor: Actor,
+        stage: ReviewStage,
+        outcome: ReviewOutcome,
+        opinion: str,
+        seal: tuple[str, str] | None = None,
     ) -> None:
         self._require(Status.SUBMITTED, doing="review")
         if stage in CONFIDENTIALITY_STAGES and outcome is ReviewOutcome.APPROVED:
@@ -185,7 +195,15 @@ class Disclosure(LedgerAggregate):
                 raise InvalidTransitionError(
                     f"{STAGE_NAMES[stage]} needs {STAGE_NAMES[missing[0]]} approved first"
                 )
-        self.act(self.Reviewed, actor, stage=stage.value, outcome=outcome.value, opinion=opinion)
+        sealed = {"seal_key": seal[0], "seal_signature": seal[1]} if seal else {}
+        self.act(
+            self.Reviewed,
+            actor,
+            stage=stage.value,
+            outcome=outcome.value,
+            opinion=opinion,
+            **sealed,
+        )
 
     def publish(self, actor: Actor, channel: Channel, period_from: str, period_until: str) -> None:
         if self.status is not Status.PUBLISHED:

@@ -26,6 +26,8 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "reverse_entry": _CLERK,
     "adopt_chart": frozenset({Role.CLERK, Role.SYSTEM}),
     "add_account": _CLERK,
+    # The committee's chair records which key seals each member's reviews.
+    "register_seal_key": frozenset({Role.COMMITTEE_CHAIR}),
     # Residents and integrity supervisors object; a clerk records an oral objection.
     "raise_objection": frozenset(
         {

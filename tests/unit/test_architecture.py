@@ -43,7 +43,9 @@ PACKAGE_IMPORTS: Mapping[str, frozenset[str]] = {
     "ledger.store": frozenset({"ledger", "ledger.chain"}),
     "ledger.seal": frozenset({"ledger", "ledger.chain", "ledger.store"}),
     "ledger.bundle": frozenset({"ledger", "ledger.chain", "ledger.seal", "ledger.store"}),
-    "ledger.application": frozenset({"ledger", "ledger.chain", "ledger.domain", "ledger.store"}),
+    "ledger.application": frozenset(
+        {"ledger", "ledger.chain", "ledger.domain", "ledger.seal", "ledger.store"}
+    ),
     "projections.db": frozenset({"ledger"}),
     "projections": frozenset(
         {"ledger", "ledger.domain", "ledger.store", "projections.db", "projections.finance"}
