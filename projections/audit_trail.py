@@ -42,7 +42,7 @@ _ACTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
 
 _COLUMNS: Final = (
     "seq, recorded_at, subject_kind, subject_id, act, actor, actor_role, stage, outcome, "
-    "opinion, related_id"
+    "opinion, related_id, seal_key, seal_signature"
 )
 
 
@@ -64,6 +64,10 @@ class AuditAct:
     # The other subject the act concerns: the disclosure an objection is about, the
     # objection a correction answers, the entry a reversal reverses or is reversed by.
     related_id: UUID | None
+    # A sealed review's seal (监审印章): the key as <name>+<hex key ID> and the signature
+    # in base64 (ledger.seal.review_seal); "" for every other act.
+    seal_key: str = ""
+    seal_signature: str = ""
 
 
 class AuditTrailProjection(Projection):
@@ -75,7 +79,8 @@ class AuditTrailProjection(Projection):
             "seq BIGINT NOT NULL, recorded_at TEXT NOT NULL, subject_kind TEXT NOT NULL, "
             "subject_id TEXT NOT NULL, act TEXT NOT NULL, actor TEXT NOT NULL, "
             "actor_role TEXT NOT NULL, stage TEXT NOT NULL, outcome TEXT NOT NULL, "
-            "opinion TEXT NOT NULL, related_id TEXT, PRIMARY KEY (community, seq)) WITHOUT ROWID",
+            "opinion TEXT NOT NULL, related_id TEXT, seal_key TEXT NOT NULL, "
+            "seal_signature TEXT NOT NULL, PRIMARY KEY (community, seq)) WITHOUT ROWID",
             "CREATE INDEX IF NOT EXISTS audit_acts_by_subject "
             "ON audit_acts (community, subject_id, seq)",
             # Most acts (a finance entry recorded) relate to nothing: they are not indexed.
@@ -116,6 +121,8 @@ class AuditTrailProjection(Projection):
                     text("outcome"),
                     text(opinion_field) if opinion_field else "",
                     related,
+                    text("seal_key"),
+                    text("seal_signature"),
                 )
             )
         _insert(tx, pending)
@@ -125,7 +132,7 @@ def _insert(tx: Tx, pending: list[tuple[Any, ...]]) -> None:
     if pending:
         tx.executemany(
             f"INSERT INTO audit_acts (community, {_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             pending,
         )
         pending.clear()
@@ -195,7 +202,7 @@ def _acts(
 
 def _act(community_id: str, row: tuple[Any, ...]) -> AuditAct:
     seq, recorded_at, subject_kind, subject_id, act, actor, role, stage, outcome = row[:9]
-    opinion, related_id = row[9:]
+    opinion, related_id, seal_key, seal_signature = row[9:]
     return AuditAct(
         seq=int(seq),
         recorded_at=recorded_at,
@@ -209,4 +216,6 @@ def _act(community_id: str, row: tuple[Any, ...]) -> AuditAct:
         outcome=outcome,
         opinion=opinion,
         related_id=UUID(related_id) if related_id else None,
+        seal_key=seal_key,
+        seal_signature=seal_signature,
     )

@@ -10,6 +10,7 @@ from projections.clock import ClockProjection
 from projections.finance import FinanceProjection
 from projections.history import HistoryProjection
 from projections.runner import Projection
+from projections.seal_keys import SealKeysProjection
 
 
 def all_projections() -> list[Projection]:
@@ -20,4 +21,5 @@ def all_projections() -> list[Projection]:
         AuditTrailProjection(),
         ClockProjection(),
         AttachmentRefsProjection(),
+        SealKeysProjection(),
     ]
