@@ -9,11 +9,12 @@ A page offers only the acts the reader's role may do; the ledger checks each aga
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.accounts import Principal, check_csrf
@@ -24,6 +25,7 @@ from api.service.auth import SignedIn
 from api.service.deps import LedgerDep
 from api.service.read_models import ReadDBDep
 from ledger.application import CommunityLedger, Ledger
+from ledger.chain.idempotency import CommandResult
 from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import (
     CATEGORY_BY_CODE,
@@ -38,11 +40,14 @@ from ledger.domain.vocabulary import (
     Scope,
 )
 from ledger.errors import GongkaiError, NotFoundError, PermissionDeniedError
+from ledger.seal.review_seal import key_ref, seal_key_verifier
 from projections.audit_trail import acts_for
 from projections.board import BoardItem
 from projections.board_projection import board_as_of
 from projections.db import ReadDB
 from projections.history import changes, history
+from projections.runner import tracked_position
+from projections.seal_keys import keys_in_force
 from projections.visibility import Reader, can_see
 
 router = APIRouter(
@@ -80,6 +85,25 @@ NAMES: Final[dict[str, Any]] = {
 }
 
 
+#: The read models a console page shows, and how long a page waits for them to reach
+#: the act it follows (the worker applies an act within milliseconds of its commit).
+SHOWN: Final = ("board", "history", "audit_trail", "seal_keys")
+WAIT_SECONDS: Final = 3.0
+SeenQuery = Annotated[int | None, Query(ge=0, description="the entry the page follows")]
+
+
+def wait_for(db: ReadDB, community_id: str, seen: int | None) -> None:
+    """Wait, a little, until the read models have applied entry ``seen``: the page after
+    a form shows what the form did. If they lag further the page shows what they have."""
+    if seen is None:
+        return
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if all(tracked_position(db, name, community_id) >= seen for name in SHOWN):
+            return
+        time.sleep(0.02)
+
+
 def own_community(who: Principal, community_id: str) -> None:
     """The console acts in the account's own community only."""
     if who.community != community_id:
@@ -92,6 +116,14 @@ def items_of(db: ReadDB, who: Principal, community_id: str) -> list[BoardItem]:
     return [
         item for item in board_as_of(db, community_id) if can_see(reader, community_id, item.scope)
     ]
+
+
+def registered_ref(db: ReadDB, who: Principal) -> str | None:
+    """The ``<name>+<key ID>`` of the seal key registered for ``who``, if any."""
+    if who.community is None:
+        return None
+    found = keys_in_force(db, who.community).get(who.username)
+    return key_ref(seal_key_verifier(found.vkey)) if found else None
 
 
 def stages_for(role: Role) -> list[ReviewStage]:
@@ -131,10 +163,10 @@ def new_draft(request: Request, community_id: CommunityPath, who: SignedIn, ledg
     if who.role not in COMMAND_ROLES["draft_disclosure"]:
         raise PermissionDeniedError("only the community's clerk drafts disclosures")
     page = Page.of(request, lang)
-    return page.render("console/draft.html", **_form_context(request, ledger, community_id))
+    return page.render("console/draft.html", **form_context(request, ledger, community_id))
 
 
-def _form_context(request: Request, ledger: Ledger, community_id: str) -> dict[str, Any]:
+def form_context(request: Request, ledger: Ledger, community_id: str) -> dict[str, Any]:
     session = getattr(request.state, "web_session", None)
     return {
         "community": community_named(ledger, community_id),
@@ -147,7 +179,7 @@ def _form_context(request: Request, ledger: Ledger, community_id: str) -> dict[s
     }
 
 
-async def _posted(request: Request, who: Principal) -> Form:
+async def posted(request: Request, who: Principal) -> Form:
     """The form of a post, read as it streams in, its CSRF token checked first."""
     session = getattr(request.state, "web_session", None)
 
@@ -158,11 +190,13 @@ async def _posted(request: Request, who: Principal) -> Form:
     return await read_form(request, attachment_store(request), check)
 
 
-def _done(page: Page, path: str) -> RedirectResponse:
-    return RedirectResponse(page.url(path), status_code=303)
+def done(page: Page, path: str, result: CommandResult | None = None) -> RedirectResponse:
+    """On to ``path``, which waits for the act's last entry to be applied."""
+    seen = str(result.last_seq) if result is not None else None
+    return RedirectResponse(page.url(path, seen=seen), status_code=303)
 
 
-def _refused(page: Page, error: GongkaiError, back: str) -> HTMLResponse:
+def refused(page: Page, error: GongkaiError, back: str) -> HTMLResponse:
     """The ledger refused the act: say why, on a page that leads back."""
     status = 403 if isinstance(error, PermissionDeniedError) else 422
     return page.render("console/refused.html", status, detail=str(error), back=page.url(back))
@@ -172,11 +206,13 @@ def _refused(page: Page, error: GongkaiError, back: str) -> HTMLResponse:
 async def post_draft(request: Request, community_id: CommunityPath, who: SignedIn,
                      ledger: LedgerDep) -> Response:  # fmt: skip
     own_community(who, community_id)
+    if who.role not in COMMAND_ROLES["draft_disclosure"]:
+        raise PermissionDeniedError("only the community's clerk drafts disclosures")
     page = page_of(request)
-    form = await _posted(request, who)
+    form = await posted(request, who)
     back = f"/console/c/{community_id}/new"
     try:
-        done = ledger.community(community_id).draft_disclosure(
+        drafted = ledger.community(community_id).draft_disclosure(
             who.actor(),
             form.get("idempotency_key"),
             category=form.get("category"),
@@ -188,18 +224,19 @@ async def post_draft(request: Request, community_id: CommunityPath, who: SignedI
             attachments=[f.sha256 for f in form.files.get("attachments", [])],
         )
     except GongkaiError as e:
-        return _refused(page, e, back)
-    return _done(page, f"/console/c/{community_id}/items/{done.result['id']}")
+        return refused(page, e, back)
+    return done(page, f"/console/c/{community_id}/items/{drafted.result['id']}", drafted)
 
 
 @router.get("/c/{community_id}/items/{disclosure_id}")
 def item_page(request: Request, community_id: CommunityPath, disclosure_id: UUID,
               who: SignedIn, ledger: LedgerDep, db: ReadDBDep,
-              lang: LangQuery = None) -> HTMLResponse:  # fmt: skip
+              lang: LangQuery = None, seen: SeenQuery = None) -> HTMLResponse:  # fmt: skip
     """One disclosure as its reviewer sees it: the exact content and files that will be
     posted, what changed from the version before, the reviews recorded, and the acts
     this reader may do next."""
     own_community(who, community_id)
+    wait_for(db, community_id, seen)
     versions = history(db, community_id, disclosure_id)
     item = next((i for i in items_of(db, who, community_id) if i.disclosure_id == disclosure_id),
                 None)  # fmt: skip
@@ -212,7 +249,7 @@ def item_page(request: Request, community_id: CommunityPath, disclosure_id: UUID
     role = who.role
     return page.render(
         "console/item.html",
-        **_form_context(request, ledger, community_id),
+        **form_context(request, ledger, community_id),
         item=item,
         latest=latest,
         previous=versions[-2] if len(versions) > 1 else None,
@@ -223,10 +260,24 @@ def item_page(request: Request, community_id: CommunityPath, disclosure_id: UUID
         may_publish=role in COMMAND_ROLES["publish"] and item.status == "approved",
         review_stages=[s.value for s in stages_for(role)]
         if item.status in ("submitted", "approved") else [],
+        # What the reviewer's browser seals (ledger.seal.review_seal): the version shown.
+        seal_ref=registered_ref(db, who),
+        seal_review={
+            "community": community_id, "disclosure": str(disclosure_id),
+            "version": latest.version, "category": latest.category, "scope": latest.scope,
+            "title": latest.title, "body": latest.body, "attachments": list(latest.attachments),
+        },
+        script="/console/seal.js",
     )  # fmt: skip
 
 
-ACTS: Final = ("submission", "review", "publication")
+#: The acts an item page posts, and the roles that may post each: refused before the
+#: form is read (the ledger checks each act again).
+ACTS: Final[dict[str, frozenset[Role]]] = {
+    "submission": COMMAND_ROLES["submit_for_review"],
+    "review": frozenset().union(*STAGE_ROLES.values()),
+    "publication": COMMAND_ROLES["publish"],
+}
 
 
 @router.post("/c/{community_id}/items/{disclosure_id}/{act}")
@@ -235,37 +286,40 @@ async def post_act(request: Request, community_id: CommunityPath, disclosure_id:
     own_community(who, community_id)
     if act not in ACTS:
         raise NotFoundError(f"no act {act!r}")
+    if who.role not in ACTS[act]:
+        raise PermissionDeniedError(f"a {who.role.value} does not record the {act}")
     page = page_of(request)
-    form = await _posted(request, who)
+    form = await posted(request, who)
     here = f"/console/c/{community_id}/items/{disclosure_id}"
     book = ledger.community(community_id)
     try:
-        _record(book, who, act, disclosure_id, form)
+        recorded = _record(book, who, act, disclosure_id, form)
     except GongkaiError as e:
-        return _refused(page, e, here)
-    return _done(page, here)
+        return refused(page, e, here)
+    return done(page, here, recorded)
 
 
 def _record(book: CommunityLedger, who: Principal, act: str, disclosure_id: UUID,
-            form: Form) -> None:  # fmt: skip
+            form: Form) -> CommandResult:  # fmt: skip
     key = form.get("idempotency_key")
     if act == "submission":
-        book.submit_for_review(who.actor(), key, disclosure_id)
-    elif act == "review":
-        book.review(
+        return book.submit_for_review(who.actor(), key, disclosure_id)
+    if act == "review":
+        return book.review(
             who.actor(),
             key,
             disclosure_id,
             stage=form.get("stage"),
             outcome=form.get("outcome"),
             opinion=form.get("opinion"),
+            seal_key=form.get("seal_key"),
+            seal_signature=form.get("seal_signature"),
         )
-    else:
-        book.publish(
-            who.actor(),
-            key,
-            disclosure_id,
-            channel=form.get("channel"),
-            period_from=form.get("period_from"),
-            period_until=form.get("period_until"),
-        )
+    return book.publish(
+        who.actor(),
+        key,
+        disclosure_id,
+        channel=form.get("channel"),
+        period_from=form.get("period_from"),
+        period_until=form.get("period_until"),
+    )

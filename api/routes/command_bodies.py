@@ -35,6 +35,17 @@ class Review(Body):
     stage: str
     outcome: Literal["approved", "rejected"]
     opinion: MultiLine = Field(max_length=2_000)
+    #: The reviewer's seal (监审印章), required once their key is registered: the key as
+    #: <name>+<hex key ID> and the Ed25519 signature of the review's statement, base64.
+    seal_key: str = Field(default="", max_length=300)
+    seal_signature: str = Field(default="", max_length=200)
+
+
+class SealKeyRegistration(Body):
+    """A committee member's seal key, registered by the chair."""
+
+    member: str = Field(max_length=100, description="the member's account")
+    vkey: str = Field(max_length=500, description="<name>+<hex key ID>+<base64(0x04||key)>")
 
 
 class Publication(Body):

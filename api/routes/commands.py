@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
+from api.accounts import Account, Accounts
 from api.routes.command_bodies import (
     Content,
     CorrectionContent,
@@ -27,13 +28,16 @@ from api.routes.command_bodies import (
     Reason,
     Reversal,
     Review,
+    SealKeyRegistration,
 )
-from api.service.auth import SignedIn, require_csrf
+from api.service.auth import SignedIn, get_accounts, require_csrf
 from api.service.deps import LedgerDep
-from ledger.application import CommunityLedger
+from ledger.application import CommunityLedger, Ledger
 from ledger.chain.idempotency import CommandResult
+from ledger.domain.permissions import require_role
 from ledger.domain.vocabulary import Role
-from ledger.errors import PermissionDeniedError
+from ledger.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from ledger.seal.community_log import CommunityLog
 
 router = APIRouter(
     prefix="/v1/communities/{community_id}",
@@ -340,6 +344,54 @@ def reverse_entry(
     )
 
 
+@router.post("/seal-keys", status_code=201)
+def register_seal_key(
+    community_id: str,
+    body: SealKeyRegistration,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    request: Request,
+    response: Response,
+) -> dict[str, Any]:
+    """The chair records the key that seals a committee member's reviews."""
+
+    def register(c: CommunityLedger) -> CommandResult:
+        require_role(who.actor(), "register_seal_key")  # before saying who is a member
+        member = require_committee_member(get_accounts(request), community_id, body.member)
+        done = c.register_seal_key(who.actor(), key, member=body.member, vkey=body.vkey)
+        accept_as_cosigner(ledger, community_id, body.vkey, member.display_name)
+        return done
+
+    return _run("register_seal_key", who, ledger, community_id, response, register)
+
+
+#: The roles whose reviews a seal key seals.
+SEALING_ROLES = frozenset({Role.COMMITTEE_MEMBER, Role.COMMITTEE_CHAIR})
+
+
+def require_committee_member(accounts: Accounts, community_id: str, member: str) -> Account:
+    """A seal key is registered for an account of the community's supervision committee."""
+    try:
+        account = accounts.directory.get(member)
+    except NotFoundError:
+        account = None
+    if account is None or account.community != community_id or account.role not in SEALING_ROLES:
+        raise InvalidInputError(
+            f"{member!r} is no member of the supervision committee of {community_id!r}",
+            field="member",
+        )
+    return account
+
+
+def accept_as_cosigner(ledger: Ledger, community_id: str, vkey: str, label: str) -> None:
+    """A member's registered seal key also seals the log's checkpoints (the committee's
+    cosignature): accepted as the community's cosigner, if it was not already."""
+    CommunityLog(ledger.store, community_id).add_cosigner(
+        vkey.strip(), role="committee", label=label
+    )
+
+
 #: Every command route: (ledger command, method path under /v1/communities/{id}).
 COMMAND_ROUTES: dict[str, str] = {
     "draft_disclosure": "/disclosures",
@@ -355,5 +407,6 @@ COMMAND_ROUTES: dict[str, str] = {
     "publish_correction": "/objections/{correction_id}/correction",
     "record_entry": "/finance/entries",
     "reverse_entry": "/finance/entries/{entry_id}/reversal",
+    "register_seal_key": "/seal-keys",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

@@ -24,6 +24,7 @@ from projections import finance
 from projections.audit_trail import acts_by, acts_for
 from projections.history import ContentVersion, changes, history
 from projections.masking import mask_name, mask_text
+from projections.seal_keys import keys_in_force, registered_keys
 from projections.visibility import Reader, can_see, reads_everything, sees_public_view
 
 router = APIRouter(prefix="/v1/communities", tags=["reads"])
@@ -185,4 +186,18 @@ def audit_trail(
             {k: (str(v) if isinstance(v, UUID) else v) for k, v in dataclasses.asdict(a).items()}
             for a in acts
         ],
+    }
+
+
+@router.get("/{community_id}/seal-keys")
+def seal_keys(community_id: str, ledger: LedgerDep, db: ReadDBDep) -> dict[str, Any]:
+    """The supervision committee's registered seal keys (监审印章备案), oldest first, and
+    each member's key in force: public, as a checkpoint's keys are, so that anyone can
+    check the seals on what is posted."""
+    ledger.store.community(community_id)
+    keys = registered_keys(db, community_id)
+    return {
+        "community": community_id,
+        "in_force": {k.member: k.vkey for k in keys_in_force(db, community_id).values()},
+        "registered": [dataclasses.asdict(k) for k in keys],
     }

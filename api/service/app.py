@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.attachments_directory, max_bytes=settings.attachment_max_bytes
         )
         app.state.attachments = attachments
+        app.state.keys_dir = settings.keys_dir
         worker: InProcessWorker | StoreError | None = None
         if settings.worker:
             # The commands' own commits wake the worker: a publication is on the board

@@ -72,6 +72,7 @@ C = "/v1/communities/{community_id}"
 HISTORY = f"{C}/disclosures/{{disclosure_id}}/history"
 PAGE = "/c/{community_id}/items/{disclosure_id}"
 FILE = f"{C}/attachments/{{sha256}}"
+CONSOLE = "/console/c/{community_id}"
 T = "/v1/communities/tianhai"
 SIGN_IN = {"username": "resident.tianhai", "password": GOOD_PASSWORD}
 
@@ -101,6 +102,8 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "publish_correction": (401, 403, 403, GO,  403, 403, 403, 403),
     "record_entry":       (401, 403, 403, GO,  403, 403, 403, 403),
     "reverse_entry":      (401, 403, 403, GO,  403, 403, 403, 403),
+    # The chair registers the members' seal keys.
+    "register_seal_key":  (401, 403, 403, 403, GO,  403, 403, 403),
 }
 
 ROWS: Final[list[Row]] = [
@@ -152,6 +155,8 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/proof/consistency",       EVERYONE,
         target=f"{T}/proof/consistency?from=1&to={{tree_size}}"),
     Row("GET", f"{C}/keys",                    EVERYONE),
+    # The members' seal keys are public like the log's: anyone checks the seals.
+    Row("GET", f"{C}/seal-keys",               EVERYONE),
     Row("GET", f"{C}/tile/{{path:path}}",      EVERYONE, target=f"{T}/tile/entries/000.p/1"),
     Row("GET", "/healthz",                     EVERYONE),
     # The portal's pages (api/portal): the board's and the history's rules, as HTML.
@@ -174,6 +179,31 @@ ROWS: Final[list[Row]] = [
     # The sheets for the wall show the public view to everyone (sheets_page).
     Row("GET", "/c/{community_id}/sheets",     EVERYONE, page=True),
     Row("GET", "/portal/verify.js",            EVERYONE),
+    # The staff console: for the signed-in, in their own community (the street's
+    # auditors have none of their own: 404); each form for the roles that do its act.
+    Row("GET", "/console",                     SIGNED_IN, page=True),
+    Row("GET", f"{CONSOLE}/new",               (401, 403, 403, 200, 403, 403, 404, 404),
+        page=True),
+    Row("POST", f"{CONSOLE}/new",              (401, 403, 403, GO,  403, 403, 404, 404),
+        page=True),
+    Row("GET", f"{CONSOLE}/items/{{disclosure_id}}", (401, 200, 200, 200, 200, 200, 404, 404),
+        target="/console/c/tianhai/items/{public}", page=True),
+    Row("GET", "/console/seal.js",             EVERYONE),
+    # Bundles hold every scope: the auditors' and the leadership's (reads_everything).
+    Row("GET", "/console/bundles",             (401, 403, 403, 200, 200, 200, 200, 200),
+        page=True),
+    Row("GET", f"{CONSOLE}/bundle.zip",        LEADERSHIP, page=True),
+    Row("GET", "/console/seal-key",            (401, 403, 200, 403, 200, 403, 403, 403),
+        page=True),
+    Row("GET", f"{CONSOLE}/seal-keys",         (401, 403, 403, 403, 200, 403, 404, 404),
+        page=True),
+    Row("GET", f"{CONSOLE}/checkpoint",        (401, 403, 403, 403, 200, 403, 404, 404),
+        page=True),
+    Row("POST", f"{CONSOLE}/seal-keys",        (401, 403, 403, 403, GO,  403, 404, 404),
+        page=True),
+    Row("POST", f"{CONSOLE}/items/{{disclosure_id}}/{{act}}",
+        (401, 403, 403, GO, 403, 403, 404, 404),
+        target="/console/c/tianhai/items/{public}/submission", page=True),
     *(
         Row("POST", C + COMMAND_ROUTES[command], expected, body=BODIES[command])
         for command, expected in COMMANDS.items()

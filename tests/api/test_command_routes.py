@@ -18,10 +18,12 @@ from api.service.app import create_app
 from api.service.settings import Settings
 from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import STAGE_ROLES, ReviewStage, Role
+from ledger.seal.keys import KeyKind, generate_key
 from tests.api.demo_service import demo_store, reader_tokens
 from tests.contract.test_ledger_contract import DRAFT
 
 PROBLEM = "application/problem+json"
+SEAL_KEY = generate_key("committee.gongkai.example/tianhai/member", KeyKind.COSIGNER)
 #: A scanned voucher (凭证): the ledger records an entry only with its file uploaded.
 VOUCHER_PDF = b"%PDF-1.4\n% voucher of an office supplies invoice\n"
 VOUCHER = hashlib.sha256(VOUCHER_PDF).hexdigest()
@@ -51,6 +53,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "period": "2026-07",
     },
     "reverse_entry": {"period": "2026-07", "voucher_sha256": VOUCHER, "reason": "重复入账"},
+    "register_seal_key": {"member": "committee_member.tianhai", "vkey": SEAL_KEY.vkey},
 }
 
 

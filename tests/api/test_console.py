@@ -97,8 +97,9 @@ def drafted(console: Console) -> str:
         files={"attachments": ("notice.pdf", PDF, "application/pdf")},
     )
     assert response.status_code == 303, response.text
-    path: str = response.headers["location"]
+    path, _, query = response.headers["location"].partition("?")
     assert path.startswith("/console/c/tianhai/items/")
+    assert query.startswith("seen="), "the item page waits for the draft to be applied"
     console.settle()
     return path
 

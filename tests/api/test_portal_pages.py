@@ -273,6 +273,9 @@ def reachable_pages(portal: Portal, who: Who, every_id: list[str]) -> dict[str, 
     queue = ["/", "/?lang=en", "/c/tianhai", "/c/tianhai?lang=en", "/c/xinhe"]
     queue.append(f"/c/tianhai?date={datetime.now(CHINA).date().isoformat()}")
     queue += [f"/c/tianhai/items/{d}" for d in every_id]
+    # The staff console's pages of each item, and its forms, by ID too.
+    queue += [f"/console/c/tianhai/items/{d}" for d in every_id]
+    queue += ["/console", "/console/c/tianhai/new", "/console/c/xinhe/new"]
     while queue:
         path = queue.pop()
         if path in pages:
@@ -311,6 +314,47 @@ def test_no_page_shows_an_outsider_a_non_public_item_or_personal_data(
         assert not MOBILE_OR_ID.search(UUID_TEXT.sub("", shown)), (who, path)
     board = html.unescape(pages["/c/tianhai"])
     assert "联系人138****5678" in board, "the public item is shown, masked"
+
+
+def files_of(portal: Portal, disclosure_id: str) -> set[str]:
+    """Every file any version of an item names, as an auditor reads them."""
+    response = portal.client.get(
+        f"/v1/communities/tianhai/disclosures/{disclosure_id}/history",
+        headers=portal.headers(("disciplinary_auditor", None)),
+    )
+    return {digest for v in response.json()["versions"] for digest in v["attachments"]}
+
+
+@pytest.mark.parametrize("who", OUTSIDERS, ids=str)
+def test_no_outsider_is_served_a_file_of_a_non_public_item(portal: Portal, who: Who) -> None:
+    """Every file of the demo: a public item's is served, any other's, and any voucher,
+    does not exist for an outsider."""
+    auditor = ("disciplinary_auditor", None)
+    public: set[str] = set()
+    other: set[str] = set()
+    for item in portal.json_board(auditor):
+        (public if item["scope"] == "public" else other).update(
+            files_of(portal, item["disclosure_id"])
+        )
+    entries = portal.client.get(
+        "/v1/communities/tianhai/finance/entries", headers=portal.headers(auditor)
+    ).json()["entries"]
+    other |= {e["voucher_sha256"] for e in entries}
+    other -= public
+    assert public, "the demo posts public files"
+    assert len(other) > 10, "the demo has internal files and vouchers"
+    for digest in sorted(public | other):
+        response = portal.client.get(
+            f"/v1/communities/tianhai/attachments/{digest}", headers=portal.headers(who)
+        )
+        assert response.status_code == (200 if digest in public else 404), (who, digest)
+        # The file exists: the auditor, who may see every item, is served it.
+        assert (
+            portal.client.get(
+                f"/v1/communities/tianhai/attachments/{digest}", headers=portal.headers(auditor)
+            ).status_code
+            == 200
+        )
 
 
 def test_the_leak_scan_would_see_a_leak(portal: Portal) -> None:

@@ -50,7 +50,7 @@ export function hexEncode(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function concat(...parts) {
+export function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -60,13 +60,13 @@ function concat(...parts) {
   return out;
 }
 
-function equal(a, b) {
+export function equal(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 // A u64 from a decimal string or a safe integer: a JSON number past 2^53 has already
 // lost digits, so the page sends big ones as strings and a lossy one is refused.
-function u64(value) {
+export function u64(value) {
   if (typeof value === "number" && !Number.isSafeInteger(value)) {
     throw new VerifyError(`${value} is not an exact integer`);
   }
