@@ -15,6 +15,7 @@ else, and for any name that is not a SHA-256, it does not exist (404)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -24,7 +25,12 @@ from fastapi.responses import FileResponse
 from api.service.auth import SignedIn, require_csrf
 from api.service.deps import LedgerDep
 from api.service.read_models import ReadDBDep, ReaderDep
-from ledger.attachments import AttachmentTooLargeError, FileAttachmentStore, media_type_of
+from ledger.attachments import (
+    AttachmentTooLargeError,
+    FileAttachmentStore,
+    Upload,
+    media_type_of,
+)
 from ledger.attachments.files import SHA256_HEX
 from ledger.attachments.media import SNIFF_BYTES
 from ledger.domain.permissions import COMMAND_ROLES
@@ -93,10 +99,28 @@ async def upload_attachment(
         )
     upload = await run_in_threadpool(store.upload)
     with upload:
-        async for chunk in request.stream():
-            upload.write(chunk)
+        await receive(request.stream(), upload)
         stored = await run_in_threadpool(upload.finish, sha256)
     return {"sha256": stored.sha256, "size": stored.size, "media_type": stored.media_type}
+
+
+#: How often, as a body arrives, the kernel is asked to start writing it to the disk.
+WRITEBACK_EVERY: Final = 1 << 20
+
+
+async def receive(stream: AsyncIterator[bytes], upload: Upload) -> None:
+    """Write the body into ``upload`` as it arrives: hashed, counted and type-checked
+    chunk by chunk (a file of another type or past the limit is refused before more is
+    read), and every megabyte handed to the kernel's writeback, so that the final sync
+    has little left to do. All in the event loop's thread: a chunk's hashing and writing
+    take microseconds, and a thread would wait for the interpreter's lock each time."""
+    since_writeback = 0
+    async for chunk in stream:
+        upload.write(chunk)
+        since_writeback += len(chunk)
+        if since_writeback >= WRITEBACK_EVERY:
+            upload.start_writeback()
+            since_writeback = 0
 
 
 def may_see_file(db: ReadDB, reader: Reader, community_id: str, sha256: str) -> bool:

@@ -5,9 +5,11 @@ item naming it, to anyone else not existing."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.demo.files import one_page_pdf
+from api.routes.attachments import WRITEBACK_EVERY, receive
 from api.service.app import create_app
 from api.service.settings import Settings
+from ledger.attachments import AttachmentTooLargeError, FileAttachmentStore, Upload
 from ledger.domain.vocabulary import Role
 from tests.accounts_support import GOOD_PASSWORD
 from tests.api.demo_service import catch_up, demo_store, reader_tokens
@@ -292,3 +296,45 @@ def test_a_name_that_is_no_hash_is_not_found(service: Service, name: str) -> Non
     assert response.status_code == 404, response.text
     assert b"PRIVATE" not in response.content
     assert b"SQLite" not in response.content
+
+
+# --- the receiving of a large body ------------------------------------------------------------
+
+
+async def _chunks(data: bytes, size: int = 65_536) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+def test_a_large_body_is_written_whole_its_writeback_started_as_it_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every megabyte the kernel is asked to start writing the file out; the file kept
+    is exactly the bytes sent."""
+    data = b"%PDF-1.7\n" + os.urandom(5 * WRITEBACK_EVERY + 12_345)
+    store = FileAttachmentStore(tmp_path, max_bytes=len(data))
+    started = []
+    real = Upload.start_writeback
+    monkeypatch.setattr(Upload, "start_writeback", lambda self: started.append(real(self)))
+    with store.upload() as upload:
+        asyncio.run(receive(_chunks(data), upload))
+        stored = upload.finish(hashlib.sha256(data).hexdigest())
+    assert store.path_of(stored.sha256).read_bytes() == data
+    assert len(started) == 5
+
+
+def test_a_large_body_past_the_limit_stops_and_leaves_nothing(tmp_path: Path) -> None:
+    data = b"%PDF-1.7\n" + b"0" * (4 * WRITEBACK_EVERY)
+    store = FileAttachmentStore(tmp_path, max_bytes=2 * WRITEBACK_EVERY + 5)
+    read = 0
+
+    async def counted() -> AsyncIterator[bytes]:
+        nonlocal read
+        async for chunk in _chunks(data):
+            read += len(chunk)
+            yield chunk
+
+    with pytest.raises(AttachmentTooLargeError), store.upload() as upload:
+        asyncio.run(receive(counted(), upload))
+    assert list(tmp_path.rglob("*")) == []
+    assert read < len(data), "the rest of the body was not read"

@@ -4,6 +4,7 @@ SHA-256; everything refused leaves nothing behind."""
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ledger.attachments import (
     FileAttachmentStore,
     UnsupportedMediaTypeError,
     directory_beside,
+    files,
     media_type_of,
 )
 from ledger.errors import InvalidInputError, NotFoundError
@@ -187,3 +189,21 @@ def test_an_upload_left_unfinished_leaves_nothing(tmp_path: Path) -> None:
     with store.upload() as upload:
         upload.write(b"%PDF-1.4 half of a file")
     assert list(tmp_path.rglob("*")) == []
+
+
+def test_writeback_is_started_on_linux_and_skipped_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files._sync_file_range.cache_clear()
+    assert (files._sync_file_range() is not None) == sys.platform.startswith("linux")
+    store = FileAttachmentStore(tmp_path)
+    with store.upload() as upload:
+        upload.write(b"%PDF-1.4 " + b"0" * 100_000)
+        upload.start_writeback()
+        monkeypatch.setattr(files.sys, "platform", "darwin")
+        files._sync_file_range.cache_clear()
+        assert files._sync_file_range() is None
+        upload.start_writeback()  # nothing to call: nothing happens
+        kept = upload.finish()
+    assert store.path_of(kept.sha256).stat().st_size == 100_009
+    files._sync_file_range.cache_clear()
