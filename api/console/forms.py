@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from api.routes.attachments import WRITEBACK_EVERY
 from api.service.auth import CSRF_FIELD
 from ledger.attachments import FileAttachmentStore, StoredAttachment, Upload
 from ledger.errors import InvalidInputError
@@ -49,6 +50,7 @@ class _Part:
     filename: str | None = None
     text: bytearray = field(default_factory=bytearray)
     upload: Upload | None = None
+    unsynced: int = 0  # bytes written since the writeback was last started
 
 
 class _Reader:
@@ -101,6 +103,10 @@ class _Reader:
         part = self.part
         if part.upload is not None:
             part.upload.write(data[start:end])
+            part.unsynced += end - start
+            if part.unsynced >= WRITEBACK_EVERY:  # as the attachment route does
+                part.upload.start_writeback()
+                part.unsynced = 0
         elif part.filename is None:
             self._add_text(part.text, data[start:end])
 
