@@ -7,13 +7,11 @@ checked offline against keys taken from elsewhere."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
-from api.cli.common import EXIT_OK, EXIT_VERIFY_FAILED
+from api.cli.common import EXIT_OK, EXIT_VERIFY_FAILED, add_attachments_dir, attachment_store
 from api.cli.log_key import add_checkpoint_args, load_log_key
-from ledger.attachments import FileAttachmentStore, directory_beside
 from ledger.errors import VerificationError
 from ledger.seal.note import parse_vkey
 from ledger.store import open_store
@@ -24,7 +22,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     dates = parse_range(args.period, args.date_from, args.date_to)
     key = load_log_key(args)
-    files = FileAttachmentStore(Path(args.attachments_dir or directory_beside(args.db)))
+    files = attachment_store(args, args.db)
     with open_store(args.db) as store:
         summary = export_bundle(
             store, args.community, dates, Path(args.output), key, overwrite=args.force, files=files
@@ -62,13 +60,7 @@ def add_bundle_commands(sub: Any) -> None:
     export.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
     export.add_argument("-o", "--output", required=True, metavar="FILE")
     export.add_argument("--force", action="store_true", help="replace an existing file")
-    export.add_argument(
-        "--attachments-dir",
-        metavar="DIR",
-        default=os.environ.get("GONGKAI_ATTACHMENTS_DIR") or None,
-        help="where the attachments are, as the service's GONGKAI_ATTACHMENTS_DIR "
-        "(default: attachments/ beside an SQLite database)",
-    )
+    add_attachments_dir(export, "the attachments are")
     export.set_defaults(func=cmd_export)
 
     vb = sub.add_parser("verify-bundle", help="check an archive bundle offline")

@@ -8,7 +8,6 @@ Exit status: 0 success; 1 the record failed verification; 2 bad usage or an erro
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,7 +15,14 @@ from pathlib import Path
 from eventsourcing.persistence import PersistenceError
 
 from api.accounts import open_accounts
-from api.cli.common import EXIT_ERROR, EXIT_OK, UsageError, add_db
+from api.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    UsageError,
+    add_attachments_dir,
+    add_db,
+    attachment_store,
+)
 from api.cli.finance import add_finance_commands
 from api.cli.projections import (
     add_projection_commands,
@@ -76,12 +82,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from api.demo.community import create_demo
     from api.demo.seal import seal_demo
     from ledger.application import Ledger
-    from ledger.attachments import FileAttachmentStore, directory_beside
 
     url = args.db or default_url()
     store = open_store(url)
     store.init_schema()
-    files = FileAttachmentStore(Path(args.attachments_dir or directory_beside(url)))
+    files = attachment_store(args, url)
     with Ledger(store, files) as ledger:
         summary = create_demo(ledger, files=files)
         sealed = seal_demo(ledger.store, summary.community_id, Path(args.keys_dir))
@@ -189,13 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the demo accounts' passwords go (default: demo-accounts.txt beside "
         "an SQLite database, else beside the keys directory)",
     )
-    demo.add_argument(
-        "--attachments-dir",
-        metavar="DIR",
-        default=os.environ.get("GONGKAI_ATTACHMENTS_DIR") or None,
-        help="where the demo's vouchers and documents go, as the service's "
-        "GONGKAI_ATTACHMENTS_DIR (default: attachments/ beside an SQLite database)",
-    )
+    add_attachments_dir(demo, "the demo's vouchers and documents go")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the HTTP service")

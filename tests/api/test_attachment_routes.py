@@ -202,19 +202,24 @@ def test_a_draft_naming_a_file_not_uploaded_is_refused(service: Service) -> None
     assert unknown in body["detail"]
 
 
-def test_an_entry_naming_a_voucher_not_uploaded_is_refused(service: Service) -> None:
-    response = service.client.post(
+def record_entry(service: Service, voucher: str) -> Any:
+    """The clerk's expense entry with ``voucher``."""
+    return service.client.post(
         f"{T}/finance/entries",
         json={
             "kind": "expense",
-            "amount_fen": 100,
+            "amount_fen": 3_500,
             "account": "office",
             "counterparty": "文具店",
-            "voucher_sha256": hashlib.sha256(b"no such scan").hexdigest(),
+            "voucher_sha256": voucher,
             "period": "2026-07",
         },
         headers=service.headers(CLERK, **{"Idempotency-Key": str(uuid.uuid4())}),
     )
+
+
+def test_an_entry_naming_a_voucher_not_uploaded_is_refused(service: Service) -> None:
+    response = record_entry(service, hashlib.sha256(b"no such scan").hexdigest())
     assert problem_of(response, 422)["field"] == "voucher_sha256"
 
 
@@ -253,18 +258,7 @@ def test_an_internal_items_file_does_not_exist_outside_the_community(service: Se
 
 def test_a_voucher_is_internal_like_the_finances(service: Service) -> None:
     digest = uploaded(service, "voucher: office paper")
-    response = service.client.post(
-        f"{T}/finance/entries",
-        json={
-            "kind": "expense",
-            "amount_fen": 3_500,
-            "account": "office",
-            "counterparty": "文具店",
-            "voucher_sha256": digest,
-            "period": "2026-07",
-        },
-        headers=service.headers(CLERK, **{"Idempotency-Key": str(uuid.uuid4())}),
-    )
+    response = record_entry(service, digest)
     assert response.status_code == 201, response.text
     catch_up(service.url)
     assert service.fetch(digest, RESIDENT).status_code == 200
