@@ -21,9 +21,10 @@ from api.accounts import Principal, check_csrf
 from api.console.forms import Form, read_form
 from api.portal.routes import LangQuery, Page, PortalRoute, community_named, page_of
 from api.routes.attachments import attachment_store
+from api.routes.board import current_board
 from api.service.auth import SignedIn
 from api.service.deps import LedgerDep
-from api.service.read_models import ReadDBDep
+from api.service.read_models import CurrentViews, CurrentViewsDep, ReadDBDep
 from ledger.application import CommunityLedger, Ledger
 from ledger.chain.idempotency import CommandResult
 from ledger.domain.permissions import COMMAND_ROLES
@@ -43,7 +44,7 @@ from ledger.errors import GongkaiError, NotFoundError, PermissionDeniedError
 from ledger.seal.review_seal import key_ref, seal_key_verifier
 from projections.audit_trail import acts_for
 from projections.board import BoardItem
-from projections.board_projection import board_as_of
+from projections.board_projection import BoardProjection
 from projections.db import ReadDB
 from projections.history import changes, history
 from projections.runner import tracked_position
@@ -110,12 +111,20 @@ def own_community(who: Principal, community_id: str) -> None:
         raise NotFoundError(f"no community {community_id!r} in this account's console")
 
 
-def items_of(db: ReadDB, who: Principal, community_id: str) -> list[BoardItem]:
-    """Every disclosure of the community in every state, of the scopes ``who`` may see."""
+#: The most items the console home lists besides those waiting for the reader.
+RECENT: Final = 30
+
+
+def items_of(
+    ledger: Ledger, db: ReadDB, views: CurrentViews, who: Principal, community_id: str
+) -> list[BoardItem]:
+    """Every disclosure of the community in every state, of the scopes ``who`` may see:
+    from the board the portal keeps for the read model's position (read once per new
+    entry, not once per page)."""
+    position = tracked_position(db, BoardProjection.name, community_id)
+    board = current_board(ledger, db, views, community_id, position)
     reader = Reader(who.role, who.community)
-    return [
-        item for item in board_as_of(db, community_id) if can_see(reader, community_id, item.scope)
-    ]
+    return [item for item in board.items if can_see(reader, community_id, item.scope)]
 
 
 def registered_ref(db: ReadDB, who: Principal) -> str | None:
@@ -133,7 +142,7 @@ def stages_for(role: Role) -> list[ReviewStage]:
 
 @router.get("")
 def home(request: Request, who: SignedIn, ledger: LedgerDep, db: ReadDBDep,
-         lang: LangQuery = None) -> HTMLResponse:  # fmt: skip
+         views: CurrentViewsDep, lang: LangQuery = None) -> HTMLResponse:  # fmt: skip
     """What waits for the signed-in person."""
     page = Page.of(request, lang)
     community = None
@@ -141,8 +150,10 @@ def home(request: Request, who: SignedIn, ledger: LedgerDep, db: ReadDBDep,
     others: list[BoardItem] = []
     if who.community is not None:
         community = community_named(ledger, who.community)
-        for item in items_of(db, who, who.community):
+        for item in items_of(ledger, db, views, who, who.community):
             (waiting if who.role in WAITING.get(item.status, ()) else others).append(item)
+        # The latest acts first; older items are on the board and in the audit trail.
+        others = sorted(others, key=lambda i: i.last_seq, reverse=True)[:RECENT]
     return page.render(
         "console/home.html",
         **NAMES,
@@ -230,7 +241,7 @@ async def post_draft(request: Request, community_id: CommunityPath, who: SignedI
 
 @router.get("/c/{community_id}/items/{disclosure_id}")
 def item_page(request: Request, community_id: CommunityPath, disclosure_id: UUID,
-              who: SignedIn, ledger: LedgerDep, db: ReadDBDep,
+              who: SignedIn, ledger: LedgerDep, db: ReadDBDep, views: CurrentViewsDep,
               lang: LangQuery = None, seen: SeenQuery = None) -> HTMLResponse:  # fmt: skip
     """One disclosure as its reviewer sees it: the exact content and files that will be
     posted, what changed from the version before, the reviews recorded, and the acts
@@ -238,8 +249,9 @@ def item_page(request: Request, community_id: CommunityPath, disclosure_id: UUID
     own_community(who, community_id)
     wait_for(db, community_id, seen)
     versions = history(db, community_id, disclosure_id)
-    item = next((i for i in items_of(db, who, community_id) if i.disclosure_id == disclosure_id),
-                None)  # fmt: skip
+    item = next(
+        (i for i in items_of(ledger, db, views, who, community_id)
+         if i.disclosure_id == disclosure_id), None)  # fmt: skip
     if not versions or item is None:
         raise NotFoundError(f"no disclosure {disclosure_id} in {community_id!r}")
     page = Page.of(request, lang)
