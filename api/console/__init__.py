@@ -3,17 +3,19 @@ party branch and the street's auditors do their work in the browser.
 
 - :mod:`.routes`: the pages and the forms' posts;
 - :mod:`.seals`: the review seal's key page, the chair's register of keys, the script;
+- :mod:`.finance`: the clerk's entries with their vouchers, and red-ink reversals;
 - :mod:`.bundles`: signed archive bundles of any period, downloaded;
 - :mod:`.forms`: form posts read as they stream in, their files put in the store.
 """
 
 from fastapi import APIRouter
 
-from api.console import bundles, routes, seals
+from api.console import bundles, finance, routes, seals
 
 router = APIRouter()
 router.include_router(seals.router)  # first: /console/seal.js before /console/{...}
 router.include_router(bundles.router)
+router.include_router(finance.router)
 router.include_router(routes.router)
 
 __all__ = ["router"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any, Final
 from uuid import UUID
 
@@ -93,14 +94,17 @@ WAIT_SECONDS: Final = 3.0
 SeenQuery = Annotated[int | None, Query(ge=0, description="the entry the page follows")]
 
 
-def wait_for(db: ReadDB, community_id: str, seen: int | None) -> None:
-    """Wait, a little, until the read models have applied entry ``seen``: the page after
-    a form shows what the form did. If they lag further the page shows what they have."""
+def wait_for(
+    db: ReadDB, community_id: str, seen: int | None, shown: Sequence[str] = SHOWN
+) -> None:
+    """Wait, a little, until the read models ``shown`` have applied entry ``seen``: the
+    page after a form shows what the form did. If they lag further the page shows what
+    they have."""
     if seen is None:
         return
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
-        if all(tracked_position(db, name, community_id) >= seen for name in SHOWN):
+        if all(tracked_position(db, name, community_id) >= seen for name in shown):
             return
         time.sleep(0.02)
 

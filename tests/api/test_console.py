@@ -15,10 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.accounts import open_accounts
+from api.console.finance import yuan_to_fen
 from api.demo.files import one_page_pdf
 from api.service.app import create_app
 from api.service.settings import Settings
 from ledger.application import Ledger
+from ledger.errors import InvalidInputError
 from ledger.store import open_store
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import catch_up, demo_store
@@ -242,3 +244,77 @@ def test_a_review_the_role_may_not_record_says_why(console: Console) -> None:
     assert refused.status_code == 403
     assert 'role="alert"' in refused.text
     assert console.head() == before
+
+
+# --- the books --------------------------------------------------------------------------
+
+PNG_PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [("1", 100), ("1,260.50", 126_050), ("1260.5", 126_050), ("0.01", 1), ("12,600元", 1_260_000)],
+)
+def test_yuan_as_people_write_them(text: str, fen: int) -> None:
+    assert yuan_to_fen(text) == fen
+
+
+@pytest.mark.parametrize("text", ["", "0", "-5", "1.234", "1,26.00", "12e3", "一百", "1_000"])
+def test_an_amount_that_is_no_yuan_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInputError):
+        yuan_to_fen(text)
+
+
+def test_an_entry_is_recorded_with_its_photographed_voucher_and_reversed(
+    console: Console,
+) -> None:
+    console.sign_in("clerk")
+    books = "/console/c/tianhai/finance"
+    entry = {"kind": "expense", "amount": "1,260.50", "account": "office",
+             "counterparty": "海秀文具商行", "period": "2026-12", "memo": "打印纸"}  # fmt: skip
+    photo = {"voucher": ("voucher.png", PNG_PHOTO, "image/png")}
+    recorded = console.post(books, {**console.form(books), **entry}, files=photo)
+    assert recorded.status_code == 303, recorded.text
+    console.settle()
+    page = console.client.get(recorded.headers["location"]).text
+    assert "1260.50元" in page
+    digest = re.search(r"/attachments/([0-9a-f]{64})\">凭证", page)
+    assert digest is not None
+    assert console.client.get(f"/v1/communities/tianhai/attachments/{digest[1]}").content == (
+        PNG_PHOTO
+    )
+    entry_id = re.search(r"/finance/([0-9a-f-]{36})/reversal", page)
+    assert entry_id is not None
+    hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
+    reversal = console.post(
+        f"{books}/{entry_id[1]}/reversal",
+        {**hidden, "reason": "重复记账，红字冲销", "period": "2026-12"},
+        files={"voucher": ("fix.pdf", PDF, "application/pdf")},
+    )
+    assert reversal.status_code == 303, reversal.text
+    console.settle()
+    after = console.client.get(reversal.headers["location"]).text
+    assert "已冲销：重复记账，红字冲销" in after
+
+
+def test_an_entry_without_its_voucher_is_refused_and_records_nothing(console: Console) -> None:
+    console.sign_in("clerk")
+    books = "/console/c/tianhai/finance"
+    before = console.head()
+    entry = {"kind": "income", "amount": "100", "account": "subsidy",
+             "counterparty": "街道办事处", "period": "2026-12"}  # fmt: skip
+    refused = console.post(books, {**console.form(books), **entry})
+    assert refused.status_code == 422
+    assert "voucher" in refused.text
+    bad_amount = console.post(
+        books,
+        {**console.form(books), **entry, "amount": "1.234"},
+        files={"voucher": ("v.png", PNG_PHOTO, "image/png")},
+    )
+    assert bad_amount.status_code == 422
+    assert console.head() == before
+
+
+def test_a_resident_cannot_open_the_books(console: Console) -> None:
+    console.sign_in("resident")
+    assert console.client.get("/console/c/tianhai/finance").status_code == 403

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +67,23 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     made.set_default_timeout(10_000)
     yield made
     made.close()
+
+
+def one_pixel_png() -> bytes:
+    """A real PNG (RFC 2083): one white pixel, as a phone's photograph stands in."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\xff\xff")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", pixels)
+        + (chunk(b"IEND", b""))
+    )
 
 
 def signed_in(browser: Browser, served: Served, username: str) -> Page:
@@ -286,3 +305,33 @@ def test_the_browser_makes_the_known_answer_statements(browser: Browser, staff: 
     )
     assert found["statements"] == [c["statement"] for c in vectors["cases"]]
     assert found["vkey"] == key["vkey"]
+
+
+def test_an_entry_with_a_photographed_voucher_then_reversed(
+    browser: Browser, staff: Served, tmp_path: Path
+) -> None:
+    photo = tmp_path / "voucher.png"
+    photo.write_bytes(one_pixel_png())
+    clerk = signed_in(browser, staff, "b.clerk")
+    clerk.get_by_role("link", name="记账").click()
+    clerk.get_by_label("支出").check()
+    clerk.get_by_label("金额（元）").fill("386.00")
+    clerk.get_by_label("科目").select_option("office")
+    clerk.get_by_label("对方单位或个人").fill("天海文印社")
+    clerk.get_by_label("所属月份").fill("2026-12")
+    clerk.get_by_label("摘要").fill("打印纸、墨盒")
+    clerk.get_by_label(re.compile("^凭证")).set_input_files(str(photo))
+    assert_accessible(clerk, "console-finance")
+    clerk.get_by_role("button", name="记账").click()
+    entry = clerk.locator("article", has_text="天海文印社")
+    expect(entry).to_contain_text("386.00元")
+    voucher = entry.get_by_role("link", name="凭证").get_attribute("href")
+    assert voucher is not None
+    assert clerk.request.get(staff.url + voucher).body() == photo.read_bytes()
+    entry.get_by_text("红字冲销这笔账").click()
+    entry.get_by_label("冲销原因").fill("重复记账")
+    entry.get_by_label("冲销记入月份").fill("2026-12")
+    entry.get_by_label("冲销凭证").set_input_files(str(photo))
+    entry.get_by_role("button", name="冲销", exact=True).click()
+    expect(entry).to_contain_text("已冲销：重复记账")
+    expect(clerk.locator("article", has_text="-386.00元")).to_contain_text("红字冲销")

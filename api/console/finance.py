@@ -1,0 +1,135 @@
+"""The clerk's books in the console (财务): an income or expense entry recorded with its
+voucher (凭证) scanned or photographed, and a wrong entry reversed in red ink (红字冲销)
+with its reason and the reversal's voucher. Entries are never edited. A voucher is
+internal, like the entries: the page and the files are for the community's members."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Final
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.accounts import Principal
+from api.console.routes import (
+    CommunityPath,
+    SeenQuery,
+    done,
+    form_context,
+    own_community,
+    posted,
+    refused,
+    wait_for,
+)
+from api.portal.routes import LangQuery, Page, PortalRoute, page_of
+from api.service.auth import SignedIn
+from api.service.deps import LedgerDep
+from api.service.read_models import ReadDBDep
+from ledger.domain.permissions import COMMAND_ROLES
+from ledger.errors import GongkaiError, InvalidInputError, PermissionDeniedError
+from projections import finance
+
+router = APIRouter(
+    prefix="/console", route_class=PortalRoute, include_in_schema=False, tags=["console"]
+)
+#: An amount as people write it: yuan, thousands separated by commas or not, at most
+#: two decimals (角 and 分).
+_YUAN: Final = re.compile(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]{1,2})?|[0-9]+(\.[0-9]{1,2})?")
+#: The entries the page lists, newest first.
+LISTED: Final = 50
+
+
+def yuan_to_fen(text: str) -> int:
+    """``1,260.50`` -> 126050; a clear error for anything else."""
+    cleaned = text.strip().removesuffix("元")
+    if not _YUAN.fullmatch(cleaned):
+        raise InvalidInputError(
+            f"the amount {text!r} is not yuan with at most two decimals, e.g. 1,260.50",
+            field="amount",
+        )
+    try:
+        fen = int(Decimal(cleaned.replace(",", "")) * 100)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        raise InvalidInputError(f"the amount {text!r} is not a number", field="amount") from None
+    if fen <= 0:
+        raise InvalidInputError("the amount must be more than zero", field="amount")
+    return fen
+
+
+def may_keep_books(who: Principal, community_id: str) -> None:
+    own_community(who, community_id)
+    if who.role not in COMMAND_ROLES["record_entry"]:
+        raise PermissionDeniedError("the community's clerk keeps the books")
+
+
+@router.get("/c/{community_id}/finance")
+def finance_page(request: Request, community_id: CommunityPath, who: SignedIn,
+                 ledger: LedgerDep, db: ReadDBDep, lang: LangQuery = None,
+                 seen: SeenQuery = None) -> HTMLResponse:  # fmt: skip
+    """The form of a new entry, and the latest entries, each with its voucher and, if
+    it stands, the form of its red-ink reversal."""
+    may_keep_books(who, community_id)
+    wait_for(db, community_id, seen, ("finance",))
+    page = Page.of(request, lang)
+    chart = ledger.community(community_id).chart()
+    rows = finance.entries(db, community_id, None, None)
+    return page.render(
+        "console/finance.html",
+        **form_context(request, ledger, community_id),
+        accounts=sorted(chart.accounts.values(), key=lambda a: (a.kind.value, a.code)),
+        entries=sorted(rows, key=lambda r: r.seq, reverse=True)[:LISTED],
+    )
+
+
+@router.post("/c/{community_id}/finance")
+async def post_entry(request: Request, community_id: CommunityPath, who: SignedIn,
+                     ledger: LedgerDep) -> Response:  # fmt: skip
+    may_keep_books(who, community_id)
+    page = page_of(request)
+    form = await posted(request, who)
+    back = f"/console/c/{community_id}/finance"
+    vouchers = form.files.get("voucher", [])
+    try:
+        if len(vouchers) != 1:
+            raise InvalidInputError("attach the entry's voucher (one file)", field="voucher")
+        recorded = ledger.community(community_id).record_entry(
+            who.actor(),
+            form.get("idempotency_key"),
+            kind=form.get("kind"),
+            amount_fen=yuan_to_fen(form.get("amount")),
+            account=form.get("account"),
+            counterparty=form.get("counterparty"),
+            voucher_sha256=vouchers[0].sha256,
+            period=form.get("period"),
+            memo=form.get("memo"),
+        )
+    except GongkaiError as e:
+        return refused(page, e, back)
+    return done(page, back, recorded)
+
+
+@router.post("/c/{community_id}/finance/{entry_id}/reversal")
+async def post_reversal(request: Request, community_id: CommunityPath, entry_id: UUID,
+                        who: SignedIn, ledger: LedgerDep) -> Response:  # fmt: skip
+    may_keep_books(who, community_id)
+    page = page_of(request)
+    form = await posted(request, who)
+    back = f"/console/c/{community_id}/finance"
+    vouchers = form.files.get("voucher", [])
+    try:
+        if len(vouchers) != 1:
+            raise InvalidInputError("attach the reversal's voucher (one file)", field="voucher")
+        reversed_ = ledger.community(community_id).reverse_entry(
+            who.actor(),
+            form.get("idempotency_key"),
+            entry_id,
+            period=form.get("period"),
+            voucher_sha256=vouchers[0].sha256,
+            reason=form.get("reason"),
+        )
+    except GongkaiError as e:
+        return refused(page, e, back)
+    return done(page, back, reversed_)
