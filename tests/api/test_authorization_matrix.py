@@ -203,6 +203,7 @@ ROWS: Final[list[Row]] = [
         page=True),
     Row("POST", f"{CONSOLE}/finance/{{entry_id}}/reversal",
         (401, 403, 403, GO, 403, 403, 404, 404), page=True),
+    Row("GET", f"{CONSOLE}/work-ledger",       LEADERSHIP, page=True),
     Row("GET", f"{CONSOLE}/checkpoint",        (401, 403, 403, 403, 200, 403, 404, 404),
         page=True),
     Row("POST", f"{CONSOLE}/seal-keys",        (401, 403, 403, 403, GO,  403, 404, 404),

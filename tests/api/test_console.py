@@ -29,6 +29,7 @@ LIMIT = 64 * 1024
 PDF = one_page_pdf(["Notice: the street lamps of building 3 are repaired"])
 ACCOUNTS = {
     "clerk": ("clerk", "tianhai"),
+    "chair": ("committee_chair", "tianhai"),
     "member": ("committee_member", "tianhai"),
     "party": ("party_reviewer", "tianhai"),
     "resident": ("resident", "tianhai"),
@@ -318,3 +319,34 @@ def test_an_entry_without_its_voucher_is_refused_and_records_nothing(console: Co
 def test_a_resident_cannot_open_the_books(console: Console) -> None:
     console.sign_in("resident")
     assert console.client.get("/console/c/tianhai/finance").status_code == 403
+
+
+# --- the work ledger ----------------------------------------------------------------------
+
+
+def test_the_work_ledger_lists_every_act_by_date_with_filters(console: Console) -> None:
+    item = drafted(console)
+    assert console.post(f"{item}/submission", console.form(item)).status_code == 303
+    console.settle()
+    console.sign_in("chair")
+    ledger = "/console/c/tianhai/work-ledger"
+    page = console.client.get(ledger)
+    assert page.status_code == 200, page.text
+    rows = re.findall(r"<tr>\n<td>([0-9-]+ [0-9:]+)</td>\n<td>([^<]+)</td>", page.text)
+    assert len(rows) > 50, "the demo's acts are all there"
+    days = [day for day, _ in rows]
+    assert days == sorted(days, reverse=True), "the latest first"
+    assert any(act == "提交审核" for _, act in rows)
+    reviews = console.client.get(ledger, params={"act": "reviewed"}).text
+    acts = {act for _, act in re.findall(r"<tr>\n<td>([^<]+)</td>\n<td>([^<（]+)", reviews)}
+    assert acts == {"审核"}
+    table = console.client.get(ledger, params={"actor": "clerk"}).text.split("<table>")[1]
+    assert "提交审核" in table
+    assert "李娜" not in table, "the demo's clerk acted too, but is filtered out"
+
+
+@pytest.mark.parametrize("who", ["resident", "member", "other-clerk"])
+def test_the_work_ledger_is_the_leaderships(console: Console, who: str) -> None:
+    console.sign_in(who)
+    response = console.client.get("/console/c/tianhai/work-ledger")
+    assert response.status_code == 403

@@ -20,11 +20,19 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 import api.portal
+from api.console.routes import STATUS_NAMES
+from api.console.work_ledger import ACT_NAMES
 from api.portal.views import CHINA, COSIGNER_ROLE_NAMES
 from api.service.app import create_app
 from api.service.settings import Settings
 from ledger.application import Ledger
-from ledger.domain.vocabulary import ROLE_NAMES, SCOPE_NAMES, SECTION_NAMES, STAGE_NAMES
+from ledger.domain.vocabulary import (
+    CHANNEL_NAMES,
+    ROLE_NAMES,
+    SCOPE_NAMES,
+    SECTION_NAMES,
+    STAGE_NAMES,
+)
 from ledger.store import open_store
 from tests.api.demo_service import catch_up, demo_store, reader_tokens
 from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, key
@@ -384,6 +392,8 @@ def test_every_message_has_an_english_translation() -> None:
     }
     names = {*SECTION_NAMES.values(), *SCOPE_NAMES.values(), *STAGE_NAMES.values()}
     names |= set(ROLE_NAMES.values()) | set(COSIGNER_ROLE_NAMES.values())
+    # The console's names of states, acts and channels, translated by value too.
+    names |= set(STATUS_NAMES.values()) | set(ACT_NAMES.values()) | set(CHANNEL_NAMES.values())
     assert len(extracted) > 40
     for msgid in extracted | names:
         message = catalog.get(msgid)
