@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 from ledger.domain.vocabulary import CATEGORY_BY_CODE, SECTION_NAMES
@@ -46,6 +46,10 @@ class BoardItem:
     reviews: tuple[str, ...] = ()
     corrections: int = 0
     last_seq: int = 0
+
+
+#: What a board review line ends with when the reviewer sealed it.
+SEALED: Final = "，监审印章"
 
 
 def _state(raw: bytes) -> dict[str, Any]:
@@ -128,7 +132,9 @@ def next_item(
         outcome = state.get("outcome", "")
         who = f"{state.get('actor', '')}（{state.get('actor_role', '')}）"
         verdict = "通过" if outcome == "approved" else "不通过"
-        item.reviews = (*item.reviews, f"{state.get('stage', '')} {who}{verdict}")
+        # A review the member sealed (ledger.seal.review_seal) says so.
+        sealed = SEALED if state.get("seal_key") else ""
+        item.reviews = (*item.reviews, f"{state.get('stage', '')} {who}{verdict}{sealed}")
         item.status = "approved" if outcome == "approved" else "rejected"
     elif kind == "published":
         item.status = "published"

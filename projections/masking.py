@@ -41,7 +41,7 @@ def mask_text(text: str) -> str:
 
 
 # A board review as projections.board.next_item writes it: "stage 王建国（role）通过".
-_REVIEW: Final = re.compile(r"^(\S*) (.*)（([^（）]*)）(通过|不通过)$")
+_REVIEW: Final = re.compile(r"^(\S*) (.*)（([^（）]*)）(通过|不通过)(，监审印章)?$")
 
 
 def mask_review(review: str) -> str:
@@ -49,5 +49,5 @@ def mask_review(review: str) -> str:
     match = _REVIEW.match(review)
     if match is None:
         return mask_text(review)
-    stage, who, role, verdict = match.groups()
-    return f"{stage} {mask_name(who)}（{role}）{verdict}"
+    stage, who, role, verdict, sealed = match.groups()
+    return f"{stage} {mask_name(who)}（{role}）{verdict}{sealed or ''}"

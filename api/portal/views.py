@@ -34,7 +34,7 @@ CHINA: Final = timezone(timedelta(hours=8))
 #: A date as the time-travel control sends it; ASCII digits only (\d takes any script's).
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A review line as projections.board writes it (masked or not): "stage 名（role）通过".
-_REVIEW: Final = re.compile(r"^(\S*) (.*)（([^（）]*)）(通过|不通过)$")
+_REVIEW: Final = re.compile(r"^(\S*) (.*)（([^（）]*)）(通过|不通过)(，监审印章)?$")
 #: The section of items whose category the vocabulary does not know (none today).
 OTHER: Final = "其他"
 # The vocabulary's names by the codes as stored (text, whether or not a known member).
@@ -64,6 +64,7 @@ class Review:
     role: str = ""
     approved: bool = False
     text: str = ""
+    sealed: bool = False  # the reviewer's seal (监审印章) is on it
 
 
 def review_parts(line: str) -> Review:
@@ -72,9 +73,13 @@ def review_parts(line: str) -> Review:
     match = _REVIEW.match(line)
     if match is None:
         return Review(text=line)
-    stage, who, role, verdict = match.groups()
+    stage, who, role, verdict, sealed = match.groups()
     return Review(
-        _STAGE_NAMES.get(stage, stage), who, _ROLE_NAMES.get(role, role), verdict == "通过"
+        _STAGE_NAMES.get(stage, stage),
+        who,
+        _ROLE_NAMES.get(role, role),
+        verdict == "通过",
+        sealed=bool(sealed),
     )
 
 

@@ -153,6 +153,11 @@ def test_a_disclosure_from_draft_to_the_board_sealed_in_the_browser(
     row = member.locator("#reviews ~ table tr", has_text="已核对发票，同意公开。")
     expect(row).to_contain_text("已盖章")
 
+    # The chair's work ledger has the sealed review.
+    chair.goto(staff.url + "/console/c/tianhai/work-ledger")
+    expect(chair.locator("tr", has_text="已核对发票，同意公开。")).to_contain_text("已盖章")
+    assert_accessible(chair, "console-work-ledger")
+
     # The confidentiality stages (初审 by the clerk, 复审 and 终审 by the party branch)
     # and the party branch's 审查.
     clerk.goto(item)
@@ -174,6 +179,10 @@ def test_a_disclosure_from_draft_to_the_board_sealed_in_the_browser(
     reader = browser.new_context(locale="zh-CN").new_page()
     reader.goto(staff.url + "/c/tianhai")
     expect(reader.get_by_role("link", name=TITLE, exact=True)).to_be_visible()
+    # The board shows the member's seal on the review (the name masked, as ever).
+    posted = reader.locator("article", has_text=TITLE)
+    expect(posted).to_contain_text("监委会审核")
+    expect(posted).to_contain_text("（已盖监审印章）")
 
 
 def test_the_keyboard_alone_completes_a_draft(browser: Browser, staff: Served) -> None:
