@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any, Final
+from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
@@ -34,6 +36,11 @@ from ledger.chain.hashing import ChainedEvent
 from ledger.errors import NotFoundError
 from ledger.seal.community_log import CommunityLog
 from ledger.store.base import Community, StoredCheckpoint
+from projections.audit_trail import acts_for
+from projections.db import ReadDB
+from projections.history import ContentVersion
+from projections.masking import mask_name
+from projections.seal_keys import registered_keys
 from projections.visibility import sees_public_view
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False, tags=["portal"])
@@ -104,6 +111,7 @@ def verify_page(
         community=community,
         item=None,
         entries=[],
+        seals=[],
         public=True,
         **seal_context(request, ledger, community),
     )
@@ -157,6 +165,44 @@ def proof_page(
         community=community,
         item={"disclosure_id": str(key), "title": entries[-1]["title"]},
         entries=entries,
+        seals=review_seals(db, community_id, key, versions, public=public),
         public=public,
         **seal_context(request, ledger, community),
     )
+
+
+def review_seals(
+    db: ReadDB,
+    community_id: str,
+    disclosure_id: UUID,
+    versions: Sequence[ContentVersion],
+    *,
+    public: bool,
+) -> list[dict[str, Any]]:
+    """The item's sealed reviews, each with the version it sealed (the latest recorded
+    before it) and the key registered for its reviewer then, for the browser to check
+    against the versions' stored bytes. The public view gets them too, without the
+    content the seal is over: a seal's content digest would let anyone test guesses of
+    what masking hides, so there the page only says the seal is checked unmasked."""
+    keys = registered_keys(db, community_id)
+    seals = []
+    for act in acts_for(db, community_id, disclosure_id):
+        if act.act != "reviewed" or not act.seal_key:
+            continue
+        reviewed = [v.version for v in versions if v.seq < act.seq]
+        key = [k.vkey for k in keys if k.member == act.actor and k.seq < act.seq]
+        if not reviewed or not key:
+            continue
+        seals.append(
+            {
+                "seq": act.seq,
+                "version": reviewed[-1],
+                "stage": act.stage,
+                "outcome": act.outcome,
+                "actor": mask_name(act.actor) if public else act.actor,
+                "seal_key": act.seal_key,
+                "seal_signature": act.seal_signature,
+                "vkey": key[-1],
+            }
+        )
+    return seals

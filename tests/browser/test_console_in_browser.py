@@ -183,6 +183,33 @@ def test_a_disclosure_from_draft_to_the_board_sealed_in_the_browser(
     posted = reader.locator("article", has_text=TITLE)
     expect(posted).to_contain_text("监委会审核")
     expect(posted).to_contain_text("（已盖监审印章）")
+    # The anonymous reader's browser proves the entries; the seal's content is checked
+    # on the unmasked page only, which the member's browser does.
+    reader.goto(item.replace("/console/c/", "/c/").split("?")[0] + "/proof")
+    seal_line = reader.locator("#checks li", has_text="监审印章")
+    expect(seal_line).to_have_attribute("data-status", "info")
+    expect(seal_line).to_contain_text("b*******的监审印章")  # the reviewer masked
+    member.goto(item.replace("/console/c/", "/c/").split("?")[0] + "/proof")
+    sealed = member.locator("#checks li", has_text="监审印章")
+    expect(sealed).to_have_attribute("data-status", "ok")
+    expect(sealed).to_contain_text("是登记的印章密钥对这一版内容")
+    # A seal that is not the key's signature, or names another key, fails there.
+    forged = member.evaluate(
+        """async () => {
+            const v = await import("/portal/verify.js");
+            const data = JSON.parse(document.getElementById("verify-data").textContent);
+            const contents = v.versionContents(data.entries);
+            const seal = data.seals[0];
+            const flipped = v.base64Decode(seal.seal_signature);
+            flipped[0] ^= 1;
+            const bad = {...seal, seal_signature: v.base64Encode(flipped)};
+            const otherKey = {...seal, seal_key: seal.seal_key.replace(/\\+.*/, "+00000000")};
+            const later = {...seal, outcome: "rejected"};
+            return [await v.checkSeal(data, bad, contents), await v.checkSeal(data, otherKey,
+                contents), await v.checkSeal(data, later, contents)].map((r) => r[0]);
+        }"""
+    )
+    assert forged == ["fail", "fail", "fail"]
 
 
 def test_the_keyboard_alone_completes_a_draft(browser: Browser, staff: Served) -> None:

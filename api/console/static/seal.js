@@ -15,6 +15,7 @@ import {
   parseCheckpoint,
   parseNote,
   sha256,
+  statementOf,
   u64,
   verifyConsistency,
 } from "/portal/verify.js";
@@ -86,23 +87,6 @@ async function importFile(text) {
     "pkcs8", der, { name: "Ed25519" }, false, ["sign"]);
   await keepKey({ name, ref, vkey, privateKey });
   return vkey;
-}
-
-// The statement of ledger/seal/review_seal.py, byte for byte.
-async function statementOf(review, stage, outcome) {
-  const fields = [["category", review.category], ["scope", review.scope],
-    ["title", review.title], ["body", review.body],
-    ...review.attachments.map((a) => ["attachment", a])];
-  const parts = [];
-  for (const [label, value] of fields) {
-    const data = encoder.encode(value);
-    parts.push(encoder.encode(`${label} ${data.length}\n`), data, encoder.encode("\n"));
-  }
-  const content = hexEncode(await sha256(concat(...parts)));
-  const lines = ["gongkai review seal v1", `community ${review.community}`,
-    `disclosure ${review.disclosure}`, `version ${review.version}`, `stage ${stage}`,
-    `outcome ${outcome}`, `content ${content}`];
-  return encoder.encode(lines.map((l) => l + "\n").join(""));
 }
 
 async function sign(ref, statement) {

@@ -402,6 +402,85 @@ async function checkEntry(data, checkpoint, noteText, entry) {
   return ["ok", entry.stored ? data.messages.included_with_content : data.messages.included];
 }
 
+// --- review seals (ledger/seal/review_seal.py) --------------------------------------------
+
+// The statement a committee member's review seal signs, byte for byte (known answers:
+// tests/vectors/review_seal_v1.json).
+export async function statementOf(review, stage, outcome) {
+  const fields = [["category", review.category], ["scope", review.scope],
+    ["title", review.title], ["body", review.body],
+    ...review.attachments.map((a) => ["attachment", a])];
+  const parts = [];
+  for (const [label, value] of fields) {
+    const data = encoder.encode(value);
+    parts.push(encoder.encode(`${label} ${data.length}\n`), data, encoder.encode("\n"));
+  }
+  const content = hexEncode(await sha256(concat(...parts)));
+  const lines = ["gongkai review seal v1", `community ${review.community}`,
+    `disclosure ${review.disclosure}`, `version ${review.version}`, `stage ${stage}`,
+    `outcome ${outcome}`, `content ${content}`];
+  return encoder.encode(lines.map((l) => l + "\n").join(""));
+}
+
+// Each version's content, from the stored entries the page gives the unmasked view: a
+// draft and its revisions carry every field, a correction its title, body and files.
+export function versionContents(entries) {
+  const contents = new Map();
+  let content = null;
+  for (const entry of entries) {
+    if (!entry.stored) return new Map(); // the public view: no stored bytes
+    const state = JSON.parse(decoder.decode(base64Decode(entry.stored.state)));
+    content = { ...(content || {}), ...pick(state) };
+    contents.set(entry.version, content);
+  }
+  return contents;
+}
+
+function pick(state) {
+  const out = {};
+  for (const name of ["category", "scope", "title", "body", "attachments"]) {
+    if (name in state) out[name] = state[name];
+  }
+  return out;
+}
+
+// 1. The seal names the key registered for the reviewer when the review was recorded.
+// 2. The statement is rebuilt from the version's stored content, the stage and outcome.
+// 3. The signature is that key's Ed25519 signature of the statement.
+export async function checkSeal(data, seal, contents) {
+  const content = contents.get(seal.version);
+  if (!content) return ["info", data.messages.seal_public];
+  const key = await parseVerifierKey(seal.vkey);
+  if (`${key.name}+${hexEncode(key.keyId)}` !== seal.seal_key) {
+    return ["fail", data.messages.seal_other_key];
+  }
+  const statement = await statementOf(
+    { community: data.community, disclosure: data.disclosure, version: seal.version,
+      ...content },
+    seal.stage,
+    seal.outcome,
+  );
+  const signature = base64Decode(seal.seal_signature);
+  const ok = signature.length === 64 && (await ed25519Verify(key.publicKey, signature, statement));
+  return ok ? ["ok", data.messages.seal_ok] : ["fail", data.messages.seal_bad];
+}
+
+async function checkSeals(data, say, results) {
+  const contents = versionContents(data.entries);
+  for (const seal of data.seals || []) {
+    let status;
+    let text;
+    try {
+      [status, text] = await checkSeal(data, seal, contents);
+    } catch (e) {
+      [status, text] = ["fail", `${data.messages.seal_bad} ${e.message}`];
+    }
+    if (status !== "info") results.push(status);
+    const label = fill(data.messages.seal, { who: seal.actor, version: seal.version });
+    say(status, `${label}: ${text}`);
+  }
+}
+
 // The last checkpoint this browser verified for a log, kept in its local storage: the next
 // visit proves that the log's new checkpoint extends it, so that a server that rewrote
 // or forked the record after a reader checked it is caught by that reader's own browser.
@@ -494,6 +573,7 @@ export async function run() {
       }
     }
   }
+  await checkSeals(data, say, results);
   const verdict = document.getElementById("verdict");
   const failed = results.includes("fail");
   const overall = failed ? "fail" : results.includes("unknown") ? "unknown" : "ok";
