@@ -360,3 +360,18 @@ def _objection_act(row: tuple[Any, ...]) -> ObjectionAct:
 
 def _maybe_int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def community_objections(
+    db: ReadDB, community_id: str, as_of: int | None = None
+) -> list[ObjectionAct]:
+    """Every act on every objection of the community up to entry ``as_of`` (every one,
+    when None), in the order they were recorded."""
+    where, params = _up_to(as_of, [community_id])
+    with db.reading() as tx:
+        rows = tx.query(
+            f"SELECT {_OBJECTION_COLUMNS} FROM history_objections "
+            f"WHERE community = ?{where} ORDER BY seq",
+            params,
+        )
+    return [_objection_act(row) for row in rows]

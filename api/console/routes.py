@@ -41,7 +41,7 @@ from ledger.domain.vocabulary import (
     Role,
     Scope,
 )
-from ledger.errors import GongkaiError, NotFoundError, PermissionDeniedError
+from ledger.errors import GongkaiError, InvalidInputError, NotFoundError, PermissionDeniedError
 from ledger.seal.review_seal import key_ref, seal_key_verifier
 from projections.audit_trail import acts_for
 from projections.board import BoardItem
@@ -274,6 +274,7 @@ def item_page(request: Request, community_id: CommunityPath, disclosure_id: UUID
         may_submit=role in COMMAND_ROLES["submit_for_review"] and item.status in
         ("drafted", "rejected"),
         may_publish=role in COMMAND_ROLES["publish"] and item.status == "approved",
+        may_object=role in COMMAND_ROLES["raise_objection"] and item.status == "published",
         review_stages=[s.value for s in stages_for(role)]
         if item.status in ("submitted", "approved") else [],
         # What the reviewer's browser seals (ledger.seal.review_seal): the version shown.
@@ -293,6 +294,7 @@ ACTS: Final[dict[str, frozenset[Role]]] = {
     "submission": COMMAND_ROLES["submit_for_review"],
     "review": frozenset().union(*STAGE_ROLES.values()),
     "publication": COMMAND_ROLES["publish"],
+    "objection": COMMAND_ROLES["raise_objection"],
 }
 
 
@@ -315,11 +317,27 @@ async def post_act(request: Request, community_id: CommunityPath, disclosure_id:
     return done(page, here, recorded)
 
 
+def version_number(text: str) -> int:
+    if not text.isdigit():
+        raise InvalidInputError("the version objected to is a number", field="version")
+    return int(text)
+
+
 def _record(book: CommunityLedger, who: Principal, act: str, disclosure_id: UUID,
             form: Form) -> CommandResult:  # fmt: skip
     key = form.get("idempotency_key")
     if act == "submission":
         return book.submit_for_review(who.actor(), key, disclosure_id)
+    if act == "objection":
+        return book.raise_objection(
+            who.actor(),
+            key,
+            disclosure_id,
+            disclosure_version=version_number(form.get("version")),
+            objector=form.get("objector") or who.display_name or who.username,
+            form=form.get("form"),
+            content=form.get("content"),
+        )
     if act == "review":
         return book.review(
             who.actor(),

@@ -204,6 +204,12 @@ ROWS: Final[list[Row]] = [
     Row("POST", f"{CONSOLE}/finance/{{entry_id}}/reversal",
         (401, 403, 403, GO, 403, 403, 404, 404), page=True),
     Row("GET", f"{CONSOLE}/work-ledger",       LEADERSHIP, page=True),
+    # Objections: handled by the party branch, the chair, the clerk and the auditors.
+    Row("GET", f"{CONSOLE}/objections",        (401, 403, 403, 200, 200, 200, 200, 404),
+        page=True),
+    Row("POST", f"{CONSOLE}/objections/{{objection_id}}/{{act}}",
+        (401, 403, 403, 403, GO, GO, GO, 404),
+        target="/console/c/tianhai/objections/{public}/verification", page=True),
     Row("GET", f"{CONSOLE}/checkpoint",        (401, 403, 403, 403, 200, 403, 404, 404),
         page=True),
     Row("POST", f"{CONSOLE}/seal-keys",        (401, 403, 403, 403, GO,  403, 404, 404),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ ACCOUNTS = {
     "chair": ("committee_chair", "tianhai"),
     "member": ("committee_member", "tianhai"),
     "party": ("party_reviewer", "tianhai"),
+    "auditor": ("disciplinary_auditor", None),
     "resident": ("resident", "tianhai"),
     "other-clerk": ("clerk", "xinhe"),
 }
@@ -350,3 +352,108 @@ def test_the_work_ledger_is_the_leaderships(console: Console, who: str) -> None:
     console.sign_in(who)
     response = console.client.get("/console/c/tianhai/work-ledger")
     assert response.status_code == 403
+
+
+# --- objections -----------------------------------------------------------------------------
+
+
+def posted_item(console: Console) -> str:
+    """A draft taken through the committee's review to the board, in the console."""
+    item = drafted(console)
+    assert console.post(f"{item}/submission", console.form(item)).status_code == 303
+    console.settle()
+    console.sign_in("member")
+    review = {**console.form(item), "stage": "committee", "outcome": "approved",
+              "opinion": "同意"}  # fmt: skip
+    assert console.post(f"{item}/review", review).status_code == 303
+    console.settle()
+    console.sign_in("clerk")
+    posting = {**console.form(item), "channel": "board", "period_from": "2026-12-01",
+               "period_until": "2026-12-31"}  # fmt: skip
+    assert console.post(f"{item}/publication", posting).status_code == 303
+    console.settle()
+    return item
+
+
+def raise_on(console: Console, item: str, content: str) -> None:
+    console.sign_in("resident")
+    hidden = console.form(item)
+    assert hidden["version"] == "1"
+    raised = console.post(f"{item}/objection", {**hidden, "form": "written", "content": content})
+    assert raised.status_code == 303, raised.text
+    console.settle()
+
+
+def objection_ids(page: str) -> list[str]:
+    return re.findall(r"/objections/([0-9a-f-]{36})/verification", page)
+
+
+def test_an_objection_is_raised_verified_and_answered_by_a_correction(console: Console) -> None:
+    item = posted_item(console)
+    raise_on(console, item, "维修费用应为1,160元")
+    objections = "/console/c/tianhai/objections"
+    console.sign_in("party")
+    page = console.client.get(objections).text
+    assert "维修费用应为1,160元" in page
+    assert "待核实" in page
+    (oid, *_) = objection_ids(page)
+    hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
+    verified = console.post(
+        f"{objections}/{oid}/verification", {**hidden, "finding": "经核对发票，属实"}
+    )
+    assert verified.status_code == 303, verified.text
+    console.settle()
+    console.sign_in("clerk")
+    page = console.client.get(objections).text
+    assert "核实属实，待更正" in page
+    assert "经核对发票，属实" in page
+    hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
+    corrected = console.post(
+        f"{objections}/{oid}/correction",
+        {
+            **hidden,
+            "title": DRAFT["title"] + "（更正）",
+            "body": "费用1,160元。",
+            "explanation": "原公示金额有误，现予更正。",
+        },
+    )
+    assert corrected.status_code == 303, corrected.text
+    console.settle()
+    assert "已更正" in console.client.get(objections).text
+
+
+def test_the_street_auditor_dismisses_an_objection(console: Console) -> None:
+    item = posted_item(console)
+    raise_on(console, item, "公示时间太短")
+    console.sign_in("auditor")
+    objections = "/console/c/tianhai/objections"
+    page = console.client.get(objections).text
+    # The latest objection is listed first: the one just raised.
+    oid = objection_ids(page)[0]
+    hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
+    dismissed = console.post(
+        f"{objections}/{oid}/dismissal", {**hidden, "reason": "公示期符合规定"}
+    )
+    assert dismissed.status_code == 303, dismissed.text
+    console.settle()
+    assert "公示期符合规定" in console.client.get(objections).text
+
+
+@pytest.mark.parametrize(("who", "status"), [("resident", 403), ("member", 403),
+                                             ("other-clerk", 404)])  # fmt: skip
+def test_objections_are_handled_by_their_handlers(console: Console, who: str, status: int) -> None:
+    console.sign_in(who)
+    assert console.client.get("/console/c/tianhai/objections").status_code == status
+
+
+def test_the_clerk_may_not_verify_an_objection(console: Console) -> None:
+    console.sign_in("clerk")
+    page = console.client.get("/console/c/tianhai/objections").text
+    assert "核实属实</button>" not in page, "the clerk is offered no verification"
+    hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
+    before = console.head()
+    response = console.post(
+        f"/console/c/tianhai/objections/{uuid.uuid4()}/verification", {**hidden, "finding": "x"}
+    )
+    assert response.status_code == 403
+    assert console.head() == before

@@ -252,6 +252,10 @@ def test_console_home_pages_are_accessible(browser: Browser, staff: Served) -> N
     for username in STAFF:
         page = signed_in(browser, staff, username)
         assert_accessible(page, f"console-home-{username}")
+    party = signed_in(browser, staff, "b.party")
+    party.goto(staff.url + "/console/c/tianhai/objections")
+    expect(party.locator("article").first).to_be_visible()  # the demo's objections
+    assert_accessible(party, "console-objections")
 
 
 def test_the_auditor_downloads_a_bundle_that_verifies_offline(

@@ -1,0 +1,151 @@
+"""Objections (异议) in the console: what residents raised about a posted item, and their
+handling, as the ledger records it. The party branch, the committee's chair or the
+street's disciplinary auditor verifies an objection (核实属实) with a finding or dismisses
+it with the reason; the clerk answers a verified one by posting the corrected version
+with its explanation. Each objection is listed with every act on it, by date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Final
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.accounts import Principal
+from api.console.forms import Form
+from api.console.routes import (
+    CommunityPath,
+    SeenQuery,
+    done,
+    form_context,
+    posted,
+    refused,
+    wait_for,
+)
+from api.console.work_ledger import ACT_NAMES
+from api.portal.routes import LangQuery, Page, PortalRoute, page_of
+from api.service.auth import SignedIn
+from api.service.deps import LedgerDep
+from api.service.read_models import ReadDBDep
+from ledger.application import CommunityLedger
+from ledger.chain.idempotency import CommandResult
+from ledger.domain.permissions import COMMAND_ROLES
+from ledger.domain.vocabulary import Role
+from ledger.errors import GongkaiError, NotFoundError, PermissionDeniedError
+from projections.board_projection import board_as_of
+from projections.history import ObjectionAct, community_objections
+
+router = APIRouter(
+    prefix="/console", route_class=PortalRoute, include_in_schema=False, tags=["console"]
+)
+
+#: What each act on an objection does, and who may do it.
+ACTS: Final[dict[str, str]] = {
+    "verification": "verify_objection",
+    "dismissal": "dismiss_objection",
+    "correction": "publish_correction",
+}
+HANDLING_ROLES: Final = frozenset().union(*(COMMAND_ROLES[c] for c in ACTS.values()))
+
+
+@dataclass
+class Objection:
+    """One objection and every act on it."""
+
+    objection_id: UUID
+    disclosure_id: UUID
+    title: str
+    raised: ObjectionAct
+    acts: list[ObjectionAct] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        """ "raised", "verified", "dismissed" or "corrected", by its latest act."""
+        kinds = [a.act for a in self.acts]
+        for act, state in (
+            ("correction-published", "corrected"),
+            ("objection-dismissed", "dismissed"),
+            ("objection-verified", "verified"),
+        ):
+            if act in kinds:
+                return state
+        return "raised"
+
+
+def may_handle(who: Principal, community_id: str) -> None:
+    """The community's own handlers, or a street-wide disciplinary auditor."""
+    street = who.community is None and who.role is Role.DISCIPLINARY_AUDITOR
+    if not street and who.community != community_id:
+        raise NotFoundError(f"no community {community_id!r} in this account's console")
+    if who.role not in HANDLING_ROLES:
+        raise PermissionDeniedError("objections are handled by the party branch, the chair, "
+                                    "the clerk and the street's auditors")  # fmt: skip
+
+
+def grouped(acts: Iterable[ObjectionAct], titles: dict[UUID, str]) -> list[Objection]:
+    by_id: dict[UUID, Objection] = {}
+    for act in acts:
+        if act.act == "objection-raised":
+            title = titles.get(act.disclosure_id, "")
+            by_id[act.objection_id] = Objection(act.objection_id, act.disclosure_id, title, act)
+        elif act.objection_id in by_id:
+            by_id[act.objection_id].acts.append(act)
+    return sorted(by_id.values(), key=lambda o: o.raised.seq, reverse=True)
+
+
+@router.get("/c/{community_id}/objections")
+def objections_page(request: Request, community_id: CommunityPath, who: SignedIn,
+                    ledger: LedgerDep, db: ReadDBDep, lang: LangQuery = None,
+                    seen: SeenQuery = None) -> HTMLResponse:  # fmt: skip
+    """Every objection of the community, the latest first, with the forms of the acts
+    the reader's role may do on it."""
+    may_handle(who, community_id)
+    wait_for(db, community_id, seen, ("history",))
+    titles = {item.disclosure_id: item.title for item in board_as_of(db, community_id)}
+    page = Page.of(request, lang)
+    return page.render(
+        "console/objections.html",
+        **form_context(request, ledger, community_id),
+        objections=grouped(community_objections(db, community_id), titles),
+        act_names=ACT_NAMES,
+        may={act: who.role in COMMAND_ROLES[command] for act, command in ACTS.items()},
+    )
+
+
+@router.post("/c/{community_id}/objections/{objection_id}/{act}")
+async def post_objection_act(request: Request, community_id: CommunityPath, objection_id: UUID,
+                             act: str, who: SignedIn, ledger: LedgerDep) -> Response:  # fmt: skip
+    may_handle(who, community_id)
+    if act not in ACTS:
+        raise NotFoundError(f"no act {act!r}")
+    if who.role not in COMMAND_ROLES[ACTS[act]]:
+        raise PermissionDeniedError(f"a {who.role.value} does not record the {act}")
+    page = page_of(request)
+    form = await posted(request, who)
+    back = f"/console/c/{community_id}/objections"
+    try:
+        recorded = _record(ledger.community(community_id), who, act, objection_id, form)
+    except GongkaiError as e:
+        return refused(page, e, back)
+    return done(page, back, recorded)
+
+
+def _record(book: CommunityLedger, who: Principal, act: str, objection_id: UUID,
+            form: Form) -> CommandResult:  # fmt: skip
+    key = form.get("idempotency_key")
+    if act == "verification":
+        return book.verify_objection(who.actor(), key, objection_id, finding=form.get("finding"))
+    if act == "dismissal":
+        return book.dismiss_objection(who.actor(), key, objection_id, reason=form.get("reason"))
+    return book.publish_correction(
+        who.actor(),
+        key,
+        objection_id,
+        title=form.get("title"),
+        body=form.get("body"),
+        explanation=form.get("explanation"),
+        attachments=[f.sha256 for f in form.files.get("attachments", [])],
+    )
