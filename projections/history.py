@@ -273,14 +273,8 @@ def objections(
 ) -> list[ObjectionAct]:
     """Every act on the objections about the disclosure up to entry ``as_of`` (every one,
     when None), in the order they were recorded."""
-    where, params = _up_to(as_of, [community_id, id_text(disclosure_id, "disclosure_id")])
-    with db.reading() as tx:
-        rows = tx.query(
-            f"SELECT {_OBJECTION_COLUMNS} FROM history_objections "
-            f"WHERE community = ? AND disclosure_id = ?{where} ORDER BY seq",
-            params,
-        )
-    return [_objection_act(row) for row in rows]
+    key = id_text(disclosure_id, "disclosure_id")
+    return _objection_acts(db, "community = ? AND disclosure_id = ?", [community_id, key], as_of)
 
 
 def changes(old: ContentVersion, new: ContentVersion) -> VersionChanges:
@@ -367,11 +361,17 @@ def community_objections(
 ) -> list[ObjectionAct]:
     """Every act on every objection of the community up to entry ``as_of`` (every one,
     when None), in the order they were recorded."""
-    where, params = _up_to(as_of, [community_id])
+    return _objection_acts(db, "community = ?", [community_id], as_of)
+
+
+def _objection_acts(
+    db: ReadDB, condition: str, params: list[Any], as_of: int | None
+) -> list[ObjectionAct]:
+    where, values = _up_to(as_of, params)
     with db.reading() as tx:
         rows = tx.query(
             f"SELECT {_OBJECTION_COLUMNS} FROM history_objections "
-            f"WHERE community = ?{where} ORDER BY seq",
-            params,
+            f"WHERE {condition}{where} ORDER BY seq",
+            values,
         )
     return [_objection_act(row) for row in rows]

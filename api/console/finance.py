@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.accounts import Principal
+from api.console.forms import Form
 from api.console.routes import (
     CommunityPath,
     SeenQuery,
@@ -59,6 +60,14 @@ def yuan_to_fen(text: str) -> int:
     return fen
 
 
+def the_voucher(form: Form, whose: str) -> str:
+    """The SHA-256 of the one voucher the form carried."""
+    vouchers = form.files.get("voucher", [])
+    if len(vouchers) != 1:
+        raise InvalidInputError(f"attach {whose} voucher (one file)", field="voucher")
+    return vouchers[0].sha256
+
+
 def may_keep_books(who: Principal, community_id: str) -> None:
     own_community(who, community_id)
     if who.role not in COMMAND_ROLES["record_entry"]:
@@ -91,10 +100,8 @@ async def post_entry(request: Request, community_id: CommunityPath, who: SignedI
     page = page_of(request)
     form = await posted(request, who)
     back = f"/console/c/{community_id}/finance"
-    vouchers = form.files.get("voucher", [])
     try:
-        if len(vouchers) != 1:
-            raise InvalidInputError("attach the entry's voucher (one file)", field="voucher")
+        voucher = the_voucher(form, "the entry's")
         recorded = ledger.community(community_id).record_entry(
             who.actor(),
             form.get("idempotency_key"),
@@ -102,7 +109,7 @@ async def post_entry(request: Request, community_id: CommunityPath, who: SignedI
             amount_fen=yuan_to_fen(form.get("amount")),
             account=form.get("account"),
             counterparty=form.get("counterparty"),
-            voucher_sha256=vouchers[0].sha256,
+            voucher_sha256=voucher,
             period=form.get("period"),
             memo=form.get("memo"),
         )
@@ -118,16 +125,14 @@ async def post_reversal(request: Request, community_id: CommunityPath, entry_id:
     page = page_of(request)
     form = await posted(request, who)
     back = f"/console/c/{community_id}/finance"
-    vouchers = form.files.get("voucher", [])
     try:
-        if len(vouchers) != 1:
-            raise InvalidInputError("attach the reversal's voucher (one file)", field="voucher")
+        voucher = the_voucher(form, "the reversal's")
         reversed_ = ledger.community(community_id).reverse_entry(
             who.actor(),
             form.get("idempotency_key"),
             entry_id,
             period=form.get("period"),
-            voucher_sha256=vouchers[0].sha256,
+            voucher_sha256=voucher,
             reason=form.get("reason"),
         )
     except GongkaiError as e:
