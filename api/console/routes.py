@@ -190,8 +190,14 @@ def form_context(request: Request, ledger: Ledger, community_id: str) -> dict[st
         "categories": sorted(CATEGORY_BY_CODE.values(), key=lambda c: c.code),
         "scopes": [(s.value, SCOPE_NAMES[s]) for s in Scope],
         "channels": [(c.value, CHANNEL_NAMES[c]) for c in Channel],
+        "max_size": size_text(attachment_store(request).max_bytes),
         **NAMES,
     }
+
+
+def size_text(size: int) -> str:
+    """The largest file an upload may be, as the forms say it: 20MB, 64KB."""
+    return f"{size >> 20}MB" if size >= 1 << 20 else f"{max(size >> 10, 1)}KB"
 
 
 async def posted(request: Request, who: Principal) -> Form:

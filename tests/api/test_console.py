@@ -224,7 +224,8 @@ def test_a_file_too_big_or_of_another_type_is_refused_with_nothing_recorded(
         files={"attachments": ("big.pdf", b"%PDF-1.4\n" + b"0" * LIMIT, "application/pdf")},
     )
     assert big.status_code == 413
-    assert "20MB" in big.text
+    assert "附件超过了大小上限" in big.text
+    assert "每个不超过64KB" in console.client.get("/console/c/tianhai/new").text
     script = console.post(
         "/console/c/tianhai/new",
         {**hidden, **DRAFT},
