@@ -153,18 +153,19 @@ def checkpoint_page(request: Request, community_id: CommunityPath, who: SignedIn
         "done": gettext("已加盖印章。"),
         "failed": gettext("未能加盖印章："),
     }
+    key_ref = registered_ref(db, who)
     return page.render(
         "console/checkpoint.html",
         **NAMES,
         community=community_named(ledger, community_id),
         note=note,
         tree_size=latest.tree_size,
-        key_ref=registered_ref(db, who),
+        key_ref=key_ref,
         data={
             "community": community_id,
             "origin": latest.note.split("\n", 1)[0],
             "note": note,
-            "key_ref": registered_ref(db, who),
+            "key_ref": key_ref,
             "consistency": f"{base}/proof/consistency",
             "cosignatures": f"{base}/checkpoints/{latest.tree_size}/cosignatures",
             "messages": messages,
