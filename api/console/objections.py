@@ -6,8 +6,6 @@ with its explanation. Each objection is listed with every act on it, by date."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Final
 from uuid import UUID
 
@@ -27,6 +25,7 @@ from api.console.routes import (
 )
 from api.console.work_ledger import ACT_NAMES
 from api.portal.routes import LangQuery, Page, PortalRoute, page_of
+from api.portal.views import grouped
 from api.service.auth import SignedIn
 from api.service.deps import LedgerDep
 from api.service.read_models import ReadDBDep
@@ -36,7 +35,7 @@ from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import Role
 from ledger.errors import GongkaiError, NotFoundError, PermissionDeniedError
 from projections.board_projection import board_as_of
-from projections.history import ObjectionAct, community_objections
+from projections.history import community_objections
 
 router = APIRouter(
     prefix="/console", route_class=PortalRoute, include_in_schema=False, tags=["console"]
@@ -51,30 +50,6 @@ ACTS: Final[dict[str, str]] = {
 HANDLING_ROLES: Final = frozenset().union(*(COMMAND_ROLES[c] for c in ACTS.values()))
 
 
-@dataclass
-class Objection:
-    """One objection and every act on it."""
-
-    objection_id: UUID
-    disclosure_id: UUID
-    title: str
-    raised: ObjectionAct
-    acts: list[ObjectionAct] = field(default_factory=list)
-
-    @property
-    def state(self) -> str:
-        """ "raised", "verified", "dismissed" or "corrected", by its latest act."""
-        kinds = [a.act for a in self.acts]
-        for act, state in (
-            ("correction-published", "corrected"),
-            ("objection-dismissed", "dismissed"),
-            ("objection-verified", "verified"),
-        ):
-            if act in kinds:
-                return state
-        return "raised"
-
-
 def may_handle(who: Principal, community_id: str) -> None:
     """The community's own handlers, or a street-wide disciplinary auditor."""
     street = who.community is None and who.role is Role.DISCIPLINARY_AUDITOR
@@ -83,17 +58,6 @@ def may_handle(who: Principal, community_id: str) -> None:
     if who.role not in HANDLING_ROLES:
         raise PermissionDeniedError("objections are handled by the party branch, the chair, "
                                     "the clerk and the street's auditors")  # fmt: skip
-
-
-def grouped(acts: Iterable[ObjectionAct], titles: dict[UUID, str]) -> list[Objection]:
-    by_id: dict[UUID, Objection] = {}
-    for act in acts:
-        if act.act == "objection-raised":
-            title = titles.get(act.disclosure_id, "")
-            by_id[act.objection_id] = Objection(act.objection_id, act.disclosure_id, title, act)
-        elif act.objection_id in by_id:
-            by_id[act.objection_id].acts.append(act)
-    return sorted(by_id.values(), key=lambda o: o.raised.seq, reverse=True)
 
 
 @router.get("/c/{community_id}/objections")

@@ -38,7 +38,7 @@ from projections.board import BoardItem
 from projections.board_projection import BoardProjection, board_as_of
 from projections.clock import seq_at
 from projections.db import ReadDB
-from projections.history import ContentVersion, history
+from projections.history import ContentVersion, history, objections
 from projections.runner import tracked_position
 from projections.visibility import Reader, can_see, sees_public_view
 
@@ -294,11 +294,13 @@ def item_page(
     as_of = entry_at(db, community_id, date)
     key, versions = visible_versions(db, reader, community_id, disclosure_id, as_of)
     public = sees_public_view(reader, community_id)
+    acts = objections(db, community_id, key, as_of)
     return page.render(
         "item.html",
         community=community,
         disclosure_id=str(key),
         versions=views.version_views(versions, public=public),
+        objections=views.item_objections(acts, versions[-1].title, public=public),
         date=date,
         public=public,
         scope_name=views.scope_name,

@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Final
+from uuid import UUID
 
 from api.routes.board import item_json
 from api.routes.reads import version_json
@@ -26,7 +27,8 @@ from ledger.domain.vocabulary import (
 )
 from ledger.errors import InvalidInputError
 from projections.board import BoardItem
-from projections.history import ContentVersion, changes
+from projections.history import ContentVersion, ObjectionAct, changes
+from projections.masking import mask_name, mask_text
 from projections.visibility import Reader, can_see
 
 #: China Standard Time: the board's days end at midnight here (no daylight saving).
@@ -146,3 +148,55 @@ def recorded_text(stamp: str) -> str:
     if when.tzinfo is None:
         return stamp
     return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") + " (UTC+8)"
+
+
+@dataclass
+class Objection:
+    """One objection and every act on it."""
+
+    objection_id: UUID
+    disclosure_id: UUID
+    title: str
+    raised: ObjectionAct
+    acts: list[ObjectionAct] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        """ "raised", "verified", "dismissed" or "corrected", by its latest act."""
+        kinds = [a.act for a in self.acts]
+        for act, state in (
+            ("correction-published", "corrected"),
+            ("objection-dismissed", "dismissed"),
+            ("objection-verified", "verified"),
+        ):
+            if act in kinds:
+                return state
+        return "raised"
+
+
+def grouped(acts: Iterable[ObjectionAct], titles: dict[UUID, str]) -> list[Objection]:
+    by_id: dict[UUID, Objection] = {}
+    for act in acts:
+        if act.act == "objection-raised":
+            title = titles.get(act.disclosure_id, "")
+            by_id[act.objection_id] = Objection(act.objection_id, act.disclosure_id, title, act)
+        elif act.objection_id in by_id:
+            by_id[act.objection_id].acts.append(act)
+    return sorted(by_id.values(), key=lambda o: o.raised.seq, reverse=True)
+
+
+def public_act(act: ObjectionAct) -> ObjectionAct:
+    """An act on an objection as the public view shows it: the objector's and the
+    actor's names and the texts masked, as a version's are."""
+    return dataclasses.replace(
+        act,
+        actor=mask_name(act.actor),
+        objector=mask_name(act.objector) if act.objector else "",
+        text=mask_text(act.text),
+    )
+
+
+def item_objections(acts: Iterable[ObjectionAct], title: str, *, public: bool) -> list[Objection]:
+    """An item's objections, each with its outcome, masked on the public view."""
+    shown = [public_act(a) if public else a for a in acts]
+    return grouped(shown, {a.disclosure_id: title for a in shown})

@@ -26,12 +26,14 @@ from api.portal.views import CHINA, COSIGNER_ROLE_NAMES
 from api.service.app import create_app
 from api.service.settings import Settings
 from ledger.application import Ledger
+from ledger.domain.base import Actor
 from ledger.domain.vocabulary import (
     CHANNEL_NAMES,
     ROLE_NAMES,
     SCOPE_NAMES,
     SECTION_NAMES,
     STAGE_NAMES,
+    Role,
 )
 from ledger.store import open_store
 from tests.api.demo_service import catch_up, demo_store, reader_tokens
@@ -46,6 +48,7 @@ READERS: list[tuple[str, str | None]] = [
 ]
 OUTSIDERS: list[Who] = [None, ("resident", "xinhe")]
 MOBILE = "13812345678"
+RESIDENT_ACTOR = Actor("刘建华", Role.RESIDENT)
 ID_CARD = "110101199003071234"
 MOBILE_OR_ID = re.compile(r"(?<![0-9])(?:1[3-9][0-9]{9}|[1-9][0-9]{16}[0-9Xx])(?![0-9])")
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -97,6 +100,17 @@ def add_item(ledger: Ledger, scope: str) -> str:
         period_from="2026-07-01",
         period_until="2026-07-31",
     )
+    # An objection carrying personal data too, verified with a finding that does.
+    objection = tianhai.raise_objection(
+        RESIDENT_ACTOR,
+        key(),
+        disclosure,
+        disclosure_version=2,
+        objector="刘建华",
+        form="written",
+        content=f"{marker} 异议 联系电话{MOBILE}",
+    ).result["id"]
+    tianhai.verify_objection(CHAIR, key(), objection, finding=f"{marker} 核实 证件{ID_CARD}")
     return str(disclosure)
 
 
@@ -401,3 +415,19 @@ def test_every_message_has_an_english_translation() -> None:
         assert not message.fuzzy, msgid
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         assert all(strings), msgid
+
+
+def test_an_items_objections_show_their_outcome_masked_for_the_public(portal: Portal) -> None:
+    """Residents see what came of an objection: its text, the finding, its state; the
+    public view masks the names and numbers in them, as it masks a version's."""
+    item = f"/c/tianhai/items/{portal.added['public']}"
+    public = html.unescape(portal.get(item))
+    assert "异议及处理结果" in public
+    assert "经核实属实，待更正" in public
+    assert "刘**" in public
+    assert "刘建华" not in public
+    assert "联系电话138****5678" in public
+    assert ID_CARD not in public
+    member = html.unescape(portal.get(item, ("resident", "tianhai")))
+    assert f"联系电话{MOBILE}" in member, "the community's members read it unmasked"
+    assert "刘建华" in member
