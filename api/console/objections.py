@@ -19,6 +19,7 @@ from api.console.routes import (
     SeenQuery,
     done,
     form_context,
+    items_of,
     posted,
     refused,
     wait_for,
@@ -28,13 +29,12 @@ from api.portal.routes import LangQuery, Page, PortalRoute, page_of
 from api.portal.views import grouped
 from api.service.auth import SignedIn
 from api.service.deps import LedgerDep
-from api.service.read_models import ReadDBDep
+from api.service.read_models import CurrentViewsDep, ReadDBDep
 from ledger.application import CommunityLedger
 from ledger.chain.idempotency import CommandResult
 from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import Role
 from ledger.errors import GongkaiError, NotFoundError, PermissionDeniedError
-from projections.board_projection import board_as_of
 from projections.history import community_objections
 
 router = APIRouter(
@@ -62,13 +62,15 @@ def may_handle(who: Principal, community_id: str) -> None:
 
 @router.get("/c/{community_id}/objections")
 def objections_page(request: Request, community_id: CommunityPath, who: SignedIn,
-                    ledger: LedgerDep, db: ReadDBDep, lang: LangQuery = None,
+                    ledger: LedgerDep, db: ReadDBDep, views: CurrentViewsDep,
+                    lang: LangQuery = None,
                     seen: SeenQuery = None) -> HTMLResponse:  # fmt: skip
     """Every objection of the community, the latest first, with the forms of the acts
     the reader's role may do on it."""
     may_handle(who, community_id)
     wait_for(db, community_id, seen, ("history",))
-    titles = {item.disclosure_id: item.title for item in board_as_of(db, community_id)}
+    items = items_of(ledger, db, views, who, community_id)
+    titles = {item.disclosure_id: item.title for item in items}
     page = Page.of(request, lang)
     return page.render(
         "console/objections.html",
