@@ -1,5 +1,5 @@
 """The ledger of one community, :class:`CommunityLedger`: its command groups joined,
-one per aggregate (disclosures, objections and corrections, finance), over the
+one per kind of act (disclosures, objections and corrections, opinions, finance), over the
 :class:`~ledger.application.runner.CommandRunner`; and the :class:`Ledger` that opens
 every community of one store."""
 
@@ -12,6 +12,7 @@ from typing import Final
 from ledger.application.disclosures import DisclosureCommands
 from ledger.application.finance import FinanceCommands
 from ledger.application.objections import ObjectionCommands
+from ledger.application.opinions import OpinionCommands
 from ledger.application.runner import HoldsFiles
 from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role
@@ -22,7 +23,7 @@ from ledger.store.base import Community
 SYSTEM: Final = Actor("gongkai", Role.SYSTEM)
 
 
-class CommunityLedger(DisclosureCommands, ObjectionCommands, FinanceCommands):
+class CommunityLedger(DisclosureCommands, ObjectionCommands, OpinionCommands, FinanceCommands):
     """The ledger of one community."""
 
     name = "CommunityLedger"

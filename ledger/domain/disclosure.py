@@ -14,7 +14,11 @@ Rules the aggregate enforces (each refusal raises before any event is recorded):
 * publication needs the supervision committee's approval in the current review round,
   and, if the confidentiality review was started, its final approval (终审);
 * only a posted disclosure is corrected or withdrawn; only a posted or withdrawn one is
-  archived, and nothing happens to an archived one.
+  archived, and nothing happens to an archived one;
+* residents leave opinions (意见) on a disclosure only while it is posted, each is
+  answered once, and a disclosure with an unanswered opinion is not archived: the
+  procedure is to collect the residents' opinions, handle and answer them, and only then
+  archive [000, 004 篇九: 收集群众意见, 认真处理群众反馈的意见].
 """
 
 from __future__ import annotations
@@ -142,6 +146,31 @@ class Disclosure(LedgerAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = Status.ARCHIVED
 
+    class OpinionLeft(LedgerAggregate.Event):
+        """A resident's opinion (意见) on the posted version. ``resident`` is the name
+        they sign with (masked on the public view); the text is public only if they
+        chose so (``text_public``)."""
+
+        TOPIC = "gongkai/disclosure/opinion-left"
+        opinion_id: UUID
+        disclosure_version: int
+        resident: str
+        text: str
+        text_public: bool
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.opinions[self.opinion_id] = False
+
+    class OpinionAnswered(LedgerAggregate.Event):
+        """The clerk's answer to an opinion (答复), public with the item."""
+
+        TOPIC = "gongkai/disclosure/opinion-answered"
+        opinion_id: UUID
+        answer: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.opinions[self.opinion_id] = True
+
     # --- state -------------------------------------------------------------------
 
     def __init__(self, **_: Any) -> None:
@@ -152,6 +181,8 @@ class Disclosure(LedgerAggregate):
         self.round_approvals: set[ReviewStage] = set()
         self.channels: list[str] = []
         self.period: tuple[str, str] | None = None
+        # opinion ID -> whether it has been answered
+        self.opinions: dict[UUID, bool] = {}
 
     def on_drafted(self, event: Drafted) -> None:
         self.on_content(event, event.originator_version)
@@ -258,7 +289,42 @@ class Disclosure(LedgerAggregate):
 
     def archive(self, actor: Actor) -> None:
         self._require(Status.PUBLISHED, Status.WITHDRAWN, doing="archive")
+        waiting = self.unanswered_opinions()
+        if waiting:
+            raise InvalidTransitionError(
+                f"{len(waiting)} opinion(s) on this disclosure are not yet answered "
+                "(意见未答复): answer them before archiving"
+            )
         self.act(self.Archived, actor)
+
+    def leave_opinion(self, actor: Actor, resident: str, text: str, *, text_public: bool) -> UUID:
+        """Record a resident's opinion on the version now posted; answers its ID."""
+        self._require(Status.PUBLISHED, doing="leave an opinion on")
+        opinion_id = new_id()
+        self.act(
+            self.OpinionLeft,
+            actor,
+            opinion_id=opinion_id,
+            disclosure_version=self.content_version,
+            resident=resident,
+            text=text,
+            text_public=text_public,
+        )
+        return opinion_id
+
+    def answer_opinion(self, actor: Actor, opinion_id: UUID, answer: str) -> None:
+        # An opinion left before the item was withdrawn is still answered: the
+        # resident is owed the answer whatever became of the item.
+        self._require(Status.PUBLISHED, Status.WITHDRAWN, doing="answer an opinion on")
+        answered = self.opinions.get(opinion_id)
+        if answered is None:
+            raise InvalidTransitionError(f"disclosure {self.id} has no opinion {opinion_id}")
+        if answered:
+            raise InvalidTransitionError(f"opinion {opinion_id} has already been answered")
+        self.act(self.OpinionAnswered, actor, opinion_id=opinion_id, answer=answer)
+
+    def unanswered_opinions(self) -> list[UUID]:
+        return [oid for oid, answered in self.opinions.items() if not answered]
 
     def _require(self, *allowed: Status, doing: str) -> None:
         if self.status not in allowed:

@@ -32,6 +32,7 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "raise_objection": frozenset(
         {
             Role.RESIDENT,
+            Role.RESIDENT_REPRESENTATIVE,
             Role.CLERK,
             Role.COMMITTEE_MEMBER,
             Role.COMMITTEE_CHAIR,
@@ -45,6 +46,10 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "dismiss_objection": frozenset(
         {Role.PARTY_REVIEWER, Role.DISCIPLINARY_AUDITOR, Role.COMMITTEE_CHAIR}
     ),
+    # Residents and their representatives leave opinions on a posted item; the clerk,
+    # who handles the residents' feedback, answers them.
+    "leave_opinion": frozenset({Role.RESIDENT, Role.RESIDENT_REPRESENTATIVE}),
+    "answer_opinion": _CLERK,
 }
 
 

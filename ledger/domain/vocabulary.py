@@ -19,7 +19,8 @@ class Role(StrEnum):
     COMMITTEE_CHAIR = "committee_chair"  # 居务监督委员会 主任
     PARTY_REVIEWER = "party_reviewer"  # 社区党支部 / 党风廉政监督员
     DISCIPLINARY_AUDITOR = "disciplinary_auditor"  # 街道纪工委
-    RESIDENT = "resident"  # 居民 / 居民代表
+    RESIDENT = "resident"  # 居民
+    RESIDENT_REPRESENTATIVE = "resident_representative"  # 居民代表
     SYSTEM = "system"  # gongkai itself (e.g. adopting the default chart of accounts)
 
 
@@ -30,6 +31,7 @@ ROLE_NAMES: Final[dict[Role, str]] = {
     Role.PARTY_REVIEWER: "党支部审查人",
     Role.DISCIPLINARY_AUDITOR: "街道纪工委",
     Role.RESIDENT: "居民",
+    Role.RESIDENT_REPRESENTATIVE: "居民代表",
     Role.SYSTEM: "系统",
 }
 

@@ -31,11 +31,11 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 16
+    assert len(topics) == 18
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")
-        assert past.endswith(("ed", "Withdrawn")), f"{cls.__name__} is not past tense"
+        assert past.endswith(("ed", "Withdrawn", "Left")), f"{cls.__name__} is not past tense"
 
 
 def test_topics_resolve_in_a_fresh_interpreter() -> None:
