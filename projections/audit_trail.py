@@ -32,6 +32,8 @@ _ACTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
     ("disclosure", "withdrawn"): ("disclosure", "reason", ""),
     ("disclosure", "archived"): ("disclosure", "", ""),
     ("disclosure", "corrected"): ("disclosure", "", "correction_id"),
+    ("disclosure", "opinion-left"): ("disclosure", "text", ""),
+    ("disclosure", "opinion-answered"): ("disclosure", "answer", ""),
     ("correction", "objection-raised"): ("objection", "content", "disclosure_id"),
     ("correction", "objection-verified"): ("objection", "finding", ""),
     ("correction", "objection-dismissed"): ("objection", "reason", ""),

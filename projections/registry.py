@@ -9,6 +9,7 @@ from projections.board_projection import BoardProjection
 from projections.clock import ClockProjection
 from projections.finance import FinanceProjection
 from projections.history import HistoryProjection
+from projections.opinions import OpinionsProjection
 from projections.runner import Projection
 from projections.seal_keys import SealKeysProjection
 
@@ -22,4 +23,5 @@ def all_projections() -> list[Projection]:
         ClockProjection(),
         AttachmentRefsProjection(),
         SealKeysProjection(),
+        OpinionsProjection(),
     ]
