@@ -40,6 +40,8 @@ ACT_NAMES: Final = {
     "objection-verified": "异议核实属实",
     "objection-dismissed": "异议不成立",
     "correction-published": "公布更正",
+    "opinion-left": "留下意见",
+    "opinion-answered": "答复意见",
     "entry-recorded": "记账",
     "entry-reversed": "红字冲销",
     "seal-key": "登记监审印章",

@@ -38,6 +38,7 @@ PEOPLE: Final = (
     DemoPerson(Role.COMMITTEE_CHAIR, "wangjianguo", demo.CHAIR.name),
     DemoPerson(Role.PARTY_REVIEWER, "zhaozhigang", demo.PARTY.name),
     DemoPerson(Role.RESIDENT, "liuhua", demo.RESIDENT.name),
+    DemoPerson(Role.RESIDENT_REPRESENTATIVE, "zhoulan", demo.REPRESENTATIVE.name),
     DemoPerson(Role.DISCIPLINARY_AUDITOR, "chenjing", "陈静"),
 )
 

@@ -37,10 +37,14 @@ from api.demo.script import (
     INCOME,
     INTERNAL,
     ITEMS,
+    MEETING_OPINION,
     MEMBER,
     MONTHS,
+    PARKING_ANSWER,
+    PARKING_OPINION,
     PARTY,
     PARTY_OPINION,
+    REPRESENTATIVE,
     RESIDENT,
     SEASONAL,
     VARYING,
@@ -62,6 +66,7 @@ class DemoSummary:
     disclosures: int
     finance_entries: int
     objections: int
+    opinions: int
     head: Head
 
 
@@ -82,7 +87,8 @@ def create_demo(
     items = (*ITEMS, _accounts_item(months[-1], last_month))
     ids = {item.slug: _disclose(book, item, ctx, anchor, n, files) for n, item in enumerate(items)}
     objections = _objections(book, ctx, anchor, ids)
-    return DemoSummary(COMMUNITY.id, len(items), entries, objections, book.head())
+    opinions = _opinions(book, anchor, ids)
+    return DemoSummary(COMMUNITY.id, len(items), entries, objections, opinions, book.head())
 
 
 # --- dates and text -------------------------------------------------------------------
@@ -296,4 +302,35 @@ def _objections(
     )
     oral_id = str(oral.result["id"])
     book.dismiss_objection(CHAIR, f"{key}:elevators:dismiss", oral_id, reason=ELEVATOR_DISMISSAL)
+    return 2
+
+
+# --- opinions -----------------------------------------------------------------------------
+
+
+def _opinions(book: CommunityLedger, anchor: dt.date, ids: dict[str, str]) -> int:
+    """A resident's opinion on the parking fees, answered by the clerk in public; a
+    representative's on the meeting, its text kept private and not yet answered.
+    Answers how many were left."""
+    key = f"demo:{anchor:%Y-%m}:opinion"
+    parking = book.leave_opinion(
+        RESIDENT,
+        f"{key}:parking",
+        ids["parking"],
+        resident=RESIDENT.name,
+        text=PARKING_OPINION,
+        text_public=True,
+    )
+    opinion_id = str(parking.result["opinion_id"])
+    book.answer_opinion(
+        CLERK, f"{key}:parking:answer", ids["parking"], opinion_id, answer=PARKING_ANSWER
+    )
+    book.leave_opinion(
+        REPRESENTATIVE,
+        f"{key}:reps-meeting",
+        ids["reps-meeting"],
+        resident=REPRESENTATIVE.name,
+        text=MEETING_OPINION,
+        text_public=False,
+    )
     return 2

@@ -20,6 +20,7 @@ CHAIR: Final = Actor("王建国", Role.COMMITTEE_CHAIR)
 MEMBER: Final = Actor("陈红梅", Role.COMMITTEE_MEMBER)
 PARTY: Final = Actor("赵志刚", Role.PARTY_REVIEWER)
 RESIDENT: Final = Actor("刘*华", Role.RESIDENT)
+REPRESENTATIVE: Final = Actor("周*兰", Role.RESIDENT_REPRESENTATIVE)  # 5号楼居民代表
 
 INCOME, EXPENSE = EntryKind.INCOME, EntryKind.EXPENSE
 PUBLIC, INTERNAL, LEADERSHIP = Scope.PUBLIC, Scope.INTERNAL, Scope.LEADERSHIP
@@ -227,3 +228,12 @@ ELEVATOR_DISMISSAL: Final = (
     "经查阅招标文件、开标记录及区公共资源交易中心公示，5家单位独立投标，中标价低于"
     "控制价约4.7%，程序合规，异议不成立；已于3个工作日内当面答复反映人。"
 )
+
+# --- opinions: one answered in public, one whose text the resident kept private -------
+
+PARKING_OPINION: Final = "建议停车费收支按季度在公开栏公布明细，并写明公共设施维修的具体项目。"
+PARKING_ANSWER: Final = (
+    "感谢您的意见。自下季度起，停车费收支及维修资金使用明细每季度在公开栏和电子屏公布，"
+    "维修项目逐项列明。"
+)
+MEETING_OPINION: Final = "我家老人行动不便，希望会议能安排在一楼，或允许委托家属参加。"

@@ -10,7 +10,7 @@ import gzip
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -19,12 +19,14 @@ from fastapi.routing import APIRoute
 
 from api.accounts.errors import AuthenticationError
 from api.portal import i18n, views
+from api.routes import feedback
 from api.routes.board import current_board
-from api.service.auth import SESSION_COOKIE, WWW_AUTHENTICATE
+from api.service.auth import SESSION_COOKIE, WWW_AUTHENTICATE, CurrentAccount
 from api.service.deps import LedgerDep
-from api.service.read_models import CurrentViewsDep, ReadDBDep, ReaderDep
+from api.service.read_models import CurrentViews, CurrentViewsDep, ReadDBDep, ReaderDep
 from ledger.application import Ledger
 from ledger.attachments import AttachmentTooLargeError, UnsupportedMediaTypeError
+from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import SECTION_NAMES
 from ledger.errors import (
     GongkaiError,
@@ -38,7 +40,8 @@ from projections.board import BoardItem
 from projections.board_projection import BoardProjection, board_as_of
 from projections.clock import seq_at
 from projections.db import ReadDB
-from projections.history import ContentVersion, history, objections
+from projections.history import ContentVersion, objections
+from projections.opinions import OpinionsProjection, counts, opinions
 from projections.runner import tracked_position
 from projections.visibility import Reader, can_see, sees_public_view
 
@@ -212,6 +215,7 @@ def board_page(
     def render(items: Sequence[BoardItem], as_of: int | None) -> bytes:
         return page.html(
             "board.html",
+            opinion_counts=counts(db, community_id, as_of),
             community=community_named(ledger, community_id),
             sections=views.posted_sections(items, reader, community_id, public=public),
             date=date,
@@ -234,7 +238,9 @@ def board_page(
     if not set(request.query_params) <= {"lang"}:
         return page.respond(render(current.items, projected))
     shown = frozenset(s for s in current.scopes if can_see(reader, community_id, s))
-    key = ("page", page.lang, public, shown)
+    # The opinions' read model moves on its own: the page kept names where it stood.
+    heard = tracked_position(db, OpinionsProjection.name, community_id)
+    key = ("page", page.lang, public, shown, heard)
     body = current.answer(key, lambda: render(current.items, projected))
     if not accepts_gzip(request.headers.get("accept-encoding", "")):
         return page.respond(body)
@@ -270,10 +276,7 @@ def visible_versions(
         key = UUID(disclosure_id)
     except ValueError:
         raise NotFoundError(f"no disclosure {disclosure_id!r}") from None
-    versions = history(db, community_id, key, as_of)
-    if not versions or not can_see(reader, community_id, versions[-1].scope):
-        raise NotFoundError(f"no disclosure {disclosure_id} in {community_id!r}")
-    return key, versions
+    return key, feedback.visible_versions(db, reader, community_id, key, as_of)
 
 
 @router.get("/c/{community_id}/items/{disclosure_id}")
@@ -284,25 +287,50 @@ def item_page(
     ledger: LedgerDep,
     db: ReadDBDep,
     reader: ReaderDep,
+    principal: CurrentAccount,
+    kept_views: CurrentViewsDep,
     lang: LangQuery = None,
     date: DateQuery = None,
 ) -> HTMLResponse:
-    """Every version of one item, with what changed between each and the next; an item
-    the reader may not see is not found, as on the history route."""
+    """Every version of one item, with what changed between each and the next, its
+    objections and what came of them, and its opinions with their answers; an item the
+    reader may not see is not found, as on the history route."""
     page = Page.of(request, lang)
     community = community_named(ledger, community_id)
     as_of = entry_at(db, community_id, date)
     key, versions = visible_versions(db, reader, community_id, disclosure_id, as_of)
     public = sees_public_view(reader, community_id)
     acts = objections(db, community_id, key, as_of)
+    own = principal.username if principal else None
+    found = opinions(db, community_id, str(key), as_of)
+    posted = date is None and _is_posted(ledger, db, kept_views, community_id, key)
+    session = getattr(request.state, "web_session", None)
     return page.render(
         "item.html",
         community=community,
         disclosure_id=str(key),
         versions=views.version_views(versions, public=public),
         objections=views.item_objections(acts, versions[-1].title, public=public),
+        opinions=feedback.shown_opinions(found, reader, community_id, own),
+        # The form for a signed-in resident or representative of the community, while
+        # the item is posted; its CSRF token is the session's.
+        opinion_form=posted
+        and reader.member_of(community_id)
+        and reader.role in COMMAND_ROLES["leave_opinion"],
+        sign_in_to_opine=posted and reader.role is None,
+        csrf_token=session.csrf_token if session is not None else "",
+        idempotency_key=str(uuid4()),
         date=date,
         public=public,
         scope_name=views.scope_name,
         recorded_text=views.recorded_text,
     )
+
+
+def _is_posted(
+    ledger: Ledger, db: ReadDB, kept_views: CurrentViews, community_id: str, key: UUID
+) -> bool:
+    """Whether the item is posted now, by the board kept for its read model's position."""
+    position = tracked_position(db, BoardProjection.name, community_id)
+    board = current_board(ledger, db, kept_views, community_id, position)
+    return any(i.disclosure_id == key and i.status == "published" for i in board.items)

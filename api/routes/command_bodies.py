@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.service.params import Fen, MultiLine, Period, SingleLine
 
@@ -63,6 +63,20 @@ class Objection(Body):
     objector: SingleLine = Field(max_length=100)
     form: str
     content: MultiLine = Field(min_length=1, max_length=5_000)
+
+
+class OpinionBody(Body):
+    """A resident's opinion on a posted item; the name it is signed with is the
+    account's own."""
+
+    text: MultiLine = Field(min_length=1, max_length=5_000)
+    text_public: StrictBool = Field(
+        description="show the text to the public with the item (the answer always is)"
+    )
+
+
+class Answer(Body):
+    answer: MultiLine = Field(min_length=1, max_length=5_000)
 
 
 class Finding(Body):

@@ -1,6 +1,7 @@
 """The ledger's commands over HTTP: a clerk drafts and submits, the committee reviews,
 the clerk publishes, withdraws and archives; finance entries and their reversals;
-residents' objections and the findings on them.
+residents' objections and the findings on them; residents' opinions and the clerk's
+answers.
 
 Every command needs a signed-in account (a bearer token, or a session cookie with its
 CSRF token), acts in the account's own community (a disciplinary auditor, who belongs to
@@ -19,11 +20,13 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 
 from api.accounts import Account, Accounts
 from api.routes.command_bodies import (
+    Answer,
     Content,
     CorrectionContent,
     Entry,
     Finding,
     Objection,
+    OpinionBody,
     Publication,
     Reason,
     Reversal,
@@ -245,6 +248,59 @@ def raise_objection(
     )
 
 
+@router.post("/disclosures/{disclosure_id}/opinions", status_code=201)
+def leave_opinion(
+    community_id: str,
+    disclosure_id: UUID,
+    body: OpinionBody,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """A resident's or representative's opinion (意见) on a posted item, signed with
+    their account's name."""
+    return _run(
+        "leave_opinion",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.leave_opinion(
+            who.actor(),
+            key,
+            disclosure_id,
+            resident=who.display_name,
+            text=body.text,
+            text_public=body.text_public,
+        ),
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/opinions/{opinion_id}/answer", status_code=201)
+def answer_opinion(
+    community_id: str,
+    disclosure_id: UUID,
+    opinion_id: UUID,
+    body: Answer,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """The clerk's answer (答复) to an opinion, public with the item."""
+    return _run(
+        "answer_opinion",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.answer_opinion(
+            who.actor(), key, disclosure_id, opinion_id, answer=body.answer
+        ),
+    )
+
+
 @router.post("/objections/{correction_id}/verification", status_code=201)
 def verify_objection(
     community_id: str,
@@ -402,6 +458,8 @@ COMMAND_ROUTES: dict[str, str] = {
     "withdraw": "/disclosures/{disclosure_id}/withdrawal",
     "archive": "/disclosures/{disclosure_id}/archival",
     "raise_objection": "/disclosures/{disclosure_id}/objections",
+    "leave_opinion": "/disclosures/{disclosure_id}/opinions",
+    "answer_opinion": "/disclosures/{disclosure_id}/opinions/{opinion_id}/answer",
     "verify_objection": "/objections/{correction_id}/verification",
     "dismiss_objection": "/objections/{correction_id}/dismissal",
     "publish_correction": "/objections/{correction_id}/correction",

@@ -31,6 +31,7 @@ PROBLEM = "application/problem+json"
 ROLES: Final[dict[str, tuple[str, str | None] | None]] = {
     "anonymous": None,
     "resident": ("resident", "tianhai"),
+    "resident_representative": ("resident_representative", "tianhai"),
     "committee_member": ("committee_member", "tianhai"),
     "clerk": ("clerk", "tianhai"),
     "committee_chair": ("committee_chair", "tianhai"),
@@ -77,65 +78,79 @@ T = "/v1/communities/tianhai"
 SIGN_IN = {"username": "resident.tianhai", "password": GOOD_PASSWORD}
 
 # fmt: off
-#                          anon res  mem  clk  chr  rev  aud  xinhe
-EVERYONE: Final         = (200, 200, 200, 200, 200, 200, 200, 200)
-SIGNED_IN: Final        = (401, 200, 200, 200, 200, 200, 200, 200)
+#                          anon res  rep  mem  clk  chr  rev  aud  xinhe
+EVERYONE: Final         = (200, 200, 200, 200, 200, 200, 200, 200, 200)
+SIGNED_IN: Final        = (401, 200, 200, 200, 200, 200, 200, 200, 200)
 # Internal: the community's members and the auditors (visibility.can_see).
-MEMBERS: Final          = (401, 200, 200, 200, 200, 200, 200, 403)
+MEMBERS: Final          = (401, 200, 200, 200, 200, 200, 200, 200, 403)
 # The raw chain and the acts on items of every scope (visibility.reads_everything).
-LEADERSHIP: Final       = (401, 403, 403, 200, 200, 200, 200, 403)
+LEADERSHIP: Final       = (401, 403, 403, 403, 200, 200, 200, 200, 403)
 
 COMMANDS: Final[dict[str, tuple[int, ...]]] = {
-    #                      anon res  mem  clk  chr  rev  aud  xinhe
-    "draft_disclosure":   (401, 403, 403, GO,  403, 403, 403, 403),
-    "revise_draft":       (401, 403, 403, GO,  403, 403, 403, 403),
-    "submit_for_review":  (401, 403, 403, GO,  403, 403, 403, 403),
+    #                      anon res  rep  mem  clk  chr  rev  aud  xinhe
+    "draft_disclosure":   (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "revise_draft":       (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "submit_for_review":  (401, 403, 403, 403, GO,  403, 403, 403, 403),
     # BODIES' review is the committee's stage: its members and its chair.
-    "review":             (401, 403, GO,  403, GO,  403, 403, 403),
-    "publish":            (401, 403, 403, GO,  403, 403, 403, 403),
-    "withdraw":           (401, 403, 403, GO,  403, 403, 403, 403),
-    "archive":            (401, 403, 403, GO,  403, 403, 403, 403),
+    "review":             (401, 403, 403, GO,  403, GO,  403, 403, 403),
+    "publish":            (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "withdraw":           (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "archive":            (401, 403, 403, 403, GO,  403, 403, 403, 403),
     # A street-wide auditor acts in no community's ledger but on objections' findings.
-    "raise_objection":    (401, GO,  GO,  GO,  GO,  GO,  403, 403),
-    "verify_objection":   (401, 403, 403, 403, GO,  GO,  GO,  403),
-    "dismiss_objection":  (401, 403, 403, 403, GO,  GO,  GO,  403),
-    "publish_correction": (401, 403, 403, GO,  403, 403, 403, 403),
-    "record_entry":       (401, 403, 403, GO,  403, 403, 403, 403),
-    "reverse_entry":      (401, 403, 403, GO,  403, 403, 403, 403),
+    "raise_objection":    (401, GO, GO,  GO,  GO,  GO,  GO,  403, 403),
+    # Residents and their representatives leave opinions; the clerk answers them.
+    "leave_opinion":      (401, GO,  GO,  403, 403, 403, 403, 403, 403),
+    "answer_opinion":     (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "verify_objection":   (401, 403, 403, 403, 403, GO,  GO,  GO,  403),
+    "dismiss_objection":  (401, 403, 403, 403, 403, GO,  GO,  GO,  403),
+    "publish_correction": (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "record_entry":       (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "reverse_entry":      (401, 403, 403, 403, GO,  403, 403, 403, 403),
     # The chair registers the members' seal keys.
-    "register_seal_key":  (401, 403, 403, 403, GO,  403, 403, 403),
+    "register_seal_key":  (401, 403, 403, 403, 403, GO,  403, 403, 403),
 }
 
 ROWS: Final[list[Row]] = [
     # Signing in ignores who the request already acts for.
     Row("POST", "/v1/login",                   EVERYONE, body=SIGN_IN),
-    Row("POST", "/v1/logout",                  (204, 204, 204, 204, 204, 204, 204, 204)),
+    Row("POST", "/v1/logout",                  (204, 204, 204, 204, 204, 204, 204, 204, 204)),
     Row("GET", "/v1/me",                       SIGNED_IN),
     Row("GET", "/v1/tokens",                   SIGNED_IN),
     # A token is issued from a browser session only, never from another token.
-    Row("POST", "/v1/tokens",                  (401, 403, 403, 403, 403, 403, 403, 403),
+    Row("POST", "/v1/tokens",                  (401, 403, 403, 403, 403, 403, 403, 403, 403),
         body={"days": 1}),
     # The resident's own token; anyone else's is reported as not found.
-    Row("DELETE", "/v1/tokens/{token_id}",     (401, 204, 404, 404, 404, 404, 404, 404),
+    Row("DELETE", "/v1/tokens/{token_id}",     (401, 204, 404, 404, 404, 404, 404, 404, 404),
         target="/v1/tokens/{token}"),
     Row("GET", f"{C}/board",                   EVERYONE),
     Row("GET", HISTORY,                        EVERYONE,
         target=f"{T}/disclosures/{{public}}/history", label="public"),
     # An item a reader may not see does not exist for them.
-    Row("GET", HISTORY,                        (404, 200, 200, 200, 200, 200, 200, 404),
+    Row("GET", HISTORY,                        (404, 200, 200, 200, 200, 200, 200, 200, 404),
         target=f"{T}/disclosures/{{internal}}/history", label="internal"),
-    Row("GET", HISTORY,                        (404, 404, 404, 200, 200, 200, 200, 404),
+    Row("GET", HISTORY,                        (404, 404, 404, 404, 200, 200, 200, 200, 404),
         target=f"{T}/disclosures/{{leadership}}/history", label="leadership"),
     # Files: uploaded by the clerk; served as the item naming them is, to anyone else
     # not existing (a voucher is internal, like the finances).
-    Row("POST", f"{C}/attachments",            (401, 403, 403, GO,  403, 403, 403, 403),
+    Row("POST", f"{C}/attachments",            (401, 403, 403, 403, GO,  403, 403, 403, 403),
         text="%PDF-1.4 uploaded by the matrix"),
     Row("GET", FILE,                           EVERYONE,
         target=f"{T}/attachments/{{public_file}}", label="public"),
-    Row("GET", FILE,                           (404, 200, 200, 200, 200, 200, 200, 404),
+    Row("GET", FILE,                           (404, 200, 200, 200, 200, 200, 200, 200, 404),
         target=f"{T}/attachments/{{internal_file}}", label="internal"),
-    Row("GET", FILE,                           (404, 200, 200, 200, 200, 200, 200, 404),
+    Row("GET", FILE,                           (404, 200, 200, 200, 200, 200, 200, 200, 404),
         target=f"{T}/attachments/{{voucher}}", label="voucher"),
+    # What residents said and what came of it: read as the item is.
+    *(
+        Row("GET", f"{C}/disclosures/{{disclosure_id}}/{what}", expected,
+            target=f"{T}/disclosures/{{{scope}}}/{what}", label=scope)
+        for what in ("opinions", "objections")
+        for scope, expected in (
+            ("public", EVERYONE),
+            ("internal", (404, 200, 200, 200, 200, 200, 200, 200, 404)),
+            ("leadership", (404, 404, 404, 404, 200, 200, 200, 200, 404)),
+        )
+    ),
     Row("GET", f"{C}/finance/entries",         MEMBERS),
     Row("GET", f"{C}/finance/totals",          MEMBERS),
     Row("GET", f"{C}/finance/package",         MEMBERS),
@@ -150,7 +165,7 @@ ROWS: Final[list[Row]] = [
     # A cosignature is vouched for by its key, not by who posts it: the committee's
     # own again, which the log already holds.
     Row("POST", f"{C}/checkpoints/{{tree_size}}/cosignatures",
-        (201, 201, 201, 201, 201, 201, 201, 201), text="{cosignature}"),
+        (201, 201, 201, 201, 201, 201, 201, 201, 201), text="{cosignature}"),
     Row("GET", f"{C}/proof/inclusion",         EVERYONE, target=f"{T}/proof/inclusion?seq=1"),
     Row("GET", f"{C}/proof/consistency",       EVERYONE,
         target=f"{T}/proof/consistency?from=1&to={{tree_size}}"),
@@ -164,15 +179,15 @@ ROWS: Final[list[Row]] = [
     Row("GET", "/c/{community_id}",            EVERYONE, page=True),
     Row("GET", PAGE,                           EVERYONE,
         target="/c/tianhai/items/{public}", label="public", page=True),
-    Row("GET", PAGE,                           (404, 200, 200, 200, 200, 200, 200, 404),
+    Row("GET", PAGE,                           (404, 200, 200, 200, 200, 200, 200, 200, 404),
         target="/c/tianhai/items/{internal}", label="internal", page=True),
-    Row("GET", PAGE,                           (404, 404, 404, 200, 200, 200, 200, 404),
+    Row("GET", PAGE,                           (404, 404, 404, 404, 200, 200, 200, 200, 404),
         target="/c/tianhai/items/{leadership}", label="leadership", page=True),
     Row("GET", PAGE + "/proof",                EVERYONE,
         target="/c/tianhai/items/{public}/proof", label="public", page=True),
-    Row("GET", PAGE + "/proof",                (404, 200, 200, 200, 200, 200, 200, 404),
+    Row("GET", PAGE + "/proof",                (404, 200, 200, 200, 200, 200, 200, 200, 404),
         target="/c/tianhai/items/{internal}/proof", label="internal", page=True),
-    Row("GET", PAGE + "/proof",                (404, 404, 404, 200, 200, 200, 200, 404),
+    Row("GET", PAGE + "/proof",                (404, 404, 404, 404, 200, 200, 200, 200, 404),
         target="/c/tianhai/items/{leadership}/proof", label="leadership", page=True),
     Row("GET", "/c/{community_id}/finance",    MEMBERS, page=True),
     Row("GET", "/c/{community_id}/verify",     EVERYONE, page=True),
@@ -182,40 +197,48 @@ ROWS: Final[list[Row]] = [
     # The staff console: for the signed-in, in their own community (the street's
     # auditors have none of their own: 404); each form for the roles that do its act.
     Row("GET", "/console",                     SIGNED_IN, page=True),
-    Row("GET", f"{CONSOLE}/new",               (401, 403, 403, 200, 403, 403, 404, 404),
+    Row("GET", f"{CONSOLE}/new",               (401, 403, 403, 403, 200, 403, 403, 404, 404),
         page=True),
-    Row("POST", f"{CONSOLE}/new",              (401, 403, 403, GO,  403, 403, 404, 404),
+    Row("POST", f"{CONSOLE}/new",              (401, 403, 403, 403, GO,  403, 403, 404, 404),
         page=True),
-    Row("GET", f"{CONSOLE}/items/{{disclosure_id}}", (401, 200, 200, 200, 200, 200, 404, 404),
+    Row("GET", f"{CONSOLE}/items/{{disclosure_id}}", (401, 200, 200, 200, 200, 200, 200, 404, 404),
         target="/console/c/tianhai/items/{public}", page=True),
     Row("GET", "/console/seal.js",             EVERYONE),
     # Bundles hold every scope: the auditors' and the leadership's (reads_everything).
-    Row("GET", "/console/bundles",             (401, 403, 403, 200, 200, 200, 200, 200),
+    Row("GET", "/console/bundles",             (401, 403, 403, 403, 200, 200, 200, 200, 200),
         page=True),
     Row("GET", f"{CONSOLE}/bundle.zip",        LEADERSHIP, page=True),
-    Row("GET", "/console/seal-key",            (401, 403, 200, 403, 200, 403, 403, 403),
+    Row("GET", "/console/seal-key",            (401, 403, 403, 200, 403, 200, 403, 403, 403),
         page=True),
-    Row("GET", f"{CONSOLE}/seal-keys",         (401, 403, 403, 403, 200, 403, 404, 404),
+    Row("GET", f"{CONSOLE}/seal-keys",         (401, 403, 403, 403, 403, 200, 403, 404, 404),
         page=True),
-    Row("GET", f"{CONSOLE}/finance",           (401, 403, 403, 200, 403, 403, 404, 404),
+    Row("GET", f"{CONSOLE}/finance",           (401, 403, 403, 403, 200, 403, 403, 404, 404),
         page=True),
-    Row("POST", f"{CONSOLE}/finance",          (401, 403, 403, GO,  403, 403, 404, 404),
+    Row("POST", f"{CONSOLE}/finance",          (401, 403, 403, 403, GO,  403, 403, 404, 404),
         page=True),
     Row("POST", f"{CONSOLE}/finance/{{entry_id}}/reversal",
-        (401, 403, 403, GO, 403, 403, 404, 404), page=True),
+        (401, 403, 403, 403, GO, 403, 403, 404, 404), page=True),
     Row("GET", f"{CONSOLE}/work-ledger",       LEADERSHIP, page=True),
     # Objections: handled by the party branch, the chair, the clerk and the auditors.
-    Row("GET", f"{CONSOLE}/objections",        (401, 403, 403, 200, 200, 200, 200, 404),
+    Row("GET", f"{CONSOLE}/objections",        (401, 403, 403, 403, 200, 200, 200, 200, 404),
         page=True),
     Row("POST", f"{CONSOLE}/objections/{{objection_id}}/{{act}}",
-        (401, 403, 403, 403, GO, GO, GO, 404),
+        (401, 403, 403, 403, 403, GO, GO, GO, 404),
         target="/console/c/tianhai/objections/{public}/verification", page=True),
-    Row("GET", f"{CONSOLE}/checkpoint",        (401, 403, 403, 403, 200, 403, 404, 404),
+    # Opinions: followed by the leadership and the auditors, answered by the clerk;
+    # left from the portal's item page by residents and their representatives.
+    Row("GET", f"{CONSOLE}/opinions",          (401, 403, 403, 403, 200, 200, 200, 200, 404),
         page=True),
-    Row("POST", f"{CONSOLE}/seal-keys",        (401, 403, 403, 403, GO,  403, 404, 404),
+    Row("POST", f"{CONSOLE}/opinions/{{disclosure_id}}/{{opinion_id}}/answer",
+        (401, 403, 403, 403, GO, 403, 403, 404, 404), page=True),
+    Row("POST", PAGE + "/opinions",            (401, GO, GO, 403, 403, 403, 403, 404, 404),
+        page=True),
+    Row("GET", f"{CONSOLE}/checkpoint",        (401, 403, 403, 403, 403, 200, 403, 404, 404),
+        page=True),
+    Row("POST", f"{CONSOLE}/seal-keys",        (401, 403, 403, 403, 403, GO,  403, 404, 404),
         page=True),
     Row("POST", f"{CONSOLE}/items/{{disclosure_id}}/{{act}}",
-        (401, 403, 403, GO, 403, 403, 404, 404),
+        (401, 403, 403, 403, GO, 403, 403, 404, 404),
         target="/console/c/tianhai/items/{public}/submission", page=True),
     *(
         Row("POST", C + COMMAND_ROUTES[command], expected, body=BODIES[command])
@@ -309,6 +332,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         disclosure_id=unknown,
         correction_id=unknown,
         entry_id=unknown,
+        opinion_id=unknown,
         **demo.subjects,
     )
     content = row.text.format(**demo.subjects).encode() if row.text else None

@@ -41,6 +41,8 @@ BODIES: dict[str, dict[str, Any]] = {
         "form": "written",
         "content": "金额有误",
     },
+    "leave_opinion": {"text": "建议按月公布", "text_public": True},
+    "answer_opinion": {"answer": "已采纳"},
     "verify_objection": {"finding": "属实"},
     "dismiss_objection": {"reason": "不属实"},
     "publish_correction": {"title": "更正", "body": "更正内容", "explanation": "说明"},
@@ -181,7 +183,10 @@ def test_every_role_against_every_command(service: Service, command: str, role: 
     which answers for the missing subject (404) or records it (201)."""
     community = None if role is Role.DISCIPLINARY_AUDITOR else "tianhai"
     path = COMMAND_ROUTES[command].format(
-        disclosure_id=uuid.uuid4(), correction_id=uuid.uuid4(), entry_id=uuid.uuid4()
+        disclosure_id=uuid.uuid4(),
+        correction_id=uuid.uuid4(),
+        entry_id=uuid.uuid4(),
+        opinion_id=uuid.uuid4(),
     )
     response = service.post(path, BODIES[command], (role, community))
     may = allowed(command, role) and (community is not None or command in STREET_COMMANDS)

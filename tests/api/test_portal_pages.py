@@ -52,7 +52,7 @@ RESIDENT_ACTOR = Actor("刘建华", Role.RESIDENT)
 ID_CARD = "110101199003071234"
 MOBILE_OR_ID = re.compile(r"(?<![0-9])(?:1[3-9][0-9]{9}|[1-9][0-9]{16}[0-9Xx])(?![0-9])")
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-ITEM_LINK = re.compile(r'href="(/c/tianhai/items/[^"/?]+(?:\?[^"]*)?)"')
+ITEM_LINK = re.compile(r'href="(/c/tianhai/items/[^"/?#]+(?:\?[^"#]*)?)(?:#[^"]*)?"')
 HTML = "text/html; charset=utf-8"
 PORTAL = Path(api.portal.__file__).parent
 
@@ -176,7 +176,10 @@ def test_the_index_lists_the_communities(portal: Portal) -> None:
 def test_the_page_shows_what_the_json_board_posts(portal: Portal, who: Who) -> None:
     """The same items, for each reader: those published of the scopes theirs to see."""
     posted = {i["disclosure_id"] for i in portal.json_board(who) if i["status"] == "published"}
-    linked = {link.split("/")[-1] for link in ITEM_LINK.findall(portal.get("/c/tianhai", who))}
+    linked = {
+        link.split("/")[-1].split("?")[0]
+        for link in ITEM_LINK.findall(portal.get("/c/tianhai", who))
+    }
     assert linked == posted
     assert (portal.added["leadership"] in linked) == (
         who in (("clerk", "tianhai"), ("disciplinary_auditor", None))
