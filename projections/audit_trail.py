@@ -37,6 +37,8 @@ _ACTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
     ("correction", "objection-raised"): ("objection", "content", "disclosure_id"),
     ("correction", "objection-verified"): ("objection", "finding", ""),
     ("correction", "objection-dismissed"): ("objection", "reason", ""),
+    ("correction", "correction-drafted"): ("objection", "explanation", ""),
+    ("correction", "correction-reviewed"): ("objection", "opinion", ""),
     ("correction", "correction-published"): ("objection", "explanation", "disclosure_id"),
     ("finance", "entry-recorded"): ("finance_entry", "memo", "reverses"),
     ("finance", "entry-reversed"): ("finance_entry", "reason", "reversal_id"),

@@ -28,7 +28,14 @@ from projections.runner import Projection
 _CONTENT_KINDS: Final = frozenset({"drafted", "draft-revised", "corrected"})
 #: The events of an objection's life, each linked to the disclosure it concerns.
 _OBJECTION_KINDS: Final = frozenset(
-    {"objection-raised", "objection-verified", "objection-dismissed", "correction-published"}
+    {
+        "objection-raised",
+        "objection-verified",
+        "objection-dismissed",
+        "correction-drafted",
+        "correction-reviewed",
+        "correction-published",
+    }
 )
 #: The objection acts whose event names the disclosure itself.
 _NAMES_DISCLOSURE: Final = frozenset({"objection-raised", "correction-published"})
@@ -37,6 +44,8 @@ _OBJECTION_TEXT: Final = {
     "objection-raised": "content",
     "objection-verified": "finding",
     "objection-dismissed": "reason",
+    "correction-drafted": "explanation",
+    "correction-reviewed": "opinion",
     "correction-published": "explanation",
 }
 #: The fields compared by :func:`changes`, in the order they are reported.
@@ -48,7 +57,7 @@ _VERSION_COLUMNS: Final = (
 )
 _OBJECTION_COLUMNS: Final = (
     "seq, objection_id, disclosure_id, act, recorded_at, actor, actor_role, objector, "
-    "form, text, disclosure_version, new_version, corrects_seq"
+    "form, text, disclosure_version, new_version, corrects_seq, stage, outcome"
 )
 
 
@@ -90,6 +99,9 @@ class ObjectionAct:
     disclosure_version: int | None  # the version objected to (or corrected)
     new_version: int | None  # only for a correction: the version it made
     corrects_seq: int | None  # only for a correction: the entry of the corrected version
+    # Only for a review of a drafted correction: its stage and "approved" or "rejected".
+    stage: str = ""
+    outcome: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +133,8 @@ class HistoryProjection(Projection):
             "act TEXT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT NOT NULL, "
             "actor_role TEXT NOT NULL, objector TEXT NOT NULL, form TEXT NOT NULL, "
             "text TEXT NOT NULL, disclosure_version BIGINT, new_version BIGINT, "
-            "corrects_seq BIGINT, PRIMARY KEY (community, seq)) WITHOUT ROWID",
+            "corrects_seq BIGINT, stage TEXT NOT NULL, outcome TEXT NOT NULL, "
+            "PRIMARY KEY (community, seq)) WITHOUT ROWID",
             "CREATE INDEX IF NOT EXISTS history_objections_by_disclosure "
             "ON history_objections (community, disclosure_id, seq)",
             "CREATE INDEX IF NOT EXISTS history_objections_by_objection "
@@ -230,10 +243,11 @@ def _record_objection_act(tx: Tx, community_id: str, event: LedgerEvent) -> None
     # Each field is read only from the act that states it (the docstring of ObjectionAct).
     raised = event.kind == "objection-raised"
     corrected = event.kind == "correction-published"
+    reviewed = event.kind == "correction-reviewed"
     version_field = "disclosure_version" if raised else "corrects_version"
     tx.execute(
         f"INSERT INTO history_objections (community, {_OBJECTION_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             community_id,
             event.seq,
@@ -249,6 +263,8 @@ def _record_objection_act(tx: Tx, community_id: str, event: LedgerEvent) -> None
             event.number(version_field) if raised or corrected else None,
             event.number("new_version") if corrected else None,
             event.number("corrects_seq") if corrected else None,
+            event.text("stage") if reviewed else "",
+            event.text("outcome") if reviewed else "",
         ),
     )
 
@@ -334,7 +350,7 @@ def _version(row: tuple[Any, ...]) -> ContentVersion:
 
 def _objection_act(row: tuple[Any, ...]) -> ObjectionAct:
     (seq, objection_id, disclosure_id, act, recorded_at, actor, role, objector, form) = row[:9]
-    text, disclosure_version, new_version, corrects_seq = row[9:]
+    text, disclosure_version, new_version, corrects_seq, stage, outcome = row[9:]
     return ObjectionAct(
         seq=int(seq),
         objection_id=UUID(objection_id),
@@ -349,6 +365,8 @@ def _objection_act(row: tuple[Any, ...]) -> ObjectionAct:
         disclosure_version=_maybe_int(disclosure_version),
         new_version=_maybe_int(new_version),
         corrects_seq=_maybe_int(corrects_seq),
+        stage=stage,
+        outcome=outcome,
     )
 
 

@@ -108,7 +108,7 @@ def record_story(store_url: str, community_id: str) -> Story:
             content="漏计一户",
         ).result["id"]
         ledger.verify_objection(PARTY, key(), objection, finding="经核实,少计一户")
-        ledger.publish_correction(
+        ledger.draft_correction(
             CLERK,
             key(),
             objection,
@@ -116,6 +116,17 @@ def record_story(store_url: str, community_id: str) -> Story:
             body="本月低保对象共13户。\n发放金额合计20,350元。\n监督电话:12345。\n名单附后。",
             explanation="原公示漏计一户,现予更正。",
         )
+        # Reviewed as the original was: the committee, then 初审, 复审 and 终审.
+        for who, stage in (
+            (CHAIR, "committee"),
+            (CLERK, "first"),
+            (CHAIR, "second"),
+            (PARTY, "final"),
+        ):
+            ledger.review_correction(
+                who, key(), objection, stage=stage, outcome="approved", opinion="同意"
+            )
+        ledger.publish_correction(CLERK, key(), objection)
         ledger.withdraw(CLERK, key(), d, reason="公示期满")
         ledger.archive(CLERK, key(), d)
         entry = ledger.record_entry(

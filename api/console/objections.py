@@ -1,8 +1,10 @@
 """Objections (异议) in the console: what residents raised about a posted item, and their
 handling, as the ledger records it. The party branch, the committee's chair or the
 street's disciplinary auditor verifies an objection (核实属实) with a finding or dismisses
-it with the reason; the clerk answers a verified one by posting the corrected version
-with its explanation. Each objection is listed with every act on it, by date."""
+it with the reason; the clerk answers a verified one by drafting the corrected version
+with its explanation, which is reviewed as the disclosure was (the committee, and 初审 /
+复审 / 终审 if the original went through them) before the clerk posts it. Each objection
+is listed with every act on it, by date."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from api.console.routes import (
     items_of,
     posted,
     refused,
+    stages_for,
     wait_for,
 )
 from api.console.work_ledger import ACT_NAMES
@@ -32,8 +35,9 @@ from api.service.deps import LedgerDep
 from api.service.read_models import CurrentViewsDep, ReadDBDep
 from ledger.application import CommunityLedger
 from ledger.chain.idempotency import CommandResult
+from ledger.domain.correction import Correction
 from ledger.domain.permissions import COMMAND_ROLES
-from ledger.domain.vocabulary import Role
+from ledger.domain.vocabulary import STAGE_ROLES, Role
 from ledger.errors import GongkaiError, NotFoundError, PermissionDeniedError
 from projections.history import community_objections
 
@@ -45,9 +49,18 @@ router = APIRouter(
 ACTS: Final[dict[str, str]] = {
     "verification": "verify_objection",
     "dismissal": "dismiss_objection",
+    "correction-draft": "draft_correction",
+    "correction-review": "review_correction",
     "correction": "publish_correction",
 }
-HANDLING_ROLES: Final = frozenset().union(*(COMMAND_ROLES[c] for c in ACTS.values()))
+#: The roles of each act: a correction is reviewed by the roles of its stage.
+ACT_ROLES: Final[dict[str, frozenset[Role]]] = {
+    act: COMMAND_ROLES.get(command) or frozenset().union(*STAGE_ROLES.values())
+    for act, command in ACTS.items()
+}
+HANDLING_ROLES: Final = frozenset().union(*ACT_ROLES.values())
+#: The states in which an objection has a drafted correction the page shows.
+DRAFTED: Final = frozenset({"correction_submitted", "correction_rejected"})
 
 
 def may_handle(who: Principal, community_id: str) -> None:
@@ -71,13 +84,23 @@ def objections_page(request: Request, community_id: CommunityPath, who: SignedIn
     wait_for(db, community_id, seen, ("history",))
     items = items_of(ledger, db, views, who, community_id)
     titles = {item.disclosure_id: item.title for item in items}
+    objections = grouped(community_objections(db, community_id), titles)
+    # A drafted correction's content is the ledger's: the reviewers read what they review.
+    book = ledger.community(community_id)
+    drafts = {
+        o.objection_id: book.get(Correction, o.objection_id, "objection").draft
+        for o in objections
+        if o.state in DRAFTED
+    }
     page = Page.of(request, lang)
     return page.render(
         "console/objections.html",
         **form_context(request, ledger, community_id),
-        objections=grouped(community_objections(db, community_id), titles),
+        objections=objections,
+        drafts=drafts,
         act_names=ACT_NAMES,
-        may={act: who.role in COMMAND_ROLES[command] for act, command in ACTS.items()},
+        may={act: who.role in roles for act, roles in ACT_ROLES.items()},
+        review_stages=[s.value for s in stages_for(who.role)],
     )
 
 
@@ -87,7 +110,7 @@ async def post_objection_act(request: Request, community_id: CommunityPath, obje
     may_handle(who, community_id)
     if act not in ACTS:
         raise NotFoundError(f"no act {act!r}")
-    if who.role not in COMMAND_ROLES[ACTS[act]]:
+    if who.role not in ACT_ROLES[act]:
         raise PermissionDeniedError(f"a {who.role.value} does not record the {act}")
     page = page_of(request)
     form = await posted(request, who)
@@ -106,7 +129,18 @@ def _record(book: CommunityLedger, who: Principal, act: str, objection_id: UUID,
         return book.verify_objection(who.actor(), key, objection_id, finding=form.get("finding"))
     if act == "dismissal":
         return book.dismiss_objection(who.actor(), key, objection_id, reason=form.get("reason"))
-    return book.publish_correction(
+    if act == "correction-review":
+        return book.review_correction(
+            who.actor(),
+            key,
+            objection_id,
+            stage=form.get("stage"),
+            outcome=form.get("outcome"),
+            opinion=form.get("opinion"),
+        )
+    if act == "correction":
+        return book.publish_correction(who.actor(), key, objection_id)
+    return book.draft_correction(
         who.actor(),
         key,
         objection_id,

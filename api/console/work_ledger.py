@@ -39,6 +39,8 @@ ACT_NAMES: Final = {
     "objection-raised": "提出异议",
     "objection-verified": "异议核实属实",
     "objection-dismissed": "异议不成立",
+    "correction-drafted": "更正稿送审",
+    "correction-reviewed": "更正稿审核",
     "correction-published": "公布更正",
     "opinion-left": "留下意见",
     "opinion-answered": "答复意见",

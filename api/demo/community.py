@@ -25,6 +25,7 @@ from api.demo.script import (
     COMMITTEE_OPINIONS,
     COMMUNITY,
     CONFIDENTIALITY,
+    CORRECTION_OPINION,
     DIBAO,
     DIBAO_CORRECTED,
     DIBAO_EXPLANATION,
@@ -282,14 +283,26 @@ def _objections(
     dibao = str(written.result["id"])
     finding = DIBAO_FINDING.format_map(ctx)
     book.verify_objection(PARTY, f"{key}:dibao:verify", dibao, finding=finding)
-    book.publish_correction(
+    book.draft_correction(
         CLERK,
-        f"{key}:dibao:correct",
+        f"{key}:dibao:draft",
         dibao,
         title="{py}年{pm}月城市最低生活保障金发放公示（更正）".format_map(ctx),
         body=DIBAO.format_map({**ctx, **DIBAO_CORRECTED}),
         explanation=DIBAO_EXPLANATION,
     )
+    # The correction is reviewed as the list was: it went through 保密审查, so this does.
+    steps = (*CONFIDENTIALITY, (ReviewStage.COMMITTEE, MEMBER, CORRECTION_OPINION))
+    for stage, reviewer, opinion in steps:
+        book.review_correction(
+            reviewer,
+            f"{key}:dibao:{stage}",
+            dibao,
+            stage=stage,
+            outcome=ReviewOutcome.APPROVED,
+            opinion=opinion,
+        )
+    book.publish_correction(CLERK, f"{key}:dibao:correct", dibao)
     # An oral objection is recorded by the clerk on the resident's behalf.
     oral = book.raise_objection(
         CLERK,

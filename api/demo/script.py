@@ -223,6 +223,7 @@ DIBAO_EXPLANATION: Final = (
     "原公示误用王*芳户调整前的家庭人口和金额，经居民书面反映、党支部核实后更正；"
     "差额530元已由街道补发。"
 )
+CORRECTION_OPINION: Final = "已核对街道民政科核定的人口和金额，更正内容属实，同意公开。"
 ELEVATOR_OBJECTION: Final = "加装电梯中标价偏高，怀疑有陪标。"
 ELEVATOR_DISMISSAL: Final = (
     "经查阅招标文件、开标记录及区公共资源交易中心公示，5家单位独立投标，中标价低于"

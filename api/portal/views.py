@@ -162,16 +162,20 @@ class Objection:
 
     @property
     def state(self) -> str:
-        """ "raised", "verified", "dismissed" or "corrected", by its latest act."""
+        """ "raised", "verified", "dismissed", "correction_submitted" (its correction
+        under review), "correction_rejected" or "corrected", by its acts."""
         kinds = [a.act for a in self.acts]
         for act, state in (
             ("correction-published", "corrected"),
             ("objection-dismissed", "dismissed"),
-            ("objection-verified", "verified"),
         ):
             if act in kinds:
                 return state
-        return "raised"
+        if "correction-drafted" in kinds:
+            last = len(kinds) - 1 - kinds[::-1].index("correction-drafted")
+            rejected = any(a.outcome == "rejected" for a in self.acts[last + 1 :])
+            return "correction_rejected" if rejected else "correction_submitted"
+        return "verified" if "objection-verified" in kinds else "raised"
 
 
 def grouped(acts: Iterable[ObjectionAct], titles: dict[UUID, str]) -> list[Objection]:

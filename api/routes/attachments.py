@@ -47,7 +47,7 @@ router = APIRouter(prefix="/v1/communities/{community_id}/attachments", tags=["a
 NAMING_COMMANDS: Final = (
     "draft_disclosure",
     "revise_draft",
-    "publish_correction",
+    "draft_correction",
     "record_entry",
     "reverse_entry",
 )

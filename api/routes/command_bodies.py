@@ -41,6 +41,15 @@ class Review(Body):
     seal_signature: str = Field(default="", max_length=200)
 
 
+class CorrectionReview(Body):
+    """A review act on a drafted correction (unsealed: a seal signs a disclosure's own
+    versions)."""
+
+    stage: str
+    outcome: Literal["approved", "rejected"]
+    opinion: MultiLine = Field(max_length=2_000)
+
+
 class SealKeyRegistration(Body):
     """A committee member's seal key, registered by the chair."""
 

@@ -23,6 +23,7 @@ from api.routes.command_bodies import (
     Answer,
     Content,
     CorrectionContent,
+    CorrectionReview,
     Entry,
     Finding,
     Objection,
@@ -341,8 +342,8 @@ def dismiss_objection(
     )
 
 
-@router.post("/objections/{correction_id}/correction", status_code=201)
-def publish_correction(
+@router.post("/objections/{correction_id}/correction-draft", status_code=201)
+def draft_correction(
     community_id: str,
     correction_id: UUID,
     body: CorrectionContent,
@@ -351,13 +352,54 @@ def publish_correction(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
+    """The corrected version and its explanation, submitted for review."""
+    return _run(
+        "draft_correction",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.draft_correction(who.actor(), key, correction_id, **body.model_dump()),
+    )
+
+
+@router.post("/objections/{correction_id}/correction-reviews", status_code=201)
+def review_correction(
+    community_id: str,
+    correction_id: UUID,
+    body: CorrectionReview,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return _run(
+        "review_correction",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.review_correction(who.actor(), key, correction_id, **body.model_dump()),
+    )
+
+
+@router.post("/objections/{correction_id}/correction", status_code=201)
+def publish_correction(
+    community_id: str,
+    correction_id: UUID,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Post the reviewed correction as the disclosure's new version."""
     return _run(
         "publish_correction",
         who,
         ledger,
         community_id,
         response,
-        lambda c: c.publish_correction(who.actor(), key, correction_id, **body.model_dump()),
+        lambda c: c.publish_correction(who.actor(), key, correction_id),
     )
 
 
@@ -462,6 +504,8 @@ COMMAND_ROUTES: dict[str, str] = {
     "answer_opinion": "/disclosures/{disclosure_id}/opinions/{opinion_id}/answer",
     "verify_objection": "/objections/{correction_id}/verification",
     "dismiss_objection": "/objections/{correction_id}/dismissal",
+    "draft_correction": "/objections/{correction_id}/correction-draft",
+    "review_correction": "/objections/{correction_id}/correction-reviews",
     "publish_correction": "/objections/{correction_id}/correction",
     "record_entry": "/finance/entries",
     "reverse_entry": "/finance/entries/{entry_id}/reversal",

@@ -158,6 +158,9 @@ def objection_json(objection: Objection) -> dict[str, Any]:
                 "actor_role": a.actor_role,
                 "text": a.text,
                 "new_version": a.new_version,
+                # A review of the drafted correction: its stage and outcome.
+                "stage": a.stage or None,
+                "outcome": a.outcome or None,
             }
             for a in objection.acts
         ],

@@ -1,5 +1,6 @@
 """The objection commands (异议) and the corrections they lead to: raise, verify or
-dismiss an objection, and publish the corrected version of the disclosure it was about."""
+dismiss an objection; draft the corrected version of the disclosure it was about, review
+it as the disclosure was reviewed, and post it."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from ledger.chain.idempotency import CommandResult
 from ledger.domain import validate
 from ledger.domain.base import Actor
 from ledger.domain.correction import Correction
-from ledger.domain.disclosure import Disclosure
-from ledger.domain.permissions import require_role
-from ledger.domain.vocabulary import ObjectionForm
+from ledger.domain.disclosure import Disclosure, Status
+from ledger.domain.permissions import require_role, require_stage_role
+from ledger.domain.vocabulary import ObjectionForm, ReviewOutcome, ReviewStage
 from ledger.errors import InvalidInputError, InvalidTransitionError
 
 
@@ -113,7 +114,7 @@ class ObjectionCommands(CommandRunner):
             actor, idempotency_key, command, {"id": str(correction_id), **arguments}, build
         )
 
-    def publish_correction(
+    def draft_correction(
         self,
         actor: Actor,
         idempotency_key: str,
@@ -124,17 +125,68 @@ class ObjectionCommands(CommandRunner):
         explanation: str,
         attachments: Sequence[str] = (),
     ) -> CommandResult:
-        """Post the corrected version of the disclosure a verified objection was about.
-        The new version and the correction are saved together, atomically."""
+        """Submit the corrected version of the disclosure a verified objection was
+        about for review, with its explanation; again after a rejection."""
+        require_role(actor, "draft_correction")
+        content: dict[str, Any] = {
+            "title": validate.text(title, "title", max_length=validate.MAX_TITLE),
+            "body": validate.text(body, "body", multiline=True),
+            "explanation": validate.text(explanation, "explanation", multiline=True),
+            "attachments": validate.sha256_list(attachments, "attachments"),
+        }
+        self.require_held(content["attachments"], "attachments")
+
+        def change(correction: Correction) -> None:
+            disclosure = self.get(Disclosure, correction.disclosure_id, "disclosure")
+            if disclosure.status is not Status.PUBLISHED:
+                raise InvalidTransitionError(
+                    f"the disclosure is {disclosure.status.value}: only a posted one is corrected"
+                )
+            correction.draft_correction(
+                actor, **content, confidentiality_review=disclosure.confidentiality_reviewed
+            )
+
+        return self._on_correction(
+            actor, idempotency_key, "draft_correction", correction_id, content, change
+        )
+
+    def review_correction(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        correction_id: UUID | str,
+        *,
+        stage: str,
+        outcome: str,
+        opinion: str,
+    ) -> CommandResult:
+        """One review act on a drafted correction, by the roles of its stage."""
+        review_stage = validate.choice(ReviewStage, stage, "stage")
+        review_outcome = validate.choice(ReviewOutcome, outcome, "outcome")
+        require_stage_role(actor, review_stage)
+        text = validate.text(
+            opinion, "opinion", required=review_outcome is ReviewOutcome.REJECTED, multiline=True
+        )
+        arguments = {"stage": review_stage, "outcome": review_outcome, "opinion": text}
+        return self._on_correction(
+            actor,
+            idempotency_key,
+            "review_correction",
+            correction_id,
+            arguments,
+            lambda c: c.review_correction(actor, review_stage, review_outcome, text),
+        )
+
+    def publish_correction(
+        self, actor: Actor, idempotency_key: str, correction_id: UUID | str
+    ) -> CommandResult:
+        """Post the reviewed correction: the disclosure's new version and the
+        correction are saved together, atomically."""
         require_role(actor, "publish_correction")
-        new_title = validate.text(title, "title", max_length=validate.MAX_TITLE)
-        new_body = validate.text(body, "body", multiline=True)
-        why = validate.text(explanation, "explanation", multiline=True)
-        files = validate.sha256_list(attachments, "attachments")
-        self.require_held(files, "attachments")
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             correction = self.get(Correction, correction_id, "objection")
+            draft = correction.require_publishable()
             disclosure = self.get(Disclosure, correction.disclosure_id, "disclosure")
             corrected_event = disclosure.version_events.get(correction.disclosure_version)
             corrects_seq = (
@@ -143,9 +195,16 @@ class ObjectionCommands(CommandRunner):
             if corrects_seq is None:
                 raise InvalidTransitionError("the corrected version is not on the chain")
             disclosure.correct(
-                actor, correction.id, correction.disclosure_version, new_title, new_body, files
+                actor,
+                correction.id,
+                correction.disclosure_version,
+                draft["title"],
+                draft["body"],
+                draft["attachments"],
             )
-            correction.publish_correction(actor, corrects_seq, disclosure.content_version, why)
+            correction.publish_correction(
+                actor, corrects_seq, disclosure.content_version, draft["explanation"]
+            )
             return [disclosure, correction], {
                 "id": str(correction.id),
                 "disclosure": str(disclosure.id),
@@ -153,11 +212,5 @@ class ObjectionCommands(CommandRunner):
                 "corrects_seq": corrects_seq,
             }
 
-        arguments = {
-            "id": str(correction_id),
-            "title": new_title,
-            "body": new_body,
-            "explanation": why,
-            "attachments": files,
-        }
+        arguments = {"id": str(correction_id)}
         return self.execute(actor, idempotency_key, "publish_correction", arguments, build)

@@ -2,9 +2,11 @@
 
 Residents and integrity supervisors may object, orally or in writing; the party branch
 or the street disciplinary committee verifies; where content was left out or untrue,
-the residents' committee corrects it and explains [004 篇六]. The correction is a new
-version of the disclosure that points at the version it corrects and at that version's
-chain entry; the original stays on the record.
+the residents' committee corrects it and explains [004 篇六]. The correction is
+drafted and reviewed as a disclosure is (by the committee, and through 初审 / 复审 / 终审
+if the original went through the confidentiality review), then posted: a new version of
+the disclosure that points at the version it corrects and at that version's chain
+entry; the original stays on the record.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from uuid import UUID
 
 from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
 from ledger.domain.ids import new_id
-from ledger.domain.vocabulary import ObjectionForm
+from ledger.domain.review_round import require_approved, require_stage_order
+from ledger.domain.vocabulary import ObjectionForm, ReviewOutcome, ReviewStage
 from ledger.errors import InvalidTransitionError
 
 
@@ -23,6 +26,8 @@ class ObjectionStatus(StrEnum):
     RAISED = "raised"  # 已受理
     VERIFIED = "verified"  # 经核实属实
     DISMISSED = "dismissed"  # 经核实不属实
+    CORRECTION_SUBMITTED = "correction_submitted"  # 更正稿待审核
+    CORRECTION_REJECTED = "correction_rejected"  # 更正稿审核未通过
     CORRECTED = "corrected"  # 已更正
 
 
@@ -55,6 +60,43 @@ class Correction(LedgerAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = ObjectionStatus.DISMISSED
 
+    class CorrectionDrafted(LedgerAggregate.Event):
+        """The corrected content and its explanation, submitted for review.
+        ``confidentiality_review``: the original went through 保密审查, so this must."""
+
+        TOPIC = "gongkai/correction/correction-drafted"
+        title: str
+        body: str
+        attachments: list[str]
+        explanation: str
+        confidentiality_review: bool
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = ObjectionStatus.CORRECTION_SUBMITTED
+            aggregate.draft = {
+                "title": self.title,
+                "body": self.body,
+                "attachments": list(self.attachments),
+                "explanation": self.explanation,
+            }
+            aggregate.confidentiality_review = self.confidentiality_review
+            aggregate.round_approvals = set()
+
+    class CorrectionReviewed(LedgerAggregate.Event):
+        """One review act on the drafted correction, with its opinion."""
+
+        TOPIC = "gongkai/correction/correction-reviewed"
+        stage: str
+        outcome: str
+        opinion: str
+
+        def apply(self, aggregate: Any) -> None:
+            if self.outcome == ReviewOutcome.REJECTED:
+                aggregate.status = ObjectionStatus.CORRECTION_REJECTED
+                aggregate.round_approvals = set()
+            else:
+                aggregate.round_approvals.add(ReviewStage(self.stage))
+
     class CorrectionPublished(LedgerAggregate.Event):
         TOPIC = "gongkai/correction/correction-published"
         disclosure_id: UUID
@@ -71,6 +113,9 @@ class Correction(LedgerAggregate):
 
     def __init__(self, **_: Any) -> None:
         self.status = ObjectionStatus.RAISED
+        self.draft: dict[str, Any] | None = None
+        self.confidentiality_review = False
+        self.round_approvals: set[ReviewStage] = set()
 
     @classmethod
     def raise_objection(
@@ -101,10 +146,56 @@ class Correction(LedgerAggregate):
         self._require(ObjectionStatus.RAISED, doing="dismiss")
         self.act(self.ObjectionDismissed, actor, reason=reason)
 
+    def draft_correction(
+        self,
+        actor: Actor,
+        *,
+        title: str,
+        body: str,
+        attachments: list[str],
+        explanation: str,
+        confidentiality_review: bool,
+    ) -> None:
+        """Submit the corrected content for review; again after a rejection."""
+        self._require(
+            ObjectionStatus.VERIFIED,
+            ObjectionStatus.CORRECTION_REJECTED,
+            doing="draft a correction for",
+        )
+        self.act(
+            self.CorrectionDrafted,
+            actor,
+            title=title,
+            body=body,
+            attachments=attachments,
+            explanation=explanation,
+            confidentiality_review=confidentiality_review,
+        )
+
+    def review_correction(
+        self, actor: Actor, stage: ReviewStage, outcome: ReviewOutcome, opinion: str
+    ) -> None:
+        self._require(ObjectionStatus.CORRECTION_SUBMITTED, doing="review the correction of")
+        require_stage_order(stage, outcome, self.round_approvals)
+        self.act(
+            self.CorrectionReviewed,
+            actor,
+            stage=stage.value,
+            outcome=outcome.value,
+            opinion=opinion,
+        )
+
+    def require_publishable(self) -> dict[str, Any]:
+        """The reviewed draft, if it may be posted; else why not."""
+        self._require(ObjectionStatus.CORRECTION_SUBMITTED, doing="publish the correction of")
+        require_approved(self.round_approvals, confidentiality=self.confidentiality_review)
+        assert self.draft is not None  # set with the status
+        return self.draft
+
     def publish_correction(
         self, actor: Actor, corrects_seq: int, new_version: int, explanation: str
     ) -> None:
-        self._require(ObjectionStatus.VERIFIED, doing="publish a correction for")
+        self.require_publishable()
         self.act(
             self.CorrectionPublished,
             actor,
@@ -115,11 +206,11 @@ class Correction(LedgerAggregate):
             explanation=explanation,
         )
 
-    def _require(self, status: ObjectionStatus, *, doing: str) -> None:
-        if self.status is not status:
+    def _require(self, *allowed: ObjectionStatus, doing: str) -> None:
+        if self.status not in allowed:
+            names = " or ".join(s.value for s in allowed)
             raise InvalidTransitionError(
-                f"cannot {doing} an objection that is {self.status.value}; "
-                f"it must be {status.value}"
+                f"cannot {doing} an objection that is {self.status.value}; it must be {names}"
             )
 
 

@@ -29,14 +29,8 @@ from uuid import UUID
 
 from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
 from ledger.domain.ids import new_id
-from ledger.domain.vocabulary import (
-    CONFIDENTIALITY_STAGES,
-    STAGE_NAMES,
-    Channel,
-    ReviewOutcome,
-    ReviewStage,
-    Scope,
-)
+from ledger.domain.review_round import require_approved, require_stage_order
+from ledger.domain.vocabulary import Channel, ReviewOutcome, ReviewStage, Scope
 from ledger.errors import InvalidTransitionError
 
 
@@ -114,6 +108,8 @@ class Disclosure(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = Status.PUBLISHED
+            # Whether what is posted went through 保密审查: a correction of it must too.
+            aggregate.confidentiality_reviewed = ReviewStage.FINAL in aggregate.round_approvals
             aggregate.channels.append(self.channel)
             aggregate.period = (self.period_from, self.period_until)
 
@@ -181,6 +177,7 @@ class Disclosure(LedgerAggregate):
         self.round_approvals: set[ReviewStage] = set()
         self.channels: list[str] = []
         self.period: tuple[str, str] | None = None
+        self.confidentiality_reviewed = False
         # opinion ID -> whether it has been answered
         self.opinions: dict[UUID, bool] = {}
 
@@ -219,13 +216,7 @@ class Disclosure(LedgerAggregate):
         seal: tuple[str, str] | None = None,
     ) -> None:
         self._require(Status.SUBMITTED, doing="review")
-        if stage in CONFIDENTIALITY_STAGES and outcome is ReviewOutcome.APPROVED:
-            before = CONFIDENTIALITY_STAGES[: CONFIDENTIALITY_STAGES.index(stage)]
-            missing = [s for s in before if s not in self.round_approvals]
-            if missing:
-                raise InvalidTransitionError(
-                    f"{STAGE_NAMES[stage]} needs {STAGE_NAMES[missing[0]]} approved first"
-                )
+        require_stage_order(stage, outcome, self.round_approvals)
         sealed = {"seal_key": seal[0], "seal_signature": seal[1]} if seal else {}
         self.act(
             self.Reviewed,
@@ -239,15 +230,7 @@ class Disclosure(LedgerAggregate):
     def publish(self, actor: Actor, channel: Channel, period_from: str, period_until: str) -> None:
         if self.status is not Status.PUBLISHED:
             self._require(Status.SUBMITTED, doing="publish")
-            if ReviewStage.COMMITTEE not in self.round_approvals:
-                raise InvalidTransitionError(
-                    "publishing needs the supervision committee's approval (监委会审核)"
-                )
-            started = self.round_approvals & set(CONFIDENTIALITY_STAGES)
-            if started and ReviewStage.FINAL not in self.round_approvals:
-                raise InvalidTransitionError(
-                    "the confidentiality review (保密审查) was started but not finally approved"
-                )
+            require_approved(self.round_approvals)
         elif channel.value in self.channels:
             raise InvalidTransitionError(f"already posted on channel {channel.value!r}")
         self.act(

@@ -21,6 +21,9 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "publish": _CLERK,
     "withdraw": _CLERK,
     "archive": _CLERK,
+    # The clerk drafts a correction and posts it once reviewed (review_correction
+    # is recorded by the roles of each stage, as a disclosure's review).
+    "draft_correction": _CLERK,
     "publish_correction": _CLERK,
     "record_entry": _CLERK,
     "reverse_entry": _CLERK,

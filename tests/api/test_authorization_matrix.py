@@ -103,6 +103,9 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "answer_opinion":     (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "verify_objection":   (401, 403, 403, 403, 403, GO,  GO,  GO,  403),
     "dismiss_objection":  (401, 403, 403, 403, 403, GO,  GO,  GO,  403),
+    "draft_correction":   (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    # BODIES' review of a correction is the committee's stage, as a disclosure's.
+    "review_correction":  (401, 403, 403, GO,  403, GO,  403, 403, 403),
     "publish_correction": (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "record_entry":       (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "reverse_entry":      (401, 403, 403, 403, GO,  403, 403, 403, 403),
@@ -220,7 +223,8 @@ ROWS: Final[list[Row]] = [
         (401, 403, 403, 403, GO, 403, 403, 404, 404), page=True),
     Row("GET", f"{CONSOLE}/work-ledger",       LEADERSHIP, page=True),
     # Objections: handled by the party branch, the chair, the clerk and the auditors.
-    Row("GET", f"{CONSOLE}/objections",        (401, 403, 403, 403, 200, 200, 200, 200, 404),
+    # ... and their corrections reviewed by the committee's members too.
+    Row("GET", f"{CONSOLE}/objections",        (401, 403, 403, 200, 200, 200, 200, 200, 404),
         page=True),
     Row("POST", f"{CONSOLE}/objections/{{objection_id}}/{{act}}",
         (401, 403, 403, 403, 403, GO, GO, GO, 404),

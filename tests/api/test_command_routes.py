@@ -45,7 +45,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "answer_opinion": {"answer": "已采纳"},
     "verify_objection": {"finding": "属实"},
     "dismiss_objection": {"reason": "不属实"},
-    "publish_correction": {"title": "更正", "body": "更正内容", "explanation": "说明"},
+    "draft_correction": {"title": "更正", "body": "更正内容", "explanation": "说明"},
+    "review_correction": {"stage": "committee", "outcome": "approved", "opinion": "同意"},
+    "publish_correction": {},
     "record_entry": {
         "kind": "expense",
         "amount_fen": 12_000,
@@ -170,7 +172,7 @@ def test_an_unknown_disclosure_is_404(service: Service) -> None:
 
 
 def allowed(command: str, role: Role) -> bool:
-    if command == "review":
+    if command in ("review", "review_correction"):
         return role in STAGE_ROLES[ReviewStage.COMMITTEE]
     return role in COMMAND_ROLES[command]
 

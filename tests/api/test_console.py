@@ -409,8 +409,8 @@ def test_an_objection_is_raised_verified_and_answered_by_a_correction(console: C
     assert "核实属实，待更正" in page
     assert "经核对发票，属实" in page
     hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
-    corrected = console.post(
-        f"{objections}/{oid}/correction",
+    drafted = console.post(
+        f"{objections}/{oid}/correction-draft",
         {
             **hidden,
             "title": DRAFT["title"] + "（更正）",
@@ -418,6 +418,28 @@ def test_an_objection_is_raised_verified_and_answered_by_a_correction(console: C
             "explanation": "原公示金额有误，现予更正。",
         },
     )
+    assert drafted.status_code == 303, drafted.text
+    console.settle()
+    page = console.client.get(objections).text
+    assert "更正稿待审核" in page
+    assert "费用1,160元。" in page, "the draft is shown to be reviewed"
+    # Not posted before the committee has reviewed it: refused, nothing stored.
+    before = console.head()
+    early = console.post(f"{objections}/{oid}/correction", console.form(objections))
+    assert early.status_code == 422
+    assert "监委会审核" in early.text
+    assert console.head() == before
+    console.sign_in("chair")
+    hidden = console.form(objections)
+    reviewed = console.post(
+        f"{objections}/{oid}/correction-review",
+        {**hidden, "stage": "committee", "outcome": "approved", "opinion": "同意更正"},
+    )
+    assert reviewed.status_code == 303, reviewed.text
+    console.settle()
+    console.sign_in("clerk")
+    hidden = console.form(objections)
+    corrected = console.post(f"{objections}/{oid}/correction", hidden)
     assert corrected.status_code == 303, corrected.text
     console.settle()
     assert "已更正" in console.client.get(objections).text
@@ -440,11 +462,14 @@ def test_the_street_auditor_dismisses_an_objection(console: Console) -> None:
     assert "公示期符合规定" in console.client.get(objections).text
 
 
-@pytest.mark.parametrize(("who", "status"), [("resident", 403), ("member", 403),
+# A committee member reviews corrections there, and verifies nothing.
+@pytest.mark.parametrize(("who", "status"), [("resident", 403), ("member", 200),
                                              ("other-clerk", 404)])  # fmt: skip
 def test_objections_are_handled_by_their_handlers(console: Console, who: str, status: int) -> None:
     console.sign_in(who)
-    assert console.client.get("/console/c/tianhai/objections").status_code == status
+    page = console.client.get("/console/c/tianhai/objections")
+    assert page.status_code == status
+    assert "核实属实</button>" not in page.text
 
 
 def test_the_clerk_may_not_verify_an_objection(console: Console) -> None:

@@ -117,7 +117,7 @@ def test_correction_points_at_the_original_and_its_chain_entry(ledger: Community
         content="公示金额与实际发放不符",
     ).result["id"]
     ledger.verify_objection(PARTY, key(), objection, finding="经核实,金额少计一户")
-    done = ledger.publish_correction(
+    ledger.draft_correction(
         CLERK,
         key(),
         objection,
@@ -125,6 +125,10 @@ def test_correction_points_at_the_original_and_its_chain_entry(ledger: Community
         body="本月低保对象共13户,发放金额合计20,150元。",
         explanation="原公示漏计一户,现予更正。",
     )
+    ledger.review_correction(
+        CHAIR, key(), objection, stage="committee", outcome="approved", opinion="同意"
+    )
+    done = ledger.publish_correction(CLERK, key(), objection)
     assert done.result["corrects_seq"] == drafted_seq
     assert done.result["version"] == 2
     assert done.last_seq == done.first_seq + 1  # new version and correction, one transaction

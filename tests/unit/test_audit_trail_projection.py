@@ -97,13 +97,15 @@ def test_objections_are_linked_to_their_disclosure(read_db: ReadDB, story: Story
     assert [(a.act, a.opinion) for a in verified] == [
         ("objection-raised", "漏计一户"),
         ("objection-verified", "经核实,少计一户"),
+        ("correction-drafted", "原公示漏计一户,现予更正。"),
+        *[("correction-reviewed", "同意")] * 4,
         ("correction-published", "原公示漏计一户,现予更正。"),
     ]
     # Verification and dismissal do not name the disclosure; the trail still links them.
     assert {a.related_id for a in [*dismissed, *verified]} == {uuid.UUID(story.disclosure)}
     assert {a.subject_kind for a in [*dismissed, *verified]} == {"objection"}
     whole = acts_for(read_db, "tianhai", story.disclosure, with_related=True)
-    assert len(whole) == 12 + 5
+    assert len(whole) == 12 + 10
     assert [a.seq for a in whole] == sorted(a.seq for a in whole)
 
 
@@ -128,13 +130,15 @@ def test_acts_by_a_person_and_by_a_role(read_db: ReadDB, story: Story) -> None:
         ("reviewed", "party_branch"),
         ("reviewed", "final"),
         ("objection-verified", ""),
+        ("correction-reviewed", "final"),  # the correction goes through 终审 again
     ]
     assert acts_by(read_db, "tianhai", role="party_reviewer") == party
     chair = acts_by(read_db, "tianhai", role="committee_chair")
-    assert [a.outcome for a in chair] == ["rejected", "approved", "approved"]
+    assert [a.outcome for a in chair] == ["rejected", *["approved"] * 4]
     # The clerk does the first confidentiality stage as well as the clerical acts.
     assert [a.stage for a in acts_by(read_db, "tianhai", "李娜", role="clerk") if a.stage] == [
-        "first"
+        "first",
+        "first",
     ]
     assert acts_by(read_db, "tianhai", "李娜", role="resident") == []
     assert acts_by(read_db, "tianhai", "无名氏") == []

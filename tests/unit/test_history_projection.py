@@ -123,10 +123,20 @@ def test_objections_are_linked_to_their_disclosure(read_db: ReadDB, story: Story
         (story.dismissed, "objection-dismissed"),
         (story.objection, "objection-raised"),
         (story.objection, "objection-verified"),
+        (story.objection, "correction-drafted"),
+        *[(story.objection, "correction-reviewed")] * 4,
         (story.objection, "correction-published"),
     ]
     assert all(a.disclosure_id == uuid.UUID(story.disclosure) for a in acts)
-    raised, dismissed, _, verified, corrected = acts
+    raised, dismissed, _, verified, drafted, *reviews, corrected = acts
+    assert drafted.text == "原公示漏计一户,现予更正。"
+    assert [(r.stage, r.outcome) for r in reviews] == [
+        ("committee", "approved"),
+        ("first", "approved"),
+        ("second", "approved"),
+        ("final", "approved"),
+    ]
+    assert (drafted.stage, corrected.stage) == ("", "")
     assert (raised.objector, raised.form, raised.text) == ("刘*华", "oral", "太晚")
     assert (raised.actor_role, raised.disclosure_version) == ("resident", 3)
     assert (dismissed.actor_role, dismissed.text) == ("disciplinary_auditor", "公示时间符合规定")
