@@ -40,6 +40,11 @@ _ACTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
     ("correction", "correction-drafted"): ("objection", "explanation", ""),
     ("correction", "correction-reviewed"): ("objection", "opinion", ""),
     ("correction", "correction-published"): ("objection", "explanation", "disclosure_id"),
+    ("inquiry", "filed"): ("inquiry", "question", "disclosure_id"),
+    ("inquiry", "answered"): ("inquiry", "answer", ""),
+    ("inquiry", "marked-unsatisfactory"): ("inquiry", "reason", ""),
+    ("inquiry", "escalated"): ("inquiry", "reason", ""),
+    ("inquiry", "meeting-recorded"): ("inquiry", "conclusion", ""),
     ("finance", "entry-recorded"): ("finance_entry", "memo", "reverses"),
     ("finance", "entry-reversed"): ("finance_entry", "reason", "reversal_id"),
 }

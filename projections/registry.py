@@ -9,6 +9,7 @@ from projections.board_projection import BoardProjection
 from projections.clock import ClockProjection
 from projections.finance import FinanceProjection
 from projections.history import HistoryProjection
+from projections.inquiries import InquiriesProjection
 from projections.opinions import OpinionsProjection
 from projections.runner import Projection
 from projections.seal_keys import SealKeysProjection
@@ -24,4 +25,5 @@ def all_projections() -> list[Projection]:
         AttachmentRefsProjection(),
         SealKeysProjection(),
         OpinionsProjection(),
+        InquiriesProjection(),
     ]

@@ -109,6 +109,7 @@ class ProjectionWorker:
         clock: Callable[[], float] = time.monotonic,
         on_applied: Callable[[str, int], None] | None = None,
         progress: Callable[[str], Progress] | None = None,
+        after_pass: Callable[[str], None] | None = None,
     ) -> None:
         self.runner = runner
         self.communities = communities
@@ -120,6 +121,9 @@ class ProjectionWorker:
         self.on_applied = on_applied
         #: Makes, for a community, what hears how far a long catch-up has come.
         self.progress = progress
+        #: Called with a community once it is caught up (the service escalates what is
+        #: due); its failure is logged and leaves the read models' health alone.
+        self.after_pass = after_pass
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -190,6 +194,11 @@ class ProjectionWorker:
             )
         if applied and self.on_applied is not None:
             self.on_applied(community_id, applied)
+        if self.after_pass is not None:
+            try:
+                self.after_pass(community_id)
+            except Exception:
+                log.exception("after catching %s up", community_id)
         return applied
 
     def _failed(self, community_id: str, error: Exception, now: float) -> None:

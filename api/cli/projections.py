@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from api.cli.common import EXIT_OK, add_db
+from api.service.escalation import escalate_due, escalation_hook
+from ledger.application import Ledger
 from ledger.store import default_url, open_store
 from ledger.store.backend import Store
 from projections.db import ReadDB, open_read_db
@@ -98,6 +100,8 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_projections_run(args: argparse.Namespace) -> int:
     store, db, runner, communities = _runner_and_communities(args)
+    # The worker also escalates the inquiries due (api/service/escalation.py).
+    ledger = Ledger(store)
     print(f"projections worker: {', '.join(communities) or 'no communities yet'}", file=sys.stderr)
     try:
         if args.once:
@@ -106,6 +110,8 @@ def cmd_projections_run(args: argparse.Namespace) -> int:
                 applied = runner.catch_up(community, _progress(community))
                 if applied:
                     print(f"{community}: applied {applied}", file=sys.stderr, flush=True)
+                for inquiry_id in escalate_due(ledger, db, community):
+                    print(f"{community}: inquiry {inquiry_id} escalated", file=sys.stderr)
             return EXIT_OK
 
         def every_community() -> list[str]:
@@ -118,13 +124,19 @@ def cmd_projections_run(args: argparse.Namespace) -> int:
         # The same loop as the service's worker: a failing batch is logged and retried
         # after a growing delay rather than ending the worker.
         worker = ProjectionWorker(
-            runner, every_community, poll=args.interval, on_applied=report, progress=_progress
+            runner,
+            every_community,
+            poll=args.interval,
+            on_applied=report,
+            progress=_progress,
+            after_pass=escalation_hook(ledger, db),
         )
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: worker.stop())
         log_to_stderr()
         worker.run()
     finally:
+        ledger.close()
         db.close()
         store.close()
     return EXIT_OK
@@ -148,7 +160,9 @@ def add_projection_commands(sub: Any) -> None:
     rebuild.add_argument(
         "name", nargs="?", choices=[p.name for p in all_projections()], help="default all"
     )
-    run = projections.add_parser("run", help="keep the read models current (a worker)")
+    run = projections.add_parser(
+        "run", help="keep the read models current and escalate the inquiries due (a worker)"
+    )
     run.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     run.add_argument("--once", action="store_true", help="catch up once and stop")
     for parser in (rebuild, run):

@@ -69,7 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             signal = CommitSignal()
             ledger: Ledger = NotifyingLedger(store, signal.committed, attachments)
             try:
-                worker = start_worker(store, settings.db_url, signal, poll=settings.worker_poll)
+                worker = start_worker(
+                    store, settings.db_url, signal, poll=settings.worker_poll, ledger=ledger
+                )
             except StoreError as e:
                 worker = e  # before 'gongkai db init': /healthz says so
         else:

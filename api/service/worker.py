@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 
+from api.service.escalation import escalation_hook
+from ledger.application import Ledger
 from ledger.store.backend import Store
 from projections.db import ReadDB, open_read_db
 from projections.registry import all_projections
@@ -32,10 +34,16 @@ class InProcessWorker:
 
 
 def start_worker(
-    store: Store, db_url: str, signal: CommitSignal, *, poll: float = POLL
+    store: Store,
+    db_url: str,
+    signal: CommitSignal,
+    *,
+    poll: float = POLL,
+    ledger: Ledger | None = None,
 ) -> InProcessWorker:
     """Start the worker on ``store``'s communities (those added later included), or
-    StoreError when the read models' database was never made."""
+    StoreError when the read models' database was never made. With ``ledger``, it
+    escalates the inquiries due after each pass (:mod:`api.service.escalation`)."""
     db = open_read_db(db_url, create=False)
     runner = ProjectionRunner(db, all_projections(), store_source(store))
 
@@ -45,6 +53,9 @@ def start_worker(
     def applied(community_id: str, count: int) -> None:
         log.debug("%s: applied %d", community_id, count)
 
-    worker = ProjectionWorker(runner, communities, signal, poll=poll, on_applied=applied)
+    hook = escalation_hook(ledger, db) if ledger is not None else None
+    worker = ProjectionWorker(
+        runner, communities, signal, poll=poll, on_applied=applied, after_pass=hook
+    )
     worker.start()
     return InProcessWorker(worker, db)

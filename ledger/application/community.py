@@ -1,7 +1,7 @@
 """The ledger of one community, :class:`CommunityLedger`: its command groups joined,
-one per kind of act (disclosures, objections and corrections, opinions, finance), over the
-:class:`~ledger.application.runner.CommandRunner`; and the :class:`Ledger` that opens
-every community of one store."""
+one per kind of act (disclosures, objections and corrections, opinions, inquiries,
+finance), over the :class:`~ledger.application.runner.CommandRunner`; and the
+:class:`Ledger` that opens every community of one store."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Final
 
 from ledger.application.disclosures import DisclosureCommands
 from ledger.application.finance import FinanceCommands
+from ledger.application.inquiries import InquiryCommands
 from ledger.application.objections import ObjectionCommands
 from ledger.application.opinions import OpinionCommands
 from ledger.application.runner import HoldsFiles
@@ -23,7 +24,9 @@ from ledger.store.base import Community
 SYSTEM: Final = Actor("gongkai", Role.SYSTEM)
 
 
-class CommunityLedger(DisclosureCommands, ObjectionCommands, OpinionCommands, FinanceCommands):
+class CommunityLedger(
+    DisclosureCommands, ObjectionCommands, OpinionCommands, InquiryCommands, FinanceCommands
+):
     """The ledger of one community."""
 
     name = "CommunityLedger"

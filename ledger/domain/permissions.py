@@ -53,6 +53,14 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     # who handles the residents' feedback, answers them.
     "leave_opinion": frozenset({Role.RESIDENT, Role.RESIDENT_REPRESENTATIVE}),
     "answer_opinion": _CLERK,
+    # Inquiries (质询) are put by the residents' representatives to the residents'
+    # committee, whose clerk answers; the service escalates; the supervision committee
+    # records the accountability meeting [004 篇九 五].
+    "file_inquiry": frozenset({Role.RESIDENT_REPRESENTATIVE}),
+    "answer_inquiry": _CLERK,
+    "mark_unsatisfactory": frozenset({Role.RESIDENT_REPRESENTATIVE}),
+    "escalate_inquiry": frozenset({Role.SYSTEM}),
+    "record_meeting": frozenset({Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER}),
 }
 
 

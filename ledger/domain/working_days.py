@@ -22,6 +22,9 @@ from ledger.errors import InvalidInputError
 
 #: The calendar's name and version, as each deadline records it.
 CALENDAR: Final = f"chinesecalendar {chinese_calendar.__version__}"
+#: China time (UTC+8, no daylight saving): what day it is for a deadline.
+CHINA_TIME: Final = dt.timezone(dt.timedelta(hours=8), "CST")
+
 #: The working days an inquiry is to be answered in [004 篇九].
 INQUIRY_WORKING_DAYS: Final = 3
 
@@ -64,3 +67,11 @@ def deadline(filed_on: dt.date, working_days: int = INQUIRY_WORKING_DAYS) -> Dea
         if is_working_day(day):
             counted += 1
     return Deadline(filed_on, day, working_days, CALENDAR)
+
+
+def china_date(now: dt.datetime | None = None) -> dt.date:
+    """The date in China at ``now`` (an aware datetime; the current time if None)."""
+    moment = now if now is not None else dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        raise InvalidInputError("a time without its time zone is ambiguous", field="now")
+    return moment.astimezone(CHINA_TIME).date()
