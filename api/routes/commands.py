@@ -510,5 +510,10 @@ COMMAND_ROUTES: dict[str, str] = {
     "record_entry": "/finance/entries",
     "reverse_entry": "/finance/entries/{entry_id}/reversal",
     "register_seal_key": "/seal-keys",
+    # api/routes/inquiries.py
+    "file_inquiry": "/inquiries",
+    "answer_inquiry": "/inquiries/{inquiry_id}/answer",
+    "mark_unsatisfactory": "/inquiries/{inquiry_id}/unsatisfactory",
+    "record_meeting": "/inquiries/{inquiry_id}/meeting",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

@@ -15,6 +15,7 @@ from api.routes import board as board_routes
 from api.routes import commands as command_routes
 from api.routes import feedback as feedback_routes
 from api.routes import finance_package as finance_package_routes
+from api.routes import inquiries as inquiry_routes
 from api.routes import ledger as ledger_routes
 from api.routes import reads as read_routes
 from api.routes import seal as seal_routes
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(attachment_routes.router)
     app.include_router(read_routes.router)
     app.include_router(feedback_routes.router)
+    app.include_router(inquiry_routes.commands)
+    app.include_router(inquiry_routes.reads)
     app.include_router(finance_package_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)

@@ -109,6 +109,12 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "publish_correction": (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "record_entry":       (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "reverse_entry":      (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    # Inquiries: filed by representatives, answered by the clerk, judged by who asked,
+    # and closed by the committee's record of the meeting.
+    "file_inquiry":       (401, 403, GO,  403, 403, 403, 403, 403, 403),
+    "answer_inquiry":     (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "mark_unsatisfactory": (401, 403, GO, 403, 403, 403, 403, 403, 403),
+    "record_meeting":     (401, 403, 403, GO,  403, GO,  403, 403, 403),
     # The chair registers the members' seal keys.
     "register_seal_key":  (401, 403, 403, 403, 403, GO,  403, 403, 403),
 }
@@ -154,6 +160,9 @@ ROWS: Final[list[Row]] = [
             ("leadership", (404, 404, 404, 404, 200, 200, 200, 200, 404)),
         )
     ),
+    # The inquiries, with their deadlines, are the members' and the auditors'.
+    Row("GET", f"{C}/inquiries",               MEMBERS),
+    Row("GET", f"{C}/inquiries/{{inquiry_id}}", (401, 404, 404, 404, 404, 404, 404, 404, 403)),
     Row("GET", f"{C}/finance/entries",         MEMBERS),
     Row("GET", f"{C}/finance/totals",          MEMBERS),
     Row("GET", f"{C}/finance/package",         MEMBERS),
@@ -337,6 +346,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         correction_id=unknown,
         entry_id=unknown,
         opinion_id=unknown,
+        inquiry_id=unknown,
         **demo.subjects,
     )
     content = row.text.format(**demo.subjects).encode() if row.text else None

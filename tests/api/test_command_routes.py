@@ -58,6 +58,15 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "reverse_entry": {"period": "2026-07", "voucher_sha256": VOUCHER, "reason": "重复入账"},
     "register_seal_key": {"member": "committee_member.tianhai", "vkey": SEAL_KEY.vkey},
+    "file_inquiry": {"question": "电梯维修费用为何由居民分摊？"},
+    "answer_inquiry": {"answer": "依据业主大会决议"},
+    "mark_unsatisfactory": {"reason": "未说明依据"},
+    "record_meeting": {
+        "meeting": "supervision",
+        "held_on": "2026-12-15",
+        "present": ["王建国"],
+        "conclusion": "限期答复",
+    },
 }
 
 
@@ -189,11 +198,15 @@ def test_every_role_against_every_command(service: Service, command: str, role: 
         correction_id=uuid.uuid4(),
         entry_id=uuid.uuid4(),
         opinion_id=uuid.uuid4(),
+        inquiry_id=uuid.uuid4(),
     )
     response = service.post(path, BODIES[command], (role, community))
     may = allowed(command, role) and (community is not None or command in STREET_COMMANDS)
     if may:
-        assert response.status_code in (201, 404), (command, role, response.text)
+        # An inquiry filed today is due in working days the calendar may not know yet
+        # (late in December, before the State Council's next notice): refused, 422.
+        past_calendar = response.status_code == 422 and "cannot be counted" in response.text
+        assert response.status_code in (201, 404) or past_calendar, (command, role, response.text)
     else:
         assert response.status_code == 403, (command, role, response.text)
         assert response.headers["content-type"] == PROBLEM
