@@ -6,6 +6,7 @@ party branch and the street's auditors do their work in the browser.
 - :mod:`.work_ledger`: the work ledger (工作台账), every act by date, with filters;
 - :mod:`.objections`: residents' objections, verified or dismissed, and answered by a correction;
 - :mod:`.opinions`: residents' opinions, left from the portal and answered by the clerk;
+- :mod:`.inquiries`: inquiries (质询) filed on the portal, answered and closed in the console;
 - :mod:`.finance`: the clerk's entries with their vouchers, and red-ink reversals;
 - :mod:`.bundles`: signed archive bundles of any period, downloaded;
 - :mod:`.forms`: form posts read as they stream in, their files put in the store.
@@ -13,7 +14,16 @@ party branch and the street's auditors do their work in the browser.
 
 from fastapi import APIRouter
 
-from api.console import bundles, finance, objections, opinions, routes, seals, work_ledger
+from api.console import (
+    bundles,
+    finance,
+    inquiries,
+    objections,
+    opinions,
+    routes,
+    seals,
+    work_ledger,
+)
 
 router = APIRouter()
 router.include_router(seals.router)  # first: /console/seal.js before /console/{...}
@@ -22,6 +32,8 @@ router.include_router(finance.router)
 router.include_router(objections.router)
 router.include_router(opinions.router)
 router.include_router(opinions.portal_router)
+router.include_router(inquiries.router)
+router.include_router(inquiries.portal_router)
 router.include_router(work_ledger.router)
 router.include_router(routes.router)
 

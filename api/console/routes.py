@@ -48,6 +48,7 @@ from projections.board import BoardItem
 from projections.board_projection import BoardProjection
 from projections.db import ReadDB
 from projections.history import changes, history
+from projections.inquiries import inquiries
 from projections.runner import tracked_position
 from projections.seal_keys import keys_in_force
 from projections.visibility import Reader, can_see
@@ -131,6 +132,14 @@ def items_of(
     return [item for item in board.items if can_see(reader, community_id, item.scope)]
 
 
+def escalated_counts(db: ReadDB, communities: Sequence[str]) -> dict[str, int]:
+    """Each community's inquiries escalated and not yet closed by a meeting."""
+    return {
+        c: sum(1 for i in inquiries(db, c) if i.escalated is not None and i.meeting is None)
+        for c in communities
+    }
+
+
 def registered_ref(db: ReadDB, who: Principal) -> str | None:
     """The ``<name>+<key ID>`` of the seal key registered for ``who``, if any."""
     if who.community is None:
@@ -166,6 +175,8 @@ def home(request: Request, who: SignedIn, ledger: LedgerDep, db: ReadDBDep,
         waiting=waiting,
         others=others,
         may_draft=who.role in COMMAND_ROLES["draft_disclosure"],
+        # Escalated inquiries reach the committee and the street's auditors.
+        escalated_by=escalated_counts(db, [c.id for c in ledger.store.communities()]),
         communities=sorted(ledger.store.communities(), key=lambda c: c.id),
     )
 

@@ -246,6 +246,20 @@ ROWS: Final[list[Row]] = [
         (401, 403, 403, 403, GO, 403, 403, 404, 404), page=True),
     Row("POST", PAGE + "/opinions",            (401, GO, GO, 403, 403, 403, 403, 404, 404),
         page=True),
+    # Inquiries: the list on the portal is the members' and the auditors'; filed and
+    # judged there by representatives; answered by the clerk and closed by the
+    # committee in the console, where the auditors follow them.
+    Row("GET", "/c/{community_id}/inquiries",  (401, 200, 200, 200, 200, 200, 200, 200, 403),
+        page=True),
+    Row("POST", "/c/{community_id}/inquiries", (401, 403, GO, 403, 403, 403, 403, 404, 404),
+        page=True),
+    Row("POST", "/c/{community_id}/inquiries/{inquiry_id}/unsatisfactory",
+        (401, 403, GO, 403, 403, 403, 403, 404, 404), page=True),
+    Row("GET", f"{CONSOLE}/inquiries",         (401, 403, 403, 200, 200, 200, 403, 200, 404),
+        page=True),
+    Row("POST", f"{CONSOLE}/inquiries/{{inquiry_id}}/{{act}}",
+        (401, 403, 403, 403, GO, 403, 403, 404, 404),
+        target="/console/c/tianhai/inquiries/{public}/answer", page=True),
     Row("GET", f"{CONSOLE}/checkpoint",        (401, 403, 403, 403, 403, 200, 403, 404, 404),
         page=True),
     Row("POST", f"{CONSOLE}/seal-keys",        (401, 403, 403, 403, 403, GO,  403, 404, 404),

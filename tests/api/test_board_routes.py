@@ -4,6 +4,7 @@ item it may not see (a property over random items)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Iterator
@@ -196,6 +197,16 @@ def test_no_route_leaks_what_an_outsider_may_not_see(
                 },
             )
             disclosures.append(drafted.result["id"])
+        # An inquiry is the members' (as the finances are): never an outsider's to read.
+        inquiry_marker = "Q" + uuid.uuid4().hex[:12]
+        markers[inquiry_marker] = "members"
+        ledger_c.file_inquiry(
+            Actor("周*兰", Role.RESIDENT_REPRESENTATIVE),
+            key(),
+            question=f"{inquiry_marker}{items[0][1]}",
+            disclosure_id=disclosures[0],
+            now=dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC),
+        )
     service.catch_up()
     outsiders: list[tuple[str, str | None] | None] = [None, ("resident", "xinhe")]
     outsiders.append(("clerk", "xinhe"))
@@ -212,7 +223,18 @@ def test_no_route_leaks_what_an_outsider_may_not_see(
             f"/v1/communities/{community}/audit-trail",
             "/v1/communities",
         ]
-        pages += [f"/v1/communities/{community}/disclosures/{d}/history" for d in disclosures]
+        pages += [
+            f"/v1/communities/{community}/inquiries",
+            f"/c/{community}/inquiries",
+            f"/console/c/{community}/inquiries",
+            f"/c/{community}",
+        ]
+        for d in disclosures:
+            pages += [
+                f"/v1/communities/{community}/disclosures/{d}/{what}"
+                for what in ("history", "opinions", "objections")
+            ]
+            pages.append(f"/c/{community}/items/{d}")
         for page in pages:
             text = service.client.get(page, headers=headers).text
             for marker, scope in markers.items():

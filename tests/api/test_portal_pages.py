@@ -20,6 +20,8 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 import api.portal
+from api.console.inquiries import MEETING_NAMES
+from api.console.inquiries import STATUS_NAMES as INQUIRY_STATUS
 from api.console.routes import STATUS_NAMES
 from api.console.work_ledger import ACT_NAMES
 from api.portal.views import CHINA, COSIGNER_ROLE_NAMES
@@ -411,6 +413,7 @@ def test_every_message_has_an_english_translation() -> None:
     names |= set(ROLE_NAMES.values()) | set(COSIGNER_ROLE_NAMES.values())
     # The console's names of states, acts and channels, translated by value too.
     names |= set(STATUS_NAMES.values()) | set(ACT_NAMES.values()) | set(CHANNEL_NAMES.values())
+    names |= set(INQUIRY_STATUS.values()) | set(MEETING_NAMES.values())
     assert len(extracted) > 40
     for msgid in extracted | names:
         message = catalog.get(msgid)
