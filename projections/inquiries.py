@@ -24,6 +24,7 @@ from projections.runner import Projection
 _FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "filed": (
         "question",
+        "representative",
         "on_behalf_of",
         "disclosure_id",
         "filed_on",

@@ -95,6 +95,7 @@ async def post_filing(request: Request, community_id: CommunityPath, who: Signed
     try:
         recorded = ledger.community(community_id).file_inquiry(
             who.actor(), form.get("idempotency_key"), question=form.get("question"),
+            representative=who.display_name,
             on_behalf_of=form.get("on_behalf_of"),
         )  # fmt: skip
     except GongkaiError as e:

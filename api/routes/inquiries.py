@@ -74,7 +74,9 @@ def file_inquiry(
         ledger,
         community_id,
         response,
-        lambda c: c.file_inquiry(who.actor(), key, **body.model_dump()),
+        lambda c: c.file_inquiry(
+            who.actor(), key, representative=who.display_name, **body.model_dump()
+        ),
     )
 
 
@@ -165,6 +167,7 @@ def inquiry_json(
         "status": view.status(today),
         "filed_at": filed.recorded_at,
         "filed_by": filed.actor,
+        "representative": view.text("representative") or filed.actor,
         "question": view.text("question"),
         "on_behalf_of": view.text("on_behalf_of"),
         "disclosure_id": about or None,

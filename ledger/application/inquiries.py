@@ -39,14 +39,17 @@ class InquiryCommands(CommandRunner):
         idempotency_key: str,
         *,
         question: str,
+        representative: str = "",
         on_behalf_of: str = "",
         disclosure_id: str = "",
         now: dt.datetime | None = None,
     ) -> CommandResult:
         """File an inquiry addressed to the residents' committee, due in three working
-        days. Answers ``{"id": ..., "due_on": ...}``."""
+        days, signed with ``representative`` (the account's name if empty). Answers
+        ``{"id": ..., "due_on": ...}``."""
         require_role(actor, "file_inquiry")
         asked = validate.text(question, "question", multiline=True, max_length=5_000)
+        who = validate.text(representative, "representative", max_length=100, required=False)
         for_whom = validate.text(on_behalf_of, "on_behalf_of", max_length=200, required=False)
         about = validate.text(disclosure_id, "disclosure_id", max_length=40, required=False)
         due = deadline(china_date(now))  # refused past the calendar's last year
@@ -54,10 +57,15 @@ class InquiryCommands(CommandRunner):
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             if about:
                 self.get(Disclosure, about, "disclosure")
-            inquiry = Inquiry.file(actor, asked, for_whom, about, due)
+            inquiry = Inquiry.file(actor, who or actor.name, asked, for_whom, about, due)
             return [inquiry], {"id": str(inquiry.id), "due_on": due.due_on.isoformat()}
 
-        arguments = {"question": asked, "on_behalf_of": for_whom, "disclosure_id": about}
+        arguments = {
+            "question": asked,
+            "representative": who,
+            "on_behalf_of": for_whom,
+            "disclosure_id": about,
+        }
         return self.execute(actor, idempotency_key, "file_inquiry", arguments, build)
 
     def answer_inquiry(

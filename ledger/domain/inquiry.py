@@ -59,6 +59,7 @@ class Inquiry(LedgerAggregate):
         actor: str
         actor_role: str
         question: str
+        representative: str  # the name the representative signs with
         on_behalf_of: str  # the residents the representative asks for ("" if none named)
         disclosure_id: str  # the item it is about, or ""
         filed_on: str  # the China date of filing, ISO
@@ -119,6 +120,7 @@ class Inquiry(LedgerAggregate):
     def file(
         cls,
         actor: Actor,
+        representative: str,
         question: str,
         on_behalf_of: str,
         disclosure_id: str,
@@ -129,6 +131,7 @@ class Inquiry(LedgerAggregate):
             id=new_id(),
             **actor.event_fields(),
             question=question,
+            representative=representative,
             on_behalf_of=on_behalf_of,
             disclosure_id=disclosure_id,
             filed_on=deadline.filed_on.isoformat(),

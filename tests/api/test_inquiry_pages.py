@@ -113,7 +113,7 @@ def test_a_representative_files_an_inquiry_on_the_portal(site: Site) -> None:
     assert filed.status_code == 303, filed.text
     page = site.page(filed.headers["location"])
     assert "小区绿化改造何时开工？" in page
-    assert "代5号楼居民" in page
+    assert "（周兰，代5号楼居民）" in page, "signed with the account's name"
     assert "日终（北京时间）前答复：提出之日后第 3 个工作日" in page
     assert "待答复" in page
 

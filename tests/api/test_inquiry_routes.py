@@ -110,6 +110,7 @@ def test_the_list_shows_each_deadline_and_the_worker_escalates_what_is_overdue(
         3,
     )
     assert shown["calendar"].startswith("chinesecalendar ")
+    assert shown["representative"] == "rep"
     assert shown["time_zone"] == "Asia/Shanghai"
     assert shown["escalated"]["reason"] == "overdue"
     assert shown["escalated"]["actor"] == "gongkai"

@@ -72,6 +72,7 @@ def test_the_filing_records_its_deadline_and_the_calendar_that_counted_it(
     )
     assert state["calendar"] == CALENDAR
     assert state["on_behalf_of"] == "3号楼居民"
+    assert state["representative"] == REPRESENTATIVE.name, "the account's name when none given"
 
 
 @pytest.mark.parametrize(
