@@ -19,6 +19,7 @@ from api.console.routes import (
     done,
     form_context,
     own_community,
+    own_or_street,
     posted,
     refused,
     wait_for,
@@ -122,9 +123,7 @@ async def post_unsatisfactory(request: Request, community_id: CommunityPath, inq
 
 
 def may_handle(who: Principal, community_id: str) -> None:
-    street = who.community is None and who.role is Role.DISCIPLINARY_AUDITOR
-    if not street and who.community != community_id:
-        raise NotFoundError(f"no community {community_id!r} in this account's console")
+    own_or_street(who, community_id)
     if who.role not in HANDLERS:
         raise PermissionDeniedError(
             "inquiries are handled by the clerk, the supervision committee and the auditors"

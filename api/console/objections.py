@@ -22,6 +22,7 @@ from api.console.routes import (
     done,
     form_context,
     items_of,
+    own_or_street,
     posted,
     refused,
     stages_for,
@@ -65,9 +66,7 @@ DRAFTED: Final = frozenset({"correction_submitted", "correction_rejected"})
 
 def may_handle(who: Principal, community_id: str) -> None:
     """The community's own handlers, or a street-wide disciplinary auditor."""
-    street = who.community is None and who.role is Role.DISCIPLINARY_AUDITOR
-    if not street and who.community != community_id:
-        raise NotFoundError(f"no community {community_id!r} in this account's console")
+    own_or_street(who, community_id)
     if who.role not in HANDLING_ROLES:
         raise PermissionDeniedError("objections are handled by the party branch, the chair, "
                                     "the clerk and the street's auditors")  # fmt: skip

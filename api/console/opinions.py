@@ -20,6 +20,7 @@ from api.console.routes import (
     form_context,
     items_of,
     own_community,
+    own_or_street,
     posted,
     refused,
     wait_for,
@@ -30,8 +31,7 @@ from api.service.auth import SignedIn
 from api.service.deps import LedgerDep
 from api.service.read_models import CurrentViewsDep, ReadDBDep
 from ledger.domain.permissions import COMMAND_ROLES
-from ledger.domain.vocabulary import Role
-from ledger.errors import GongkaiError, NotFoundError, PermissionDeniedError
+from ledger.errors import GongkaiError, PermissionDeniedError
 from projections.opinions import OpinionsProjection, opinions
 from projections.visibility import Reader, reads_everything
 
@@ -56,9 +56,7 @@ class Listed:
 
 
 def may_follow(who: Principal, community_id: str) -> None:
-    street = who.community is None and who.role is Role.DISCIPLINARY_AUDITOR
-    if not street and who.community != community_id:
-        raise NotFoundError(f"no community {community_id!r} in this account's console")
+    own_or_street(who, community_id)
     if not reads_everything(Reader(who.role, who.community), community_id):
         raise PermissionDeniedError(f"opinions are followed in the console by {READ_BY}")
 

@@ -116,6 +116,14 @@ def own_community(who: Principal, community_id: str) -> None:
         raise NotFoundError(f"no community {community_id!r} in this account's console")
 
 
+def own_or_street(who: Principal, community_id: str) -> None:
+    """The account's own community, or any for a street-wide disciplinary auditor, who
+    follows every community's handling."""
+    street = who.community is None and who.role is Role.DISCIPLINARY_AUDITOR
+    if not street:
+        own_community(who, community_id)
+
+
 #: The most items the console home lists besides those waiting for the reader.
 RECENT: Final = 30
 

@@ -23,7 +23,7 @@ from api.service.deps import LedgerDep
 from api.service.params import MultiLine, SingleLine
 from api.service.read_models import ReadDBDep, ReaderDep
 from ledger.domain.working_days import china_date
-from ledger.errors import NotFoundError, PermissionDeniedError
+from ledger.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from projections.db import ReadDB
 from projections.history import history
 from projections.inquiries import InquiryView, inquiries
@@ -190,7 +190,7 @@ def inquiry_json(
 def _may_see_item(db: ReadDB, reader: Reader, community_id: str, disclosure_id: str) -> bool:
     try:
         versions = history(db, community_id, disclosure_id)
-    except Exception:
+    except InvalidInputError:  # not an item's ID: it names nothing the reader may see
         return False
     return bool(versions) and can_see(reader, community_id, versions[-1].scope)
 
