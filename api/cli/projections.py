@@ -110,8 +110,11 @@ def cmd_projections_run(args: argparse.Namespace) -> int:
                 applied = runner.catch_up(community, _progress(community))
                 if applied:
                     print(f"{community}: applied {applied}", file=sys.stderr, flush=True)
-                for inquiry_id in escalate_due(ledger, db, community):
+                escalated = escalate_due(ledger, db, community)
+                for inquiry_id in escalated:
                     print(f"{community}: inquiry {inquiry_id} escalated", file=sys.stderr)
+                if escalated:  # the read models show the escalations too when it stops
+                    runner.catch_up(community, _progress(community))
             return EXIT_OK
 
         def every_community() -> list[str]:

@@ -38,6 +38,7 @@ from api.demo.script import (
     INCOME,
     INTERNAL,
     ITEMS,
+    LIFT_INQUIRY,
     MEETING_OPINION,
     MEMBER,
     MONTHS,
@@ -45,6 +46,8 @@ from api.demo.script import (
     PARKING_OPINION,
     PARTY,
     PARTY_OPINION,
+    RENT_ANSWER,
+    RENT_INQUIRY,
     REPRESENTATIVE,
     RESIDENT,
     SEASONAL,
@@ -54,9 +57,11 @@ from api.demo.script import (
     Step,
 )
 from ledger.application import CommunityLedger, Ledger
+from ledger.application.community import SYSTEM
 from ledger.attachments import FileAttachmentStore
 from ledger.chain.hashing import Head
 from ledger.domain.vocabulary import ObjectionForm, ReviewOutcome, ReviewStage
+from ledger.domain.working_days import CHINA_TIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,7 @@ class DemoSummary:
     finance_entries: int
     objections: int
     opinions: int
+    inquiries: int
     head: Head
 
 
@@ -89,7 +95,8 @@ def create_demo(
     ids = {item.slug: _disclose(book, item, ctx, anchor, n, files) for n, item in enumerate(items)}
     objections = _objections(book, ctx, anchor, ids)
     opinions = _opinions(book, anchor, ids)
-    return DemoSummary(COMMUNITY.id, len(items), entries, objections, opinions, book.head())
+    asked = _inquiries(book, anchor)
+    return DemoSummary(COMMUNITY.id, len(items), entries, objections, opinions, asked, book.head())
 
 
 # --- dates and text -------------------------------------------------------------------
@@ -346,4 +353,43 @@ def _opinions(book: CommunityLedger, anchor: dt.date, ids: dict[str, str]) -> in
         text=MEETING_OPINION,
         text_public=False,
     )
+    return 2
+
+
+# --- inquiries ----------------------------------------------------------------------------
+
+
+def _inquiries(book: CommunityLedger, anchor: dt.date) -> int:
+    """Two inquiries filed by the representative on the 20th of last month: one the
+    clerk answered the next day, one left unanswered and escalated by the service a
+    week on, awaiting the committee's meeting. Answers how many were filed."""
+    key = f"demo:{anchor:%Y-%m}:inquiry"
+    filed_on = _shift(anchor, -1).replace(day=20)
+    at = dt.datetime.combine(filed_on, dt.time(10), tzinfo=CHINA_TIME)
+    rent = book.file_inquiry(
+        REPRESENTATIVE,
+        f"{key}:rent",
+        representative=REPRESENTATIVE.name,
+        question=RENT_INQUIRY,
+        on_behalf_of="临街住户",
+        now=at,
+    )
+    book.answer_inquiry(
+        CLERK,
+        f"{key}:rent:answer",
+        str(rent.result["id"]),
+        answer=RENT_ANSWER,
+        now=at + dt.timedelta(days=1),
+    )
+    lift = book.file_inquiry(
+        REPRESENTATIVE,
+        f"{key}:lift",
+        representative=REPRESENTATIVE.name,
+        question=LIFT_INQUIRY,
+        on_behalf_of="3号楼、5号楼低层住户",
+        now=at,
+    )
+    # As the service's worker did once its deadline had passed: the record is whole
+    # when the demo is made, and a worker finds nothing more to do.
+    book.escalate_inquiry(SYSTEM, str(lift.result["id"]), now=at + dt.timedelta(days=7))
     return 2

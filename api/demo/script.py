@@ -1,7 +1,7 @@
 """What happens in the demo community 天海社区, as data: its people, what its
 residents' committee books each month, the disclosures it posts in every category and
-scope, the opinions of its reviews, and the two objections with their findings.
-:mod:`api.demo.community` plays it into a ledger."""
+scope, the opinions of its reviews, the two objections with their findings, residents'
+opinions, and two inquiries. :mod:`api.demo.community` plays it into a ledger."""
 
 from __future__ import annotations
 
@@ -238,3 +238,12 @@ PARKING_ANSWER: Final = (
     "维修项目逐项列明。"
 )
 MEETING_OPINION: Final = "我家老人行动不便，希望会议能安排在一楼，或允许委托家属参加。"
+
+# --- inquiries: one answered in time, one left unanswered (the service escalates it) --
+
+RENT_INQUIRY: Final = "临街用房续租为何不公开招租？请说明理由和依据。"
+RENT_ANSWER: Final = (
+    "续租方案已经居民代表会议审议；谈判底价按评估租金确定，报价低于底价的改为公开招租。"
+    "谈判结束后公布结果。"
+)
+LIFT_INQUIRY: Final = "加装电梯二期施工期间，低层住户的补偿方案何时公布？"
