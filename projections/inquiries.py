@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
+from ledger.domain.inquiry import escalation_reason
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
@@ -87,16 +88,17 @@ class InquiryView:
     def due_for_escalation(self, today: dt.date) -> bool:
         """Whether the service is to escalate it on ``today``, as far as this read model
         knows (the ledger checks again on the inquiry itself)."""
-        if self.escalated is not None or self.meeting is not None:
-            return False
         due = self.due_on
-        if due is None:
+        if self.escalated is not None or self.meeting is not None or due is None:
             return False
-        if self.answered is None:
-            return today > due
-        answered_on = self.answered.fields.get("answered_on")
-        late = isinstance(answered_on, str) and answered_on > due.isoformat()
-        return late or self.unsatisfactory is not None
+        answered_on = None
+        if self.answered is not None:
+            try:
+                answered_on = dt.date.fromisoformat(str(self.answered.fields.get("answered_on")))
+            except ValueError:
+                answered_on = due  # unreadable: judged by the unsatisfactory mark alone
+        unsatisfactory = self.unsatisfactory is not None
+        return escalation_reason(due, answered_on, unsatisfactory, today) is not None
 
 
 class InquiriesProjection(Projection):

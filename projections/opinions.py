@@ -134,9 +134,18 @@ def opinions(
 
 
 def counts(db: ReadDB, community_id: str, as_of: int | None = None) -> dict[str, tuple[int, int]]:
-    """For each disclosure with opinions: (opinions left, of them answered)."""
-    tally: dict[str, tuple[int, int]] = {}
-    for o in opinions(db, community_id, as_of=as_of):
-        total, answered = tally.get(o.disclosure_id, (0, 0))
-        tally[o.disclosure_id] = (total + 1, answered + (o.answer is not None))
-    return tally
+    """For each disclosure with opinions: (opinions left, of them answered). The board
+    asks on every render it does not keep, so this is one aggregate query; the ledger
+    answers each opinion once, so the answers count the answered opinions."""
+    params: list[Any] = [community_id]
+    bound = ""
+    if as_of is not None:
+        bound, params = " AND seq <= ?", [*params, as_of]
+    with db.reading() as tx:
+        rows = tx.query(
+            "SELECT disclosure_id, SUM(CASE WHEN act = 'opinion-left' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN act = 'opinion-answered' THEN 1 ELSE 0 END) FROM opinion_acts "
+            f"WHERE community = ?{bound} GROUP BY disclosure_id",
+            params,
+        )
+    return {did: (int(left), int(answered)) for did, left, answered in rows if int(left)}

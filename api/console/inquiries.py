@@ -6,6 +6,7 @@ follow them too."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 from uuid import UUID
 
@@ -161,7 +162,9 @@ async def post_handling(request: Request, community_id: CommunityPath, inquiry_i
         if act == "answer":
             recorded = book.answer_inquiry(who.actor(), key, inquiry_id, answer=form.get("answer"))
         else:
-            present = [n.strip() for n in form.get("present").replace("，", ",").split(",")]
+            # Names as people write them: separated by commas or 顿号 (、).
+            present = re.split(r"[,，、]", form.get("present"))
+            present = [n.strip() for n in present]
             recorded = book.record_meeting(
                 who.actor(), key, inquiry_id, meeting=form.get("meeting"),
                 held_on=form.get("held_on"), present=[n for n in present if n],

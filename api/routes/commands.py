@@ -63,7 +63,7 @@ IdempotencyKey = Annotated[
 STREET_COMMANDS = frozenset({"verify_objection", "dismiss_objection"})
 
 
-def _run(
+def run_command(
     command: str,
     principal: SignedIn,
     ledger: LedgerDep,
@@ -101,7 +101,7 @@ def draft_disclosure(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "draft_disclosure",
         who,
         ledger,
@@ -121,7 +121,7 @@ def revise_draft(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "revise_draft",
         who,
         ledger,
@@ -140,7 +140,7 @@ def submit_for_review(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "submit_for_review",
         who,
         ledger,
@@ -160,7 +160,7 @@ def review(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "review",
         who,
         ledger,
@@ -180,7 +180,7 @@ def publish(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "publish",
         who,
         ledger,
@@ -200,7 +200,7 @@ def withdraw(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "withdraw",
         who,
         ledger,
@@ -219,7 +219,7 @@ def archive(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "archive",
         who,
         ledger,
@@ -239,7 +239,7 @@ def raise_objection(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "raise_objection",
         who,
         ledger,
@@ -261,7 +261,7 @@ def leave_opinion(
 ) -> dict[str, Any]:
     """A resident's or representative's opinion (意见) on a posted item, signed with
     their account's name."""
-    return _run(
+    return run_command(
         "leave_opinion",
         who,
         ledger,
@@ -290,7 +290,7 @@ def answer_opinion(
     response: Response,
 ) -> dict[str, Any]:
     """The clerk's answer (答复) to an opinion, public with the item."""
-    return _run(
+    return run_command(
         "answer_opinion",
         who,
         ledger,
@@ -312,7 +312,7 @@ def verify_objection(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "verify_objection",
         who,
         ledger,
@@ -332,7 +332,7 @@ def dismiss_objection(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "dismiss_objection",
         who,
         ledger,
@@ -353,7 +353,7 @@ def draft_correction(
     response: Response,
 ) -> dict[str, Any]:
     """The corrected version and its explanation, submitted for review."""
-    return _run(
+    return run_command(
         "draft_correction",
         who,
         ledger,
@@ -373,7 +373,7 @@ def review_correction(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "review_correction",
         who,
         ledger,
@@ -393,7 +393,7 @@ def publish_correction(
     response: Response,
 ) -> dict[str, Any]:
     """Post the reviewed correction as the disclosure's new version."""
-    return _run(
+    return run_command(
         "publish_correction",
         who,
         ledger,
@@ -412,7 +412,7 @@ def record_entry(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "record_entry",
         who,
         ledger,
@@ -432,7 +432,7 @@ def reverse_entry(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "reverse_entry",
         who,
         ledger,
@@ -461,7 +461,7 @@ def register_seal_key(
         accept_as_cosigner(ledger, community_id, body.vkey, member.display_name)
         return done
 
-    return _run("register_seal_key", who, ledger, community_id, response, register)
+    return run_command("register_seal_key", who, ledger, community_id, response, register)
 
 
 #: The roles whose reviews a seal key seals.

@@ -15,18 +15,18 @@ from pydantic import Field
 
 from api.accounts.errors import AuthenticationError
 from api.routes.command_bodies import Body
-from api.routes.commands import IdempotencyKey, _run
-from api.routes.reads import may_read_finances
+from api.routes.commands import IdempotencyKey, run_command
 from api.service.as_of import AsOfDep
 from api.service.auth import SignedIn, require_csrf
 from api.service.deps import LedgerDep
 from api.service.params import MultiLine, SingleLine
 from api.service.read_models import ReadDBDep, ReaderDep
+from ledger.domain.vocabulary import Scope
 from ledger.domain.working_days import china_date
 from ledger.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from projections.db import ReadDB
 from projections.history import history
-from projections.inquiries import InquiryView, inquiries
+from projections.inquiries import InquiryView, inquiries, inquiry
 from projections.visibility import Reader, can_see
 
 commands = APIRouter(
@@ -68,7 +68,7 @@ def file_inquiry(
     response: Response,
 ) -> dict[str, Any]:
     """A representative's inquiry to the residents' committee, due in three working days."""
-    return _run(
+    return run_command(
         "file_inquiry",
         who,
         ledger,
@@ -90,7 +90,7 @@ def answer_inquiry(
     ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
-    return _run(
+    return run_command(
         "answer_inquiry",
         who,
         ledger,
@@ -112,7 +112,7 @@ def mark_unsatisfactory(
 ) -> dict[str, Any]:
     """The representative who asked finds the answer unsatisfactory: the service
     escalates the inquiry."""
-    return _run(
+    return run_command(
         "mark_unsatisfactory",
         who,
         ledger,
@@ -133,7 +133,7 @@ def record_meeting(
     response: Response,
 ) -> dict[str, Any]:
     """The record of the accountability meeting, which closes an escalated inquiry."""
-    return _run(
+    return run_command(
         "record_meeting",
         who,
         ledger,
@@ -144,15 +144,14 @@ def record_meeting(
 
 
 def may_read_inquiries(reader: Reader, community_id: str) -> None:
-    """For the community's members and the auditors: 401 anonymous, 403 others."""
+    """For the community's members and the auditors (所属内部人员, as the finances):
+    401 anonymous, 403 others."""
     if reader.role is None:
         raise AuthenticationError("the inquiries are shown to the community's members: sign in")
-    try:
-        may_read_finances(reader, community_id)
-    except PermissionDeniedError:
+    if not can_see(reader, community_id, Scope.INTERNAL):
         raise PermissionDeniedError(
             f"the inquiries of {community_id!r} are shown to its members and the auditors"
-        ) from None
+        )
 
 
 def inquiry_json(
@@ -226,9 +225,7 @@ def one_inquiry(
 ) -> dict[str, Any]:
     ledger.store.community(community_id)
     may_read_inquiries(reader, community_id)
-    found = next(
-        (v for v in inquiries(db, community_id, as_of) if v.inquiry_id == str(inquiry_id)), None
-    )
+    found = inquiry(db, community_id, str(inquiry_id), as_of)
     if found is None:
         raise NotFoundError(f"no inquiry {inquiry_id} in {community_id!r}")
     return inquiry_json(found, reader, community_id, db, china_date())

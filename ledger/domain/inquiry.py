@@ -51,6 +51,19 @@ class Meeting(StrEnum):
     TWO_COMMITTEES = "two_committees"  # 两委会议
 
 
+def escalation_reason(
+    due_on: dt.date, answered_on: dt.date | None, unsatisfactory: bool, today: dt.date
+) -> EscalationReason | None:
+    """Why an inquiry not yet escalated is to be on ``today`` (China date), if it is:
+    no answer by the end of ``due_on``, an answer after it, or an answer marked
+    unsatisfactory. The aggregate and the read model that finds candidates both ask."""
+    if answered_on is None:
+        return EscalationReason.OVERDUE if today > due_on else None
+    if answered_on > due_on:
+        return EscalationReason.ANSWERED_LATE
+    return EscalationReason.UNSATISFACTORY if unsatisfactory else None
+
+
 class Inquiry(LedgerAggregate):
     """One inquiry and its whole life."""
 
@@ -164,11 +177,7 @@ class Inquiry(LedgerAggregate):
         """Why the inquiry is to be escalated on ``today`` (China date), if it is."""
         if self.status in (InquiryStatus.ESCALATED, InquiryStatus.CLOSED):
             return None
-        if self.answered_on is None:
-            return EscalationReason.OVERDUE if today > self.due_on else None
-        if self.answered_on > self.due_on:
-            return EscalationReason.ANSWERED_LATE
-        return EscalationReason.UNSATISFACTORY if self.unsatisfactory else None
+        return escalation_reason(self.due_on, self.answered_on, self.unsatisfactory, today)
 
     def escalate(self, actor: Actor, today: dt.date) -> EscalationReason:
         reason = self.due_reason(today)

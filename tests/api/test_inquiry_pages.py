@@ -141,7 +141,7 @@ def test_answered_found_unsatisfactory_escalated_and_closed(site: Site) -> None:
         **site.form(CONSOLE, action),
         "meeting": "supervision",
         "held_on": "2026-12-14",
-        "present": "王建国，陈红梅, 周兰",
+        "present": "王建国，陈红梅, 周兰、李娜",
         "conclusion": "居委会三日内公布决议原件",
     }
     closed = site.post(action, meeting)
