@@ -150,6 +150,7 @@ def checkpoint_page(request: Request, community_id: CommunityPath, who: SignedIn
         "other_log": gettext("这不是本社区日志的检查点。"),
         "older": gettext("这个检查点比您上次盖章的更旧，已拒绝。"),
         "no_proof": gettext("服务器没有给出与您上次盖章的检查点之间的一致性证明。"),
+        "working": gettext("正在加盖印章……"),
         "done": gettext("已加盖印章。"),
         "failed": gettext("未能加盖印章："),
     }

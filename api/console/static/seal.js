@@ -215,7 +215,10 @@ function checkpointPanel(panel) {
   const status = panel.querySelector("[data-status]");
   const button = panel.querySelector("[data-cosign]");
   button.addEventListener("click", async () => {
+    // The last click's result is cleared at once: it must not be read as this one's.
     button.disabled = true;
+    delete status.dataset.result;
+    say(status, data.messages.working);
     try {
       const record = (await allKeys()).find((k) => k.ref === data.key_ref);
       if (!record) throw new Error(data.messages.no_key);
