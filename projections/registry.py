@@ -11,6 +11,7 @@ from projections.finance import FinanceProjection
 from projections.history import HistoryProjection
 from projections.inquiries import InquiriesProjection
 from projections.opinions import OpinionsProjection
+from projections.reports import ReportsProjection
 from projections.runner import Projection
 from projections.seal_keys import SealKeysProjection
 
@@ -26,4 +27,5 @@ def all_projections() -> list[Projection]:
         SealKeysProjection(),
         OpinionsProjection(),
         InquiriesProjection(),
+        ReportsProjection(),
     ]

@@ -1,6 +1,6 @@
 """The ledger of one community, :class:`CommunityLedger`: its command groups joined,
 one per kind of act (disclosures, objections and corrections, opinions, inquiries,
-finance), over the :class:`~ledger.application.runner.CommandRunner`; and the
+reports, finance), over the :class:`~ledger.application.runner.CommandRunner`; and the
 :class:`Ledger` that opens every community of one store."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from ledger.application.finance import FinanceCommands
 from ledger.application.inquiries import InquiryCommands
 from ledger.application.objections import ObjectionCommands
 from ledger.application.opinions import OpinionCommands
+from ledger.application.reports import ReportCommands
 from ledger.application.runner import HoldsFiles
 from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role
@@ -25,7 +26,12 @@ SYSTEM: Final = Actor("gongkai", Role.SYSTEM)
 
 
 class CommunityLedger(
-    DisclosureCommands, ObjectionCommands, OpinionCommands, InquiryCommands, FinanceCommands
+    DisclosureCommands,
+    ObjectionCommands,
+    OpinionCommands,
+    InquiryCommands,
+    ReportCommands,
+    FinanceCommands,
 ):
     """The ledger of one community."""
 

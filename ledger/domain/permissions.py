@@ -61,6 +61,13 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "mark_unsatisfactory": frozenset({Role.RESIDENT_REPRESENTATIVE}),
     "escalate_inquiry": frozenset({Role.SYSTEM}),
     "record_meeting": frozenset({Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER}),
+    # Reports (举报) go to the street disciplinary committee, which alone registers the
+    # key they are sealed to, and investigates and handles them [004 篇九 (三)].
+    "register_report_key": frozenset({Role.DISCIPLINARY_AUDITOR}),
+    "file_report": frozenset({Role.RESIDENT, Role.RESIDENT_REPRESENTATIVE}),
+    "acknowledge_report": frozenset({Role.DISCIPLINARY_AUDITOR}),
+    "record_investigation_step": frozenset({Role.DISCIPLINARY_AUDITOR}),
+    "conclude_report": frozenset({Role.DISCIPLINARY_AUDITOR}),
 }
 
 
