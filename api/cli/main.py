@@ -31,6 +31,7 @@ from api.cli.projections import (
     init_read_models,
     log_to_stderr,
 )
+from api.cli.reports import add_report_commands
 from api.cli.seal import add_seal_commands
 from api.cli.users import add_user_commands
 from api.cli.verify import add_verify_command
@@ -78,7 +79,12 @@ def cmd_community_list(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from api.demo.accounts import accounts_file_for, ensure_demo_accounts
+    from api.demo.accounts import (
+        DEMO_REPORT_KEY,
+        accounts_file_for,
+        demo_report_key,
+        ensure_demo_accounts,
+    )
     from api.demo.community import create_demo
     from api.demo.seal import seal_demo
     from ledger.application import Ledger
@@ -87,16 +93,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store = open_store(url)
     store.init_schema()
     files = attachment_store(args, url)
+    accounts_file = (
+        Path(args.accounts_file) if args.accounts_file else accounts_file_for(url, args.keys_dir)
+    )
+    report_key_file = accounts_file.parent / DEMO_REPORT_KEY
+    report_key = demo_report_key(report_key_file)
     with Ledger(store, files) as ledger:
-        summary = create_demo(ledger, files=files)
+        summary = create_demo(ledger, files=files, report_key=report_key)
         sealed = seal_demo(ledger.store, summary.community_id, Path(args.keys_dir))
         # Everything the service reads, so that 'gongkai serve' answers at once: the
         # read models' tables, caught up, and the accounts' tables.
         init_read_models(url)
         applied = catch_up_read_models(ledger.store, url, [summary.community_id])
-    accounts_file = (
-        Path(args.accounts_file) if args.accounts_file else accounts_file_for(url, args.keys_dir)
-    )
     with open_accounts(url, create=True) as accounts:
         people = ensure_demo_accounts(accounts, summary.community_id, accounts_file)
     print(f"demo community ready: {summary}")
@@ -107,6 +115,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"(private keys and .vkey files in {args.keys_dir})")
     roles = ", ".join(f"{p.role.value} {p.username}" for p in people)
     print(f"demo accounts ({roles}), with their passwords, in {accounts_file}")
+    print(
+        f"the street disciplinary committee's report key (the demo's only: a real "
+        f"committee keeps its own off the server) in {report_key_file}"
+    )
     return EXIT_OK
 
 
@@ -214,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_projection_commands(sub)
     add_finance_commands(sub)
     add_user_commands(sub)
+    add_report_commands(sub)
     return parser
 
 

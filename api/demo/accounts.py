@@ -20,8 +20,11 @@ from api.accounts.model import STREET_ROLES
 from api.demo import script as demo
 from ledger.domain.vocabulary import Role
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError
+from ledger.sealed_identity import ReportKey, generate_key_pair, load_private_key, public_key_of
 
 ACCOUNTS_FILE: Final = "demo-accounts.txt"
+#: The demo's street disciplinary committee's private report key, beside the accounts.
+DEMO_REPORT_KEY: Final = "demo-report-key.pem"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +143,17 @@ def ensure_demo_accounts(accounts: Accounts, community_id: str, path: Path) -> l
         ready.append(DemoAccount(person.role, person.username, password))
     write_accounts_file(path, ready)
     return ready
+
+
+def demo_report_key(path: Path) -> ReportKey:
+    """The demo committee's report key pair, made on the first run: the private key is
+    written to ``path`` (for trying ``gongkai reports open`` and the console's opener),
+    and the public key is what the demo registers."""
+    if path.exists():
+        return public_key_of(load_private_key(path.read_bytes()))
+    pem, public = generate_key_pair()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+    return public

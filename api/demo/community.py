@@ -20,6 +20,7 @@ from typing import Any
 from api.demo.files import demo_file
 from api.demo.script import (
     ACCOUNT_NAMES,
+    AUDITOR,
     CHAIR,
     CLERK,
     COMMITTEE_OPINIONS,
@@ -48,6 +49,12 @@ from api.demo.script import (
     PARTY_OPINION,
     RENT_ANSWER,
     RENT_INQUIRY,
+    REPORT_ACKNOWLEDGEMENT,
+    REPORT_STEP,
+    REPORT_SUBJECT,
+    REPORT_TEXT,
+    REPORTER_CONTACT,
+    REPORTER_NAME,
     REPRESENTATIVE,
     RESIDENT,
     SEASONAL,
@@ -62,6 +69,7 @@ from ledger.attachments import FileAttachmentStore
 from ledger.chain.hashing import Head
 from ledger.domain.vocabulary import ObjectionForm, ReviewOutcome, ReviewStage
 from ledger.domain.working_days import CHINA_TIME
+from ledger.sealed_identity import ReportKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +82,7 @@ class DemoSummary:
     objections: int
     opinions: int
     inquiries: int
+    reports: int
     head: Head
 
 
@@ -82,10 +91,12 @@ def create_demo(
     *,
     today: dt.date | None = None,
     files: FileAttachmentStore | None = None,
+    report_key: ReportKey | None = None,
 ) -> DemoSummary:
     """Create 天海社区 with its record; running it again in the same month stores nothing.
     The vouchers and attached documents are put in ``files`` (with none, the record
-    names the same files, which the service would then not have)."""
+    names the same files, which the service would then not have). With the street
+    disciplinary committee's ``report_key``, it is registered and a report filed."""
     anchor = (today or dt.date.today()).replace(day=1)
     months = [_shift(anchor, n) for n in range(-MONTHS, 0)]
     book = ledger.add_community(COMMUNITY)
@@ -96,7 +107,10 @@ def create_demo(
     objections = _objections(book, ctx, anchor, ids)
     opinions = _opinions(book, anchor, ids)
     asked = _inquiries(book, anchor)
-    return DemoSummary(COMMUNITY.id, len(items), entries, objections, opinions, asked, book.head())
+    reported = _report(book, anchor, report_key) if report_key is not None else 0
+    return DemoSummary(
+        COMMUNITY.id, len(items), entries, objections, opinions, asked, reported, book.head()
+    )
 
 
 # --- dates and text -------------------------------------------------------------------
@@ -393,3 +407,29 @@ def _inquiries(book: CommunityLedger, anchor: dt.date) -> int:
     # when the demo is made, and a worker finds nothing more to do.
     book.escalate_inquiry(SYSTEM, str(lift.result["id"]), now=at + dt.timedelta(days=7))
     return 2
+
+
+# --- a report -----------------------------------------------------------------------------
+
+
+def _report(book: CommunityLedger, anchor: dt.date, key: ReportKey) -> int:
+    """The committee's key registered, and one report filed on the 25th of last month,
+    acknowledged and being investigated."""
+    month = f"demo:{anchor:%Y-%m}"
+    if book.report_key() != key:
+        book.register_report_key(AUDITOR, f"{month}:report-key", public_key=key.line)
+    filed_on = _shift(anchor, -1).replace(day=25)
+    at = dt.datetime.combine(filed_on, dt.time(20), tzinfo=CHINA_TIME)
+    filed = book.file_report(
+        RESIDENT,
+        f"{month}:report",
+        subject=REPORT_SUBJECT,
+        text=REPORT_TEXT,
+        name=REPORTER_NAME,
+        contact=REPORTER_CONTACT,
+        now=at,
+    )
+    report_id = str(filed.result.result["id"])
+    book.acknowledge_report(AUDITOR, f"{month}:report:ack", report_id, note=REPORT_ACKNOWLEDGEMENT)
+    book.record_investigation_step(AUDITOR, f"{month}:report:step", report_id, step=REPORT_STEP)
+    return 1

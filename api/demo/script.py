@@ -247,3 +247,16 @@ RENT_ANSWER: Final = (
     "谈判结束后公布结果。"
 )
 LIFT_INQUIRY: Final = "加装电梯二期施工期间，低层住户的补偿方案何时公布？"
+
+# --- a report to the street disciplinary committee, acknowledged and being investigated --
+
+AUDITOR: Final = Actor("陈静", Role.DISCIPLINARY_AUDITOR)  # 街道纪工委
+REPORT_SUBJECT: Final = "保洁服务合同续签未经居民代表会议"
+REPORT_TEXT: Final = (
+    "今年保洁服务合同续签，没有经过居民代表会议讨论，合同金额比去年高出不少，"
+    "也没有在公开栏公布。请纪工委核查。"
+)
+REPORTER_NAME: Final = "刘华"
+REPORTER_CONTACT: Final = "5号楼2单元，电话 139-0000-0000（演示）"
+REPORT_ACKNOWLEDGEMENT: Final = "已受理，转街道纪工委第二组核查。"
+REPORT_STEP: Final = "调阅保洁服务合同及近两年付款凭证。"

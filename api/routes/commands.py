@@ -60,7 +60,16 @@ IdempotencyKey = Annotated[
 ]
 
 #: What a street-wide account (no community) may do in a community's ledger.
-STREET_COMMANDS = frozenset({"verify_objection", "dismiss_objection"})
+STREET_COMMANDS = frozenset(
+    {
+        "verify_objection",
+        "dismiss_objection",
+        "register_report_key",
+        "acknowledge_report",
+        "record_investigation_step",
+        "conclude_report",
+    }
+)
 
 
 def run_command(
@@ -74,7 +83,8 @@ def run_command(
     if principal.community is None:
         if command not in STREET_COMMANDS:
             raise PermissionDeniedError(
-                f"a street-wide account records only findings on objections, not {command}"
+                "a street-wide account records only findings on objections and the "
+                f"handling of reports, not {command}"
             )
     elif principal.community != community_id:
         raise PermissionDeniedError(
@@ -515,5 +525,11 @@ COMMAND_ROUTES: dict[str, str] = {
     "answer_inquiry": "/inquiries/{inquiry_id}/answer",
     "mark_unsatisfactory": "/inquiries/{inquiry_id}/unsatisfactory",
     "record_meeting": "/inquiries/{inquiry_id}/meeting",
+    # api/routes/reports.py
+    "register_report_key": "/report-key",
+    "file_report": "/reports",
+    "acknowledge_report": "/reports/{report_id}/acknowledgement",
+    "record_investigation_step": "/reports/{report_id}/steps",
+    "conclude_report": "/reports/{report_id}/finding",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

@@ -18,6 +18,7 @@ from api.routes import finance_package as finance_package_routes
 from api.routes import inquiries as inquiry_routes
 from api.routes import ledger as ledger_routes
 from api.routes import reads as read_routes
+from api.routes import reports as report_routes
 from api.routes import seal as seal_routes
 from api.routes import tiles as tile_routes
 from api.service import errors
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feedback_routes.router)
     app.include_router(inquiry_routes.commands)
     app.include_router(inquiry_routes.reads)
+    app.include_router(report_routes.commands)
+    app.include_router(report_routes.reads)
     app.include_router(finance_package_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)

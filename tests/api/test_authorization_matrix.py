@@ -117,6 +117,13 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "record_meeting":     (401, 403, 403, GO,  403, GO,  403, 403, 403),
     # The chair registers the members' seal keys.
     "register_seal_key":  (401, 403, 403, 403, 403, GO,  403, 403, 403),
+    # Reports: filed by residents and representatives; the street's disciplinary
+    # committee registers the key they are sealed to and handles them.
+    "register_report_key": (401, 403, 403, 403, 403, 403, 403, GO, 403),
+    "file_report":        (401, GO,  GO,  403, 403, 403, 403, 403, 403),
+    "acknowledge_report": (401, 403, 403, 403, 403, 403, 403, GO,  403),
+    "record_investigation_step": (401, 403, 403, 403, 403, 403, 403, GO, 403),
+    "conclude_report":    (401, 403, 403, 403, 403, 403, 403, GO,  403),
 }
 
 ROWS: Final[list[Row]] = [
@@ -163,6 +170,12 @@ ROWS: Final[list[Row]] = [
     # The inquiries, with their deadlines, are the members' and the auditors'.
     Row("GET", f"{C}/inquiries",               MEMBERS),
     Row("GET", f"{C}/inquiries/{{inquiry_id}}", (401, 404, 404, 404, 404, 404, 404, 404, 403)),
+    # Reports' subject and text are the leadership's and the auditors'; the key they are
+    # sealed to is public; a receipt code is its own proof (an unknown one: 404).
+    Row("GET", f"{C}/reports",                 LEADERSHIP),
+    Row("GET", f"{C}/reports/{{report_id}}",   (401, 403, 403, 403, 404, 404, 404, 404, 403)),
+    Row("GET", f"{C}/report-key",              EVERYONE),
+    Row("POST", f"{C}/reports/status",         (404,) * 9, body={"receipt": "AAAA-BBBB"}),
     Row("GET", f"{C}/finance/entries",         MEMBERS),
     Row("GET", f"{C}/finance/totals",          MEMBERS),
     Row("GET", f"{C}/finance/package",         MEMBERS),
@@ -361,6 +374,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         entry_id=unknown,
         opinion_id=unknown,
         inquiry_id=unknown,
+        report_id=unknown,
         **demo.subjects,
     )
     content = row.text.format(**demo.subjects).encode() if row.text else None

@@ -19,6 +19,7 @@ from api.service.settings import Settings
 from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import STAGE_ROLES, ReviewStage, Role
 from ledger.seal.keys import KeyKind, generate_key
+from ledger.sealed_identity import generate_key_pair
 from tests.api.demo_service import demo_store, reader_tokens
 from tests.contract.test_ledger_contract import DRAFT
 
@@ -67,6 +68,11 @@ BODIES: dict[str, dict[str, Any]] = {
         "present": ["王建国"],
         "conclusion": "限期答复",
     },
+    "register_report_key": {"public_key": generate_key_pair()[1].line},
+    "file_report": {"subject": "账目不清", "text": "请核查", "name": "某居民", "contact": "电话"},
+    "acknowledge_report": {"note": "已受理"},
+    "record_investigation_step": {"step": "调阅账目"},
+    "conclude_report": {"finding": "unsubstantiated", "conclusion": "经核查不属实"},
 }
 
 
@@ -199,6 +205,7 @@ def test_every_role_against_every_command(service: Service, command: str, role: 
         entry_id=uuid.uuid4(),
         opinion_id=uuid.uuid4(),
         inquiry_id=uuid.uuid4(),
+        report_id=uuid.uuid4(),
     )
     response = service.post(path, BODIES[command], (role, community))
     may = allowed(command, role) and (community is not None or command in STREET_COMMANDS)
