@@ -7,6 +7,7 @@ party branch and the street's auditors do their work in the browser.
 - :mod:`.objections`: residents' objections, verified or dismissed, and answered by a correction;
 - :mod:`.opinions`: residents' opinions, left from the portal and answered by the clerk;
 - :mod:`.inquiries`: inquiries (质询) filed on the portal, answered and closed in the console;
+- :mod:`.reports`: reports (举报) filed on the portal, handled by the street's auditors;
 - :mod:`.finance`: the clerk's entries with their vouchers, and red-ink reversals;
 - :mod:`.bundles`: signed archive bundles of any period, downloaded;
 - :mod:`.forms`: form posts read as they stream in, their files put in the store.
@@ -20,6 +21,7 @@ from api.console import (
     inquiries,
     objections,
     opinions,
+    reports,
     routes,
     seals,
     work_ledger,
@@ -27,6 +29,7 @@ from api.console import (
 
 router = APIRouter()
 router.include_router(seals.router)  # first: /console/seal.js before /console/{...}
+router.include_router(reports.router)  # and /console/open-report.js
 router.include_router(bundles.router)
 router.include_router(finance.router)
 router.include_router(objections.router)
@@ -34,6 +37,7 @@ router.include_router(opinions.router)
 router.include_router(opinions.portal_router)
 router.include_router(inquiries.router)
 router.include_router(inquiries.portal_router)
+router.include_router(reports.portal_router)
 router.include_router(work_ledger.router)
 router.include_router(routes.router)
 

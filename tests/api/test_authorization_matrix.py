@@ -229,6 +229,7 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{CONSOLE}/items/{{disclosure_id}}", (401, 200, 200, 200, 200, 200, 200, 404, 404),
         target="/console/c/tianhai/items/{public}", page=True),
     Row("GET", "/console/seal.js",             EVERYONE),
+    Row("GET", "/console/open-report.js",      EVERYONE),
     # Bundles hold every scope: the auditors' and the leadership's (reads_everything).
     Row("GET", "/console/bundles",             (401, 403, 403, 403, 200, 200, 200, 200, 200),
         page=True),
@@ -273,6 +274,19 @@ ROWS: Final[list[Row]] = [
     Row("POST", f"{CONSOLE}/inquiries/{{inquiry_id}}/{{act}}",
         (401, 403, 403, 403, GO, 403, 403, 404, 404),
         target="/console/c/tianhai/inquiries/{public}/answer", page=True),
+    # Reports: how to report and the receipt code's lookup are for everyone; filed by
+    # the community's residents; read in the console by its leadership and the auditors,
+    # who alone register the key and handle them.
+    Row("GET", "/c/{community_id}/reports",    EVERYONE, page=True),
+    Row("POST", "/c/{community_id}/reports",   (401, GO, GO, 403, 403, 403, 403, 404, 404),
+        page=True),
+    Row("POST", "/c/{community_id}/reports/status", (GO,) * 9, page=True),
+    Row("GET", f"{CONSOLE}/reports",           LEADERSHIP, page=True),
+    Row("POST", f"{CONSOLE}/report-key",       (401, 403, 403, 403, 403, 403, 403, GO, 404),
+        page=True),
+    Row("POST", f"{CONSOLE}/reports/{{report_id}}/{{act}}",
+        (401, 403, 403, 403, 403, 403, 403, GO, 404),
+        target="/console/c/tianhai/reports/{public}/acknowledgement", page=True),
     Row("GET", f"{CONSOLE}/checkpoint",        (401, 403, 403, 403, 403, 200, 403, 404, 404),
         page=True),
     Row("POST", f"{CONSOLE}/seal-keys",        (401, 403, 403, 403, 403, GO,  403, 404, 404),

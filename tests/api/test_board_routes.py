@@ -21,6 +21,7 @@ from api.service.settings import Settings
 from ledger.application import Ledger
 from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role
+from ledger.sealed_identity import generate_key_pair
 from ledger.store import open_store
 from ledger.store.base import Community
 from tests.api.demo_service import demo_store, reader_tokens
@@ -207,7 +208,41 @@ def test_no_route_leaks_what_an_outsider_may_not_see(
             disclosure_id=disclosures[0],
             now=dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC),
         )
+        # A report's subject and text are the leadership's; its reporter's name and
+        # contact are sealed, and no route shows them to anyone, the auditors included.
+        report_marker = "R" + uuid.uuid4().hex[:12]
+        markers[report_marker] = "leadership"
+        sealed_marker = "S" + uuid.uuid4().hex[:12]
+        _, report_key = generate_key_pair()
+        ledger_c.register_report_key(
+            Actor("陈静", Role.DISCIPLINARY_AUDITOR), key(), public_key=report_key.line
+        )
+        filed = ledger_c.file_report(
+            Actor("resident.x", Role.RESIDENT),
+            key(),
+            subject=f"{report_marker}事项",
+            text=f"{report_marker}{items[0][1]}",
+            name=sealed_marker,
+            contact=f"{sealed_marker}{items[0][1]}",
+        )
+        report_id = filed.result.result["id"]
     service.catch_up()
+    report_pages = [
+        f"/v1/communities/{community}/reports",
+        f"/v1/communities/{community}/reports/{report_id}",
+        f"/v1/communities/{community}/report-key",
+        f"/c/{community}/reports",
+        f"/console/c/{community}/reports",
+    ]
+    for who in (None, ("resident", "xinhe"), ("disciplinary_auditor", None)):
+        headers = {"Authorization": f"Bearer {service.tokens[who]}"} if who else {}
+        for page in report_pages:
+            text = service.client.get(page, headers=headers).text
+            assert sealed_marker not in text, (who, page)
+            assert "resident.x" not in text, (who, page)
+            lists = "reports" in page and not page.startswith("/c/")
+            if who is not None and who[0] == "disciplinary_auditor" and lists:
+                assert report_marker in text, page  # the scan reads pages that show reports
     outsiders: list[tuple[str, str | None] | None] = [None, ("resident", "xinhe")]
     outsiders.append(("clerk", "xinhe"))
     as_of = data.draw(st.integers(0, len(items) + 2))
@@ -228,6 +263,7 @@ def test_no_route_leaks_what_an_outsider_may_not_see(
             f"/c/{community}/inquiries",
             f"/console/c/{community}/inquiries",
             f"/c/{community}",
+            *report_pages,
         ]
         for d in disclosures:
             pages += [

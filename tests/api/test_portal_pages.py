@@ -22,6 +22,8 @@ from fastapi.testclient import TestClient
 import api.portal
 from api.console.inquiries import MEETING_NAMES
 from api.console.inquiries import STATUS_NAMES as INQUIRY_STATUS
+from api.console.reports import FINDING_NAMES
+from api.console.reports import STATUS_NAMES as REPORT_STATUS
 from api.console.routes import STATUS_NAMES
 from api.console.work_ledger import ACT_NAMES
 from api.portal.views import CHINA, COSIGNER_ROLE_NAMES
@@ -414,6 +416,7 @@ def test_every_message_has_an_english_translation() -> None:
     # The console's names of states, acts and channels, translated by value too.
     names |= set(STATUS_NAMES.values()) | set(ACT_NAMES.values()) | set(CHANNEL_NAMES.values())
     names |= set(INQUIRY_STATUS.values()) | set(MEETING_NAMES.values())
+    names |= set(REPORT_STATUS.values()) | set(FINDING_NAMES.values())
     assert len(extracted) > 40
     for msgid in extracted | names:
         message = catalog.get(msgid)

@@ -174,3 +174,43 @@ export async function openSealed(pemText, sealedBase64, communityId, reportId) {
   }
   return { account: fields.account, contact: fields.contact, name: fields.name };
 }
+
+// --- the console's reports page ------------------------------------------------------
+// The key file is read once into this page's memory and never sent anywhere; each
+// report's identity is opened when asked for, and shown on this page only.
+
+function identityPanel(panel) {
+  const input = panel.querySelector("input[type=file]");
+  const status = panel.querySelector("[data-status]");
+  let pem = null;
+  input.addEventListener("change", async () => {
+    const file = input.files[0];
+    pem = file ? await file.text() : null;
+    status.textContent = pem ? panel.dataset.loaded : "";
+  });
+  for (const button of document.querySelectorAll("button[data-open-report]")) {
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const out = document.getElementById(button.dataset.output);
+      out.dataset.result = "";
+      if (!pem) {
+        out.textContent = panel.dataset.noKey;
+        return;
+      }
+      try {
+        const who = await openSealed(pem, button.dataset.sealed, panel.dataset.community,
+          button.dataset.openReport);
+        out.textContent = [`${panel.dataset.nameLabel}${who.name}`,
+          `${panel.dataset.contactLabel}${who.contact}`,
+          `${panel.dataset.accountLabel}${who.account}`].join("\n");
+        out.dataset.result = "ok";
+      } catch (error) {
+        out.textContent = `${panel.dataset.failed} ${error.message}`;
+        out.dataset.result = "fail";
+      }
+    });
+  }
+  panel.hidden = false;
+}
+
+for (const panel of document.querySelectorAll("[data-identity-panel]")) identityPanel(panel);
