@@ -6,6 +6,7 @@ from __future__ import annotations
 from projections.attachment_refs import AttachmentRefsProjection
 from projections.audit_trail import AuditTrailProjection
 from projections.board_projection import BoardProjection
+from projections.calendar import CalendarProjection
 from projections.clock import ClockProjection
 from projections.finance import FinanceProjection
 from projections.history import HistoryProjection
@@ -28,4 +29,5 @@ def all_projections() -> list[Projection]:
         OpinionsProjection(),
         InquiriesProjection(),
         ReportsProjection(),
+        CalendarProjection(),
     ]

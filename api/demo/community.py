@@ -21,6 +21,7 @@ from api.demo.files import demo_file
 from api.demo.script import (
     ACCOUNT_NAMES,
     AUDITOR,
+    CALENDAR,
     CHAIR,
     CLERK,
     COMMITTEE_OPINIONS,
@@ -100,6 +101,7 @@ def create_demo(
     anchor = (today or dt.date.today()).replace(day=1)
     months = [_shift(anchor, n) for n in range(-MONTHS, 0)]
     book = ledger.add_community(COMMUNITY)
+    _calendar(book)
     entries, last_month = _record_finance(book, months, files)
     ctx = _context(anchor)
     items = (*ITEMS, _accounts_item(months[-1], last_month))
@@ -433,3 +435,20 @@ def _report(book: CommunityLedger, anchor: dt.date, key: ReportKey) -> int:
     book.acknowledge_report(AUDITOR, f"{month}:report:ack", report_id, note=REPORT_ACKNOWLEDGEMENT)
     book.record_investigation_step(AUDITOR, f"{month}:report:step", report_id, step=REPORT_STEP)
     return 1
+
+
+# --- the disclosure calendar --------------------------------------------------------------
+
+
+def _calendar(book: CommunityLedger) -> None:
+    """The calendar drawn from the seeds, adopted by the clerk and approved by the
+    committee's chair. Its keys name no month: a later run replays it."""
+    for slug, title, category, cadence, due_days, scope, basis in CALENDAR:
+        key = f"demo:calendar:{slug}"
+        adopted = book.adopt_obligation(
+            CLERK, key, title=title, category=category, cadence=cadence, due_days=due_days,
+            scope=scope, basis=basis,
+        )  # fmt: skip
+        book.approve_obligation(
+            CHAIR, f"{key}:approval", str(adopted.result["id"]), opinion="同意"
+        )

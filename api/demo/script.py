@@ -260,3 +260,72 @@ REPORTER_NAME: Final = "刘华"
 REPORTER_CONTACT: Final = "5号楼2单元，电话 139-0000-0000（演示）"
 REPORT_ACKNOWLEDGEMENT: Final = "已受理，转街道纪工委第二组核查。"
 REPORT_STEP: Final = "调阅保洁服务合同及近两年付款凭证。"
+
+# --- the disclosure calendar (公开目录与时限), from the seeds -------------------------------
+
+#: (slug, title, category, cadence, due_days, scope, basis)
+CALENDAR: Final = (
+    (
+        "finance",
+        "每月财务收支明细",
+        "income_expense",
+        "monthly",
+        10,
+        "internal",
+        "财务收支情况每月公开 [000]；一般事项每月公开一次 [004 篇九]",
+    ),
+    (
+        "assistance",
+        "低保及救济救助对象",
+        "social_assistance",
+        "monthly",
+        10,
+        "public",
+        "享受最低保障情况等常规性工作要定期公开 [004 篇九]",
+    ),
+    (
+        "work",
+        "工作计划及任务落实情况",
+        "work_plan",
+        "quarterly",
+        15,
+        "public",
+        "工作执行情况、完成工作目标情况每季度公开 [000]",
+    ),
+    (
+        "year",
+        "年度目标及执行情况",
+        "annual_targets",
+        "year_end",
+        20,
+        "public",
+        "每年年底召开年终总结会 [002]",
+    ),
+    (
+        "matters",
+        "重大事项（一事一公开）",
+        "council_decisions",
+        "per_matter",
+        5,
+        "public",
+        "重大事项做到一事一公开 [004 篇九]",
+    ),
+    (
+        "meetings",
+        "居民会议决定的热点事项（事前公开）",
+        "resident_meetings",
+        "before_the_fact",
+        3,
+        "public",
+        "居民关注的热点问题经居民会议讨论决定实行全过程公开 [000]",
+    ),
+    (
+        "policies",
+        "政策法规及规章制度",
+        "policies",
+        "long_term",
+        0,
+        "public",
+        "有关政策、法规等固定性的工作要长期公开 [004 篇九]",
+    ),
+)

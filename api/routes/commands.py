@@ -531,5 +531,9 @@ COMMAND_ROUTES: dict[str, str] = {
     "acknowledge_report": "/reports/{report_id}/acknowledgement",
     "record_investigation_step": "/reports/{report_id}/steps",
     "conclude_report": "/reports/{report_id}/finding",
+    # api/routes/calendar.py
+    "adopt_obligation": "/obligations",
+    "approve_obligation": "/obligations/{obligation_id}/approval",
+    "retire_obligation": "/obligations/{obligation_id}/retirement",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

@@ -12,6 +12,7 @@ from api.portal import router as portal_router
 from api.routes import attachments as attachment_routes
 from api.routes import auth as auth_routes
 from api.routes import board as board_routes
+from api.routes import calendar as calendar_routes
 from api.routes import commands as command_routes
 from api.routes import feedback as feedback_routes
 from api.routes import finance_package as finance_package_routes
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inquiry_routes.reads)
     app.include_router(report_routes.commands)
     app.include_router(report_routes.reads)
+    app.include_router(calendar_routes.commands)
+    app.include_router(calendar_routes.reads)
     app.include_router(finance_package_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)

@@ -1,7 +1,8 @@
 """The ledger of one community, :class:`CommunityLedger`: its command groups joined,
 one per kind of act (disclosures, objections and corrections, opinions, inquiries,
-reports, finance), over the :class:`~ledger.application.runner.CommandRunner`; and the
-:class:`Ledger` that opens every community of one store."""
+reports, the disclosure calendar, finance), over the
+:class:`~ledger.application.runner.CommandRunner`; and the :class:`Ledger` that opens
+every community of one store."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import threading
 from typing import Final
 
+from ledger.application.calendar import CalendarCommands
 from ledger.application.disclosures import DisclosureCommands
 from ledger.application.finance import FinanceCommands
 from ledger.application.inquiries import InquiryCommands
@@ -31,6 +33,7 @@ class CommunityLedger(
     OpinionCommands,
     InquiryCommands,
     ReportCommands,
+    CalendarCommands,
     FinanceCommands,
 ):
     """The ledger of one community."""

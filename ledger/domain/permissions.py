@@ -68,6 +68,11 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "acknowledge_report": frozenset({Role.DISCIPLINARY_AUDITOR}),
     "record_investigation_step": frozenset({Role.DISCIPLINARY_AUDITOR}),
     "conclude_report": frozenset({Role.DISCIPLINARY_AUDITOR}),
+    # The disclosure calendar (公开目录): the clerk adopts and retires its obligations,
+    # which the supervision committee approves.
+    "adopt_obligation": _CLERK,
+    "approve_obligation": frozenset({Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER}),
+    "retire_obligation": _CLERK,
 }
 
 

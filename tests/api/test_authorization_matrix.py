@@ -124,6 +124,10 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "acknowledge_report": (401, 403, 403, 403, 403, 403, 403, GO,  403),
     "record_investigation_step": (401, 403, 403, 403, 403, 403, 403, GO, 403),
     "conclude_report":    (401, 403, 403, 403, 403, 403, 403, GO,  403),
+    # The disclosure calendar: adopted and retired by the clerk, approved by the committee.
+    "adopt_obligation":   (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "approve_obligation": (401, 403, 403, GO,  403, GO,  403, 403, 403),
+    "retire_obligation":  (401, 403, 403, 403, GO,  403, 403, 403, 403),
 }
 
 ROWS: Final[list[Row]] = [
@@ -175,6 +179,8 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/reports",                 LEADERSHIP),
     Row("GET", f"{C}/reports/{{report_id}}",   (401, 403, 403, 403, 404, 404, 404, 404, 403)),
     Row("GET", f"{C}/report-key",              EVERYONE),
+    # The calendar is for everyone, each obligation as its scope says.
+    Row("GET", f"{C}/calendar",                EVERYONE),
     Row("POST", f"{C}/reports/status",         (404,) * 9, body={"receipt": "AAAA-BBBB"}),
     Row("GET", f"{C}/finance/entries",         MEMBERS),
     Row("GET", f"{C}/finance/totals",          MEMBERS),
@@ -389,6 +395,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         opinion_id=unknown,
         inquiry_id=unknown,
         report_id=unknown,
+        obligation_id=unknown,
         **demo.subjects,
     )
     content = row.text.format(**demo.subjects).encode() if row.text else None

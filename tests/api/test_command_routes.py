@@ -73,6 +73,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "acknowledge_report": {"note": "已受理"},
     "record_investigation_step": {"step": "调阅账目"},
     "conclude_report": {"finding": "unsubstantiated", "conclusion": "经核查不属实"},
+    "adopt_obligation": {
+        "title": "每月财务收支明细",
+        "category": "income_expense",
+        "cadence": "monthly",
+        "due_days": 10,
+        "scope": "internal",
+    },
+    "approve_obligation": {"opinion": "同意"},
+    "retire_obligation": {"reason": "合并到季度公开"},
 }
 
 
@@ -206,6 +215,7 @@ def test_every_role_against_every_command(service: Service, command: str, role: 
         opinion_id=uuid.uuid4(),
         inquiry_id=uuid.uuid4(),
         report_id=uuid.uuid4(),
+        obligation_id=uuid.uuid4(),
     )
     response = service.post(path, BODIES[command], (role, community))
     may = allowed(command, role) and (community is not None or command in STREET_COMMANDS)

@@ -1,0 +1,151 @@
+"""The disclosure calendar over HTTP (公开目录与时限): the clerk adopts an obligation,
+the supervision committee approves it, the clerk retires one; anyone reads the calendar,
+each obligation shown to those who may see items of its scope."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import Field
+
+from api.routes.command_bodies import Body
+from api.routes.commands import IdempotencyKey, run_command
+from api.service.as_of import AsOfDep
+from api.service.auth import SignedIn, require_csrf
+from api.service.deps import LedgerDep
+from api.service.params import MultiLine, SingleLine
+from api.service.read_models import ReadDBDep, ReaderDep
+from ledger.domain.obligation import DUE_RULES, Cadence
+from projections.calendar import ObligationView, calendar
+from projections.visibility import can_see
+
+commands = APIRouter(
+    prefix="/v1/communities/{community_id}",
+    tags=["commands"],
+    dependencies=[Depends(require_csrf)],
+)
+reads = APIRouter(prefix="/v1/communities/{community_id}", tags=["reads"])
+
+
+class ObligationAdoption(Body):
+    title: SingleLine = Field(min_length=1, max_length=200)
+    category: str = Field(max_length=40)
+    cadence: Literal[
+        "monthly", "quarterly", "year_end", "per_matter", "before_the_fact", "long_term"
+    ]
+    due_days: int = Field(ge=0, le=60, description="its meaning depends on the cadence")
+    scope: Literal["public", "internal", "leadership"]
+    basis: MultiLine = Field(default="", max_length=1_000)
+
+
+class ObligationApproval(Body):
+    opinion: MultiLine = Field(default="", max_length=2_000)
+
+
+class ObligationRetirement(Body):
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
+
+
+@commands.post("/obligations", status_code=201)
+def adopt_obligation(
+    community_id: str,
+    body: ObligationAdoption,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """An obligation of the disclosure calendar, in force once the committee approves."""
+    return run_command(
+        "adopt_obligation",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.adopt_obligation(who.actor(), key, **body.model_dump()),
+    )
+
+
+@commands.post("/obligations/{obligation_id}/approval", status_code=201)
+def approve_obligation(
+    community_id: str,
+    obligation_id: UUID,
+    body: ObligationApproval,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return run_command(
+        "approve_obligation",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.approve_obligation(who.actor(), key, obligation_id, opinion=body.opinion),
+    )
+
+
+@commands.post("/obligations/{obligation_id}/retirement", status_code=201)
+def retire_obligation(
+    community_id: str,
+    obligation_id: UUID,
+    body: ObligationRetirement,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    return run_command(
+        "retire_obligation",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.retire_obligation(who.actor(), key, obligation_id, reason=body.reason),
+    )
+
+
+def obligation_json(view: ObligationView) -> dict[str, Any]:
+    cadence = str(view.field("cadence") or "")
+    rule = DUE_RULES.get(Cadence(cadence)) if cadence in Cadence._value2member_map_ else None
+    return {
+        "obligation_id": view.obligation_id,
+        "status": view.status,
+        "title": view.field("title"),
+        "category": view.field("category"),
+        "cadence": cadence,
+        "due_days": view.field("due_days"),
+        "due_rule": rule[0] if rule else "",
+        "scope": view.field("scope"),
+        "basis": view.field("basis"),
+        "adopted": _act(view.adopted),
+        "approved": _act(view.approved),
+        "retired": _act(view.retired),
+    }
+
+
+def _act(act: Any) -> dict[str, Any] | None:
+    if act is None:
+        return None
+    return {"recorded_at": act.recorded_at, "actor": act.actor, **act.fields}
+
+
+@reads.get("/calendar")
+def disclosure_calendar(
+    community_id: str, ledger: LedgerDep, db: ReadDBDep, reader: ReaderDep, as_of: AsOfDep
+) -> dict[str, Any]:
+    """The community's disclosure calendar, in the order adopted: every obligation of a
+    scope the reader may see, with its status (adopted, in_force, retired)."""
+    ledger.store.community(community_id)
+    return {
+        "community": community_id,
+        "as_of": as_of,
+        "obligations": [
+            obligation_json(v)
+            for v in calendar(db, community_id, as_of)
+            if can_see(reader, community_id, str(v.field("scope") or "leadership"))
+        ],
+    }

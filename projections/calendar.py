@@ -1,0 +1,117 @@
+"""The disclosure calendar (公开目录) as it stands: each obligation with its cadence,
+due rule, scope and whether it is in force. One row per act, never changed; a read folds
+them, so the calendar as it stood after entry ``k`` is the rows with ``seq <= k``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+
+from projections.db import ReadDB, Tx
+from projections.ledger_event import LedgerEvent
+from projections.runner import Projection
+
+_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "adopted": ("title", "category", "cadence", "due_days", "scope", "basis"),
+    "approved": ("opinion",),
+    "retired": ("reason",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarAct:
+    seq: int
+    recorded_at: str
+    actor: str
+    actor_role: str
+    fields: dict[str, Any]
+
+
+@dataclass(slots=True)
+class ObligationView:
+    obligation_id: str
+    adopted: CalendarAct
+    approved: CalendarAct | None = None
+    retired: CalendarAct | None = None
+
+    def field(self, name: str) -> Any:
+        return self.adopted.fields.get(name)
+
+    @property
+    def status(self) -> str:
+        """ "adopted" (awaiting the committee), "in_force" or "retired"."""
+        if self.retired is not None:
+            return "retired"
+        return "in_force" if self.approved is not None else "adopted"
+
+
+class CalendarProjection(Projection):
+    name: ClassVar[str] = "calendar"
+
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS calendar_acts (community TEXT NOT NULL, "
+            "seq BIGINT NOT NULL, obligation_id TEXT NOT NULL, act TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL, "
+            "fields TEXT NOT NULL, PRIMARY KEY (community, seq)) WITHOUT ROWID",
+        ]
+
+    def tables(self) -> list[str]:
+        return ["calendar_acts"]
+
+    def apply(self, tx: Tx, community_id: str, events: Sequence[LedgerEvent]) -> None:
+        rows = [
+            (
+                community_id,
+                e.seq,
+                e.aggregate_id,
+                e.kind,
+                e.recorded_at,
+                e.actor,
+                e.actor_role,
+                json.dumps(
+                    {n: e.state.get(n) for n in _FIELDS[e.kind]},
+                    ensure_ascii=False,
+                    sort_keys=True,
+                ),
+            )
+            for e in events
+            if e.area == "obligation" and e.kind in _FIELDS
+        ]
+        if rows:
+            tx.executemany(
+                "INSERT INTO calendar_acts (community, seq, obligation_id, act, recorded_at, "
+                "actor, actor_role, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+
+def calendar(db: ReadDB, community_id: str, as_of: int | None = None) -> list[ObligationView]:
+    """The community's obligations up to entry ``as_of``, in the order adopted."""
+    params: list[Any] = [community_id]
+    bound = ""
+    if as_of is not None:
+        bound, params = " AND seq <= ?", [*params, as_of]
+    with db.reading() as tx:
+        rows = tx.query(
+            "SELECT seq, obligation_id, act, recorded_at, actor, actor_role, fields "
+            f"FROM calendar_acts WHERE community = ?{bound} ORDER BY seq",
+            params,
+        )
+    found: dict[str, ObligationView] = {}
+    for seq, oid, kind, at, actor, role, fields in rows:
+        try:
+            values = json.loads(fields)
+        except ValueError:
+            values = {}
+        act = CalendarAct(int(seq), at, actor, role, values if isinstance(values, dict) else {})
+        if kind == "adopted":
+            found[oid] = ObligationView(oid, act)
+        elif (view := found.get(oid)) is not None:
+            if kind == "approved" and view.approved is None:
+                view.approved = act
+            elif kind == "retired" and view.retired is None:
+                view.retired = act
+    return list(found.values())
