@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from projections.db import ReadDB, Tx
@@ -18,6 +18,8 @@ _FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "approved": ("opinion",),
     "retired": ("reason",),
 }
+#: A disclosure's declaration of the obligation it fulfils, kept under the obligation.
+_COVERED: Final = "coverage-declared"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +37,10 @@ class ObligationView:
     adopted: CalendarAct
     approved: CalendarAct | None = None
     retired: CalendarAct | None = None
+    #: The disclosures declared to fulfil it, each act's fields its disclosure_id and period.
+    covered: list[CalendarAct] = field(default_factory=list)
 
-    def field(self, name: str) -> Any:
+    def value(self, name: str) -> Any:
         return self.adopted.fields.get(name)
 
     @property
@@ -62,24 +66,19 @@ class CalendarProjection(Projection):
         return ["calendar_acts"]
 
     def apply(self, tx: Tx, community_id: str, events: Sequence[LedgerEvent]) -> None:
-        rows = [
-            (
-                community_id,
-                e.seq,
-                e.aggregate_id,
-                e.kind,
-                e.recorded_at,
-                e.actor,
-                e.actor_role,
-                json.dumps(
-                    {n: e.state.get(n) for n in _FIELDS[e.kind]},
-                    ensure_ascii=False,
-                    sort_keys=True,
-                ),
+        rows = []
+        for e in events:
+            if e.area == "obligation" and e.kind in _FIELDS:
+                oid, fields = e.aggregate_id, {n: e.state.get(n) for n in _FIELDS[e.kind]}
+            elif e.area == "disclosure" and e.kind == _COVERED:
+                oid = e.text("obligation_id")
+                fields = {"disclosure_id": e.aggregate_id, "period": e.text("period")}
+            else:
+                continue
+            text = json.dumps(fields, ensure_ascii=False, sort_keys=True)
+            rows.append(
+                (community_id, e.seq, oid, e.kind, e.recorded_at, e.actor, e.actor_role, text)
             )
-            for e in events
-            if e.area == "obligation" and e.kind in _FIELDS
-        ]
         if rows:
             tx.executemany(
                 "INSERT INTO calendar_acts (community, seq, obligation_id, act, recorded_at, "
@@ -114,4 +113,6 @@ def calendar(db: ReadDB, community_id: str, as_of: int | None = None) -> list[Ob
                 view.approved = act
             elif kind == "retired" and view.retired is None:
                 view.retired = act
+            elif kind == _COVERED:
+                view.covered.append(act)
     return list(found.values())

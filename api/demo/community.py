@@ -101,11 +101,14 @@ def create_demo(
     anchor = (today or dt.date.today()).replace(day=1)
     months = [_shift(anchor, n) for n in range(-MONTHS, 0)]
     book = ledger.add_community(COMMUNITY)
-    _calendar(book)
+    owed = _calendar(book)
     entries, last_month = _record_finance(book, months, files)
     ctx = _context(anchor)
     items = (*ITEMS, _accounts_item(months[-1], last_month))
-    ids = {item.slug: _disclose(book, item, ctx, anchor, n, files) for n, item in enumerate(items)}
+    ids = {
+        item.slug: _disclose(book, item, ctx, anchor, n, files, owed)
+        for n, item in enumerate(items)
+    }
     objections = _objections(book, ctx, anchor, ids)
     opinions = _opinions(book, anchor, ids)
     asked = _inquiries(book, anchor)
@@ -235,9 +238,11 @@ def _disclose(
     anchor: dt.date,
     n: int,
     files: FileAttachmentStore | None,
+    owed: dict[tuple[str, str], tuple[str, str]],
 ) -> str:
-    """Draft, review and post one item, then withdraw or archive it if it says so.
-    Answers the disclosure's ID."""
+    """Draft one item, say which obligation of the calendar it fulfils (if one is of
+    its category and scope), review and post it, then withdraw or archive it if it says
+    so. Answers the disclosure's ID."""
     key = f"demo:{anchor:%Y-%m}:{item.slug}"
     start = anchor + dt.timedelta(days=item.starts)
     end = start + dt.timedelta(days=item.days - 1)
@@ -253,6 +258,12 @@ def _disclose(
     }
     first = {**content, "body": item.rejected[1]} if item.rejected else content
     did = str(book.draft_disclosure(CLERK, f"{key}:draft", **first).result["id"])
+    obligation = owed.get((item.category, item.scope))
+    if obligation is not None:
+        period = _period(obligation[1], anchor, start)
+        book.declare_coverage(
+            CLERK, f"{key}:covers", did, obligation_id=obligation[0], period=period
+        )
     if item.rejected:
         # The committee sends the vague first draft back; the clerk completes it.
         book.submit_for_review(CLERK, f"{key}:submit-1", did)
@@ -440,9 +451,11 @@ def _report(book: CommunityLedger, anchor: dt.date, key: ReportKey) -> int:
 # --- the disclosure calendar --------------------------------------------------------------
 
 
-def _calendar(book: CommunityLedger) -> None:
+def _calendar(book: CommunityLedger) -> dict[tuple[str, str], tuple[str, str]]:
     """The calendar drawn from the seeds, adopted by the clerk and approved by the
-    committee's chair. Its keys name no month: a later run replays it."""
+    committee's chair. Its keys name no month: a later run replays it. Answers each
+    obligation's ID and cadence by its (category, scope)."""
+    owed: dict[tuple[str, str], tuple[str, str]] = {}
     for slug, title, category, cadence, due_days, scope, basis in CALENDAR:
         key = f"demo:calendar:{slug}"
         adopted = book.adopt_obligation(
@@ -452,3 +465,18 @@ def _calendar(book: CommunityLedger) -> None:
         book.approve_obligation(
             CHAIR, f"{key}:approval", str(adopted.result["id"]), opinion="同意"
         )
+        owed[(category, scope)] = (str(adopted.result["id"]), cadence)
+    return owed
+
+
+def _period(cadence: str, anchor: dt.date, start: dt.date) -> str:
+    """The period an item posted in the month of ``anchor`` covers: last month, its
+    quarter, last year; for a matter, the day its posting starts; none for good."""
+    last = _shift(anchor, -1)
+    return {
+        "monthly": f"{last:%Y-%m}",
+        "quarterly": f"{last.year}Q{(last.month - 1) // 3 + 1}",
+        "year_end": f"{anchor.year - 1}",
+        "per_matter": start.isoformat(),
+        "before_the_fact": start.isoformat(),
+    }.get(cadence, "")

@@ -19,7 +19,7 @@ from api.service.params import MultiLine, SingleLine
 from api.service.read_models import ReadDBDep, ReaderDep
 from ledger.domain.obligation import DUE_RULES, Cadence
 from projections.calendar import ObligationView, calendar
-from projections.visibility import can_see
+from projections.visibility import can_see, reads_everything
 
 commands = APIRouter(
     prefix="/v1/communities/{community_id}",
@@ -42,6 +42,11 @@ class ObligationAdoption(Body):
 
 class ObligationApproval(Body):
     opinion: MultiLine = Field(default="", max_length=2_000)
+
+
+class CoverageDeclaration(Body):
+    obligation_id: str = Field(max_length=40)
+    period: str = Field(default="", max_length=20)
 
 
 class ObligationRetirement(Body):
@@ -88,6 +93,28 @@ def approve_obligation(
     )
 
 
+@commands.post("/disclosures/{disclosure_id}/coverage", status_code=201)
+def declare_coverage(
+    community_id: str,
+    disclosure_id: UUID,
+    body: CoverageDeclaration,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Which obligation and period a draft fulfils (YYYY-MM, YYYYQn, YYYY, a date, or
+    nothing for a long-term one, by the obligation's cadence)."""
+    return run_command(
+        "declare_coverage",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.declare_coverage(who.actor(), key, disclosure_id, **body.model_dump()),
+    )
+
+
 @commands.post("/obligations/{obligation_id}/retirement", status_code=201)
 def retire_obligation(
     community_id: str,
@@ -108,22 +135,24 @@ def retire_obligation(
     )
 
 
-def obligation_json(view: ObligationView) -> dict[str, Any]:
-    cadence = str(view.field("cadence") or "")
+def obligation_json(view: ObligationView, covered: bool) -> dict[str, Any]:
+    cadence = str(view.value("cadence") or "")
     rule = DUE_RULES.get(Cadence(cadence)) if cadence in Cadence._value2member_map_ else None
     return {
         "obligation_id": view.obligation_id,
         "status": view.status,
-        "title": view.field("title"),
-        "category": view.field("category"),
+        "title": view.value("title"),
+        "category": view.value("category"),
         "cadence": cadence,
-        "due_days": view.field("due_days"),
+        "due_days": view.value("due_days"),
         "due_rule": rule[0] if rule else "",
-        "scope": view.field("scope"),
-        "basis": view.field("basis"),
+        "scope": view.value("scope"),
+        "basis": view.value("basis"),
         "adopted": _act(view.adopted),
         "approved": _act(view.approved),
         "retired": _act(view.retired),
+        # Which disclosures fulfil it, drafts included: the leadership's and the auditors'.
+        **({"covered": [_act(a) for a in view.covered]} if covered else {}),
     }
 
 
@@ -140,12 +169,13 @@ def disclosure_calendar(
     """The community's disclosure calendar, in the order adopted: every obligation of a
     scope the reader may see, with its status (adopted, in_force, retired)."""
     ledger.store.community(community_id)
+    covered = reads_everything(reader, community_id)
     return {
         "community": community_id,
         "as_of": as_of,
         "obligations": [
-            obligation_json(v)
+            obligation_json(v, covered)
             for v in calendar(db, community_id, as_of)
-            if can_see(reader, community_id, str(v.field("scope") or "leadership"))
+            if can_see(reader, community_id, str(v.value("scope") or "leadership"))
         ],
     }

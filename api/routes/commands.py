@@ -535,5 +535,6 @@ COMMAND_ROUTES: dict[str, str] = {
     "adopt_obligation": "/obligations",
     "approve_obligation": "/obligations/{obligation_id}/approval",
     "retire_obligation": "/obligations/{obligation_id}/retirement",
+    "declare_coverage": "/disclosures/{disclosure_id}/coverage",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

@@ -13,10 +13,11 @@ from ledger.application.runner import CommandRunner
 from ledger.chain.idempotency import CommandResult
 from ledger.domain import validate
 from ledger.domain.base import Actor
-from ledger.domain.obligation import Cadence, Obligation
+from ledger.domain.disclosure import Disclosure
+from ledger.domain.obligation import Cadence, Obligation, ObligationStatus, check_period
 from ledger.domain.permissions import require_role
 from ledger.domain.vocabulary import CATEGORY_BY_CODE, Scope
-from ledger.errors import InvalidInputError
+from ledger.errors import InvalidInputError, InvalidTransitionError
 
 
 class CalendarCommands(CommandRunner):
@@ -114,3 +115,36 @@ class CalendarCommands(CommandRunner):
         return self.execute(
             actor, idempotency_key, command, {"id": str(obligation_id), **arguments}, build
         )
+
+
+class CoverageCommands(CommandRunner):
+    """The clerk says which obligation and period a draft disclosure fulfils."""
+
+    def declare_coverage(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        disclosure_id: UUID | str,
+        *,
+        obligation_id: str,
+        period: str = "",
+    ) -> CommandResult:
+        require_role(actor, "declare_coverage")
+        which = validate.text(obligation_id, "obligation_id", max_length=40)
+        when = validate.text(period, "period", max_length=20, required=False)
+        arguments = {"id": str(disclosure_id), "obligation_id": which, "period": when}
+
+        def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
+            obligation = self.get(Obligation, which, "obligation")
+            if obligation.status is not ObligationStatus.IN_FORCE:
+                raise InvalidTransitionError(
+                    f"the obligation is {obligation.status.value}: only one in force is covered"
+                )
+            check_period(obligation.cadence, when)
+            disclosure = self.get(Disclosure, disclosure_id, "disclosure")
+            disclosure.declare_coverage(
+                actor, str(obligation.id), when, obligation.category, obligation.scope
+            )
+            return [disclosure], {"id": str(disclosure.id), "obligation_id": str(obligation.id)}
+
+        return self.execute(actor, idempotency_key, "declare_coverage", arguments, build)

@@ -10,7 +10,7 @@ import contextlib
 import threading
 from typing import Final
 
-from ledger.application.calendar import CalendarCommands
+from ledger.application.calendar import CalendarCommands, CoverageCommands
 from ledger.application.disclosures import DisclosureCommands
 from ledger.application.finance import FinanceCommands
 from ledger.application.inquiries import InquiryCommands
@@ -34,6 +34,7 @@ class CommunityLedger(
     InquiryCommands,
     ReportCommands,
     CalendarCommands,
+    CoverageCommands,
     FinanceCommands,
 ):
     """The ledger of one community."""

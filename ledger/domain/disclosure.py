@@ -142,6 +142,20 @@ class Disclosure(LedgerAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = Status.ARCHIVED
 
+    class CoverageDeclared(LedgerAggregate.Event):
+        """Which obligation of the disclosure calendar, and which period of it, this
+        disclosure fulfils (:mod:`ledger.domain.obligation`); with the obligation's
+        category and scope, which the draft must keep."""
+
+        TOPIC = "gongkai/disclosure/coverage-declared"
+        obligation_id: str
+        period: str
+        category: str
+        scope: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.covers = (self.obligation_id, self.period, self.category, self.scope)
+
     class OpinionLeft(LedgerAggregate.Event):
         """A resident's opinion (意见) on the posted version. ``resident`` is the name
         they sign with (masked on the public view); the text is public only if they
@@ -180,6 +194,8 @@ class Disclosure(LedgerAggregate):
         self.confidentiality_reviewed = False
         # opinion ID -> whether it has been answered
         self.opinions: dict[UUID, bool] = {}
+        # (obligation ID, period, its category, its scope) once declared
+        self.covers: tuple[str, str, str, str] | None = None
 
     def on_drafted(self, event: Drafted) -> None:
         self.on_content(event, event.originator_version)
@@ -201,7 +217,35 @@ class Disclosure(LedgerAggregate):
 
     def revise_draft(self, actor: Actor, **content: Any) -> None:
         self._require(Status.DRAFT, Status.REJECTED, doing="revise the draft of")
+        if self.covers is not None:
+            self._require_fits(
+                self.covers[2], self.covers[3], content["category"], content["scope"]
+            )
         self.act(self.DraftRevised, actor, **content)
+
+    def declare_coverage(
+        self, actor: Actor, obligation_id: str, period: str, category: str, scope: str
+    ) -> None:
+        """Say which obligation and period this disclosure fulfils, before its review,
+        so that the reviewers see it; it must be of the obligation's category and scope."""
+        self._require(Status.DRAFT, Status.REJECTED, doing="declare what is covered by")
+        self._require_fits(category, scope, self.category, self.scope.value)
+        self.act(
+            self.CoverageDeclared,
+            actor,
+            obligation_id=obligation_id,
+            period=period,
+            category=category,
+            scope=scope,
+        )
+
+    @staticmethod
+    def _require_fits(category: str, scope: str, own_category: str, own_scope: str) -> None:
+        if own_category != category or own_scope != scope:
+            raise InvalidTransitionError(
+                f"the obligation is of category {category!r}, scope {scope!r}; the "
+                f"disclosure is of {own_category!r}, {own_scope!r}"
+            )
 
     def submit_for_review(self, actor: Actor) -> None:
         self._require(Status.DRAFT, Status.REJECTED, doing="submit")

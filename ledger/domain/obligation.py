@@ -20,6 +20,8 @@ Rules the aggregate enforces (each refusal raises before any event is recorded):
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from enum import StrEnum
 from typing import Any, Final
 
@@ -47,6 +49,34 @@ DUE_RULES: Final[dict[Cadence, tuple[str, int, int]]] = {
     Cadence.BEFORE_THE_FACT: ("days before the meeting that decides", 0, 60),
     Cadence.LONG_TERM: ("none: posted for good", 0, 0),
 }
+
+
+#: The form of a period of each cadence: a month, a quarter, a year, the day a matter was
+#: decided or its meeting is held; a long-term obligation has no periods.
+PERIOD_FORMS: Final[dict[Cadence, tuple[str, str]]] = {
+    Cadence.MONTHLY: (r"\d{4}-(0[1-9]|1[0-2])", "YYYY-MM"),
+    Cadence.QUARTERLY: (r"\d{4}Q[1-4]", "YYYYQn"),
+    Cadence.YEAR_END: (r"\d{4}", "YYYY"),
+    Cadence.PER_MATTER: (r"\d{4}-\d{2}-\d{2}", "the decision's date, YYYY-MM-DD"),
+    Cadence.BEFORE_THE_FACT: (r"\d{4}-\d{2}-\d{2}", "the meeting's date, YYYY-MM-DD"),
+    Cadence.LONG_TERM: (r"", "empty: a long-term obligation has no periods"),
+}
+
+
+def check_period(cadence: Cadence, period: str) -> str:
+    """``period`` if it has the form of ``cadence``'s periods (a date must be a real one)."""
+    pattern, form = PERIOD_FORMS[cadence]
+    ok = re.fullmatch(pattern, period) is not None
+    if ok and "-" in pattern and len(period) == 10:
+        try:
+            dt.date.fromisoformat(period)
+        except ValueError:
+            ok = False
+    if not ok:
+        raise InvalidInputError(
+            f"a {cadence.value} obligation's period is {form}, not {period!r}", field="period"
+        )
+    return period
 
 
 class ObligationStatus(StrEnum):
@@ -78,6 +108,9 @@ class Obligation(LedgerAggregate):
         scope: str
         basis: str  # the rule it follows, e.g. 财务收支情况每月公开 [000]
 
+        def apply(self, aggregate: Any) -> None:
+            aggregate.on_adopted(self)
+
     class Approved(LedgerAggregate.Event):
         TOPIC = "gongkai/obligation/approved"
         opinion: str
@@ -94,6 +127,10 @@ class Obligation(LedgerAggregate):
 
     def __init__(self, **_: Any) -> None:
         self.status = ObligationStatus.ADOPTED
+
+    def on_adopted(self, event: Obligation.Adopted) -> None:
+        self.category, self.scope = event.category, event.scope
+        self.cadence = Cadence(event.cadence)
 
     @classmethod
     def adopt(

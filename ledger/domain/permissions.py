@@ -73,6 +73,7 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "adopt_obligation": _CLERK,
     "approve_obligation": frozenset({Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER}),
     "retire_obligation": _CLERK,
+    "declare_coverage": _CLERK,
 }
 
 

@@ -128,6 +128,7 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "adopt_obligation":   (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "approve_obligation": (401, 403, 403, GO,  403, GO,  403, 403, 403),
     "retire_obligation":  (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "declare_coverage":   (401, 403, 403, 403, GO,  403, 403, 403, 403),
 }
 
 ROWS: Final[list[Row]] = [

@@ -58,6 +58,16 @@ def test_the_demo_calendar_is_in_force_and_shown_as_its_scopes_say(
     public = listed(client)
     assert finance["obligation_id"] not in {o["obligation_id"] for o in public}
     assert len(public) == len(members) - 1
+    # Which drafts and items fulfil each obligation: the leadership's and the auditors'.
+    assert all("covered" not in o for o in members + public)
+    clerk = {o["obligation_id"]: o for o in listed(client, tokens["clerk"])}
+    assert clerk[finance["obligation_id"]]["covered"], "the demo's accounts cover a month"
+    assert sum(len(o["covered"]) for o in clerk.values()) >= 3
+    for o in clerk.values():
+        for act in o["covered"]:
+            assert act["disclosure_id"]
+            if o["cadence"] == "monthly":
+                assert len(act["period"]) == 7  # YYYY-MM
 
 
 def test_an_adopted_obligation_awaits_the_committee_and_bad_input_stores_nothing(

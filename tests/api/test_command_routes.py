@@ -82,6 +82,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "approve_obligation": {"opinion": "同意"},
     "retire_obligation": {"reason": "合并到季度公开"},
+    "declare_coverage": {"obligation_id": str(uuid.uuid4()), "period": "2026-07"},
 }
 
 

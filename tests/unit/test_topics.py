@@ -11,8 +11,21 @@ from ledger.domain.correction import Correction
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.finance import ChartOfAccounts, FinanceEntry
 from ledger.domain.inquiry import Inquiry
+from ledger.domain.obligation import Obligation
+from ledger.domain.report import DisciplinaryKey, Report
+from ledger.domain.seal_key import SealKey
 
-AGGREGATES = [Disclosure, Correction, FinanceEntry, ChartOfAccounts, Inquiry]
+AGGREGATES = [
+    Disclosure,
+    Correction,
+    FinanceEntry,
+    ChartOfAccounts,
+    Inquiry,
+    Report,
+    DisciplinaryKey,
+    Obligation,
+    SealKey,
+]
 
 
 def event_classes() -> dict[str, type]:
@@ -32,7 +45,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 25
+    assert len(topics) == 37
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")
