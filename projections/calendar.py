@@ -20,6 +20,8 @@ _FIELDS: Final[dict[str, tuple[str, ...]]] = {
 }
 #: A disclosure's declaration of the obligation it fulfils, kept under the obligation.
 _COVERED: Final = "coverage-declared"
+#: The acts that put a disclosure up or take it down, kept for the compliance view.
+_POSTING: Final = frozenset({"published", "withdrawn", "archived"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +62,24 @@ class CalendarProjection(Projection):
             "seq BIGINT NOT NULL, obligation_id TEXT NOT NULL, act TEXT NOT NULL, "
             "recorded_at TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL, "
             "fields TEXT NOT NULL, PRIMARY KEY (community, seq)) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS calendar_postings (community TEXT NOT NULL, "
+            "seq BIGINT NOT NULL, disclosure_id TEXT NOT NULL, act TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL, period_until TEXT NOT NULL, "
+            "PRIMARY KEY (community, seq)) WITHOUT ROWID",
         ]
 
     def tables(self) -> list[str]:
-        return ["calendar_acts"]
+        return ["calendar_acts", "calendar_postings"]
 
     def apply(self, tx: Tx, community_id: str, events: Sequence[LedgerEvent]) -> None:
-        rows = []
+        rows, postings = [], []
         for e in events:
+            if e.area == "disclosure" and e.kind in _POSTING:
+                postings.append(
+                    (community_id, e.seq, e.aggregate_id, e.kind, e.recorded_at,
+                     e.text("period_until"))
+                )  # fmt: skip
+                continue
             if e.area == "obligation" and e.kind in _FIELDS:
                 oid, fields = e.aggregate_id, {n: e.state.get(n) for n in _FIELDS[e.kind]}
             elif e.area == "disclosure" and e.kind == _COVERED:
@@ -84,6 +96,12 @@ class CalendarProjection(Projection):
                 "INSERT INTO calendar_acts (community, seq, obligation_id, act, recorded_at, "
                 "actor, actor_role, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
+            )
+        if postings:
+            tx.executemany(
+                "INSERT INTO calendar_postings (community, seq, disclosure_id, act, "
+                "recorded_at, period_until) VALUES (?, ?, ?, ?, ?, ?)",
+                postings,
             )
 
 
@@ -116,3 +134,32 @@ def calendar(db: ReadDB, community_id: str, as_of: int | None = None) -> list[Ob
             elif kind == _COVERED:
                 view.covered.append(act)
     return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """A disclosure put up (``published``, with its posting period's last day) or taken
+    down (``withdrawn``, ``archived``)."""
+
+    seq: int
+    act: str
+    recorded_at: str
+    period_until: str
+
+
+def postings(db: ReadDB, community_id: str, as_of: int | None = None) -> dict[str, list[Posting]]:
+    """Each disclosure's postings up to entry ``as_of``, in order."""
+    params: list[Any] = [community_id]
+    bound = ""
+    if as_of is not None:
+        bound, params = " AND seq <= ?", [*params, as_of]
+    with db.reading() as tx:
+        rows = tx.query(
+            "SELECT seq, disclosure_id, act, recorded_at, period_until FROM calendar_postings "
+            f"WHERE community = ?{bound} ORDER BY seq",
+            params,
+        )
+    found: dict[str, list[Posting]] = {}
+    for seq, did, act, at, until in rows:
+        found.setdefault(did, []).append(Posting(int(seq), act, at, until))
+    return found

@@ -4,21 +4,25 @@ each obligation shown to those who may see items of its scope."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import datetime as dt
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
 from api.routes.command_bodies import Body
 from api.routes.commands import IdempotencyKey, run_command
+from api.routes.inquiries import may_read_inquiries
 from api.service.as_of import AsOfDep
 from api.service.auth import SignedIn, require_csrf
 from api.service.deps import LedgerDep
 from api.service.params import MultiLine, SingleLine
 from api.service.read_models import ReadDBDep, ReaderDep
 from ledger.domain.obligation import DUE_RULES, Cadence
+from ledger.domain.working_days import china_date
 from projections.calendar import ObligationView, calendar
+from projections.compliance import compliance
 from projections.visibility import can_see, reads_everything
 
 commands = APIRouter(
@@ -177,5 +181,51 @@ def disclosure_calendar(
             obligation_json(v, covered)
             for v in calendar(db, community_id, as_of)
             if can_see(reader, community_id, str(v.value("scope") or "leadership"))
+        ],
+    }
+
+
+@reads.get("/compliance")
+def disclosure_compliance(
+    community_id: str,
+    ledger: LedgerDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    as_of: AsOfDep,
+    at: Annotated[
+        dt.datetime | None, Query(description="as in as_of's twin: also the day")
+    ] = None,
+) -> dict[str, Any]:
+    """What each obligation in force owes and what the record shows of it: each period
+    met, late, missing or still due, the items expired, long-term items withdrawn early.
+    For the community's members and the auditors; ``at`` also sets the day it is judged
+    on (China date), which is otherwise today."""
+    ledger.store.community(community_id)
+    may_read_inquiries(reader, community_id)
+    today = china_date(at)  # a time without its zone is refused, as by as_of's twin
+    lines = compliance(db, community_id, today, as_of)
+    return {
+        "community": community_id,
+        "as_of": as_of,
+        "today": today.isoformat(),
+        "obligations": [
+            {
+                "obligation_id": o.obligation_id,
+                "title": o.value("title"),
+                "cadence": o.value("cadence"),
+                "owed": [
+                    {
+                        "period": w.period,
+                        "due_on": w.due_on.isoformat() if w.due_on else None,
+                        "status": w.status,
+                        "posted_on": w.posted_on.isoformat() if w.posted_on else None,
+                        "disclosures": list(w.disclosures),
+                        "expired": list(w.expired),
+                    }
+                    for w in owed
+                ],
+            }
+            for o, owed in lines
+            if can_see(reader, community_id, str(o.value("scope") or "leadership"))
         ],
     }

@@ -182,6 +182,8 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/report-key",              EVERYONE),
     # The calendar is for everyone, each obligation as its scope says.
     Row("GET", f"{C}/calendar",                EVERYONE),
+    # What the calendar owes and what is late: the members' and the auditors'.
+    Row("GET", f"{C}/compliance",              MEMBERS),
     Row("POST", f"{C}/reports/status",         (404,) * 9, body={"receipt": "AAAA-BBBB"}),
     Row("GET", f"{C}/finance/entries",         MEMBERS),
     Row("GET", f"{C}/finance/totals",          MEMBERS),

@@ -93,3 +93,26 @@ def test_an_adopted_obligation_awaits_the_committee_and_bad_input_stores_nothing
         time.sleep(0.05)
         mine = {o["obligation_id"]: o for o in listed(client, tokens["member"])}
     assert mine[oid]["status"] == "adopted"
+
+
+def test_the_compliance_view_is_the_members_and_judges_the_day_asked(
+    site: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = site
+    assert client.get(f"{T}/compliance").status_code == 401
+    headers = {"Authorization": f"Bearer {tokens['member']}"}
+    now = client.get(f"{T}/compliance", headers=headers)
+    assert now.status_code == 200, now.text
+    lines = {o["title"]: o for o in now.json()["obligations"]}
+    monthly = lines["每月财务收支明细"]["owed"]
+    assert monthly, "the month the calendar came into force is owed"
+    assert {w["status"] for w in monthly} <= {"met", "late", "missing", "due"}
+    # A year on, with nothing more posted, every month then owed is missing or late.
+    later = client.get(f"{T}/compliance?at=2030-01-15T12:00:00%2B08:00", headers=headers)
+    assert later.status_code == 200, later.text
+    assert later.json()["today"] == "2030-01-15"
+    owed = {o["title"]: o for o in later.json()["obligations"]}["每月财务收支明细"]["owed"]
+    assert len(owed) > len(monthly)
+    assert owed[-2]["status"] == "missing"
+    naive = client.get(f"{T}/compliance?at=2030-01-15T12:00:00", headers=headers)
+    assert naive.status_code == 422
