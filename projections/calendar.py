@@ -4,11 +4,11 @@ them, so the calendar as it stood after entry ``k`` is the rows with ``seq <= k`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
+from projections.acts import act_rows, fields_json, fields_of
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
@@ -87,7 +87,7 @@ class CalendarProjection(Projection):
                 fields = {"disclosure_id": e.aggregate_id, "period": e.text("period")}
             else:
                 continue
-            text = json.dumps(fields, ensure_ascii=False, sort_keys=True)
+            text = fields_json(fields)
             rows.append(
                 (community_id, e.seq, oid, e.kind, e.recorded_at, e.actor, e.actor_role, text)
             )
@@ -107,23 +107,16 @@ class CalendarProjection(Projection):
 
 def calendar(db: ReadDB, community_id: str, as_of: int | None = None) -> list[ObligationView]:
     """The community's obligations up to entry ``as_of``, in the order adopted."""
-    params: list[Any] = [community_id]
-    bound = ""
-    if as_of is not None:
-        bound, params = " AND seq <= ?", [*params, as_of]
-    with db.reading() as tx:
-        rows = tx.query(
-            "SELECT seq, obligation_id, act, recorded_at, actor, actor_role, fields "
-            f"FROM calendar_acts WHERE community = ?{bound} ORDER BY seq",
-            params,
-        )
+    rows = act_rows(
+        db,
+        "calendar_acts",
+        "seq, obligation_id, act, recorded_at, actor, actor_role, fields",
+        community_id,
+        as_of,
+    )
     found: dict[str, ObligationView] = {}
     for seq, oid, kind, at, actor, role, fields in rows:
-        try:
-            values = json.loads(fields)
-        except ValueError:
-            values = {}
-        act = CalendarAct(int(seq), at, actor, role, values if isinstance(values, dict) else {})
+        act = CalendarAct(int(seq), at, actor, role, fields_of(fields))
         if kind == "adopted":
             found[oid] = ObligationView(oid, act)
         elif (view := found.get(oid)) is not None:
@@ -149,16 +142,8 @@ class Posting:
 
 def postings(db: ReadDB, community_id: str, as_of: int | None = None) -> dict[str, list[Posting]]:
     """Each disclosure's postings up to entry ``as_of``, in order."""
-    params: list[Any] = [community_id]
-    bound = ""
-    if as_of is not None:
-        bound, params = " AND seq <= ?", [*params, as_of]
-    with db.reading() as tx:
-        rows = tx.query(
-            "SELECT seq, disclosure_id, act, recorded_at, period_until FROM calendar_postings "
-            f"WHERE community = ?{bound} ORDER BY seq",
-            params,
-        )
+    columns = "seq, disclosure_id, act, recorded_at, period_until"
+    rows = act_rows(db, "calendar_postings", columns, community_id, as_of)
     found: dict[str, list[Posting]] = {}
     for seq, did, act, at, until in rows:
         found.setdefault(did, []).append(Posting(int(seq), act, at, until))

@@ -11,12 +11,12 @@ depends on the day too (an open inquiry is overdue once its deadline has passed)
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from ledger.domain.inquiry import escalation_reason
+from projections.acts import act_rows, fields_json, fields_of
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
@@ -125,11 +125,7 @@ class InquiriesProjection(Projection):
                 e.recorded_at,
                 e.actor,
                 e.actor_role,
-                json.dumps(
-                    {n: e.state.get(n) for n in _FIELDS[e.kind]},
-                    ensure_ascii=False,
-                    sort_keys=True,
-                ),
+                fields_json({n: e.state.get(n) for n in _FIELDS[e.kind]}),
             )
             for e in events
             if e.area == "inquiry" and e.kind in _FIELDS
@@ -144,19 +140,16 @@ class InquiriesProjection(Projection):
 
 def inquiries(db: ReadDB, community_id: str, as_of: int | None = None) -> list[InquiryView]:
     """The community's inquiries up to entry ``as_of``, the latest filed first."""
-    params: list[Any] = [community_id]
-    bound = ""
-    if as_of is not None:
-        bound, params = " AND seq <= ?", [*params, as_of]
-    with db.reading() as tx:
-        rows = tx.query(
-            "SELECT seq, inquiry_id, act, recorded_at, actor, actor_role, fields "
-            f"FROM inquiry_acts WHERE community = ?{bound} ORDER BY seq",
-            params,
-        )
+    rows = act_rows(
+        db,
+        "inquiry_acts",
+        "seq, inquiry_id, act, recorded_at, actor, actor_role, fields",
+        community_id,
+        as_of,
+    )
     found: dict[str, InquiryView] = {}
     for seq, inquiry_id, kind, at, actor, role, fields in rows:
-        act = Act(int(seq), at, actor, role, _fields(fields))
+        act = Act(int(seq), at, actor, role, fields_of(fields))
         if kind == "filed":
             found[inquiry_id] = InquiryView(inquiry_id, act, last_seq=act.seq, acts=[act])
             continue
@@ -182,11 +175,3 @@ def inquiry(
     return next(
         (v for v in inquiries(db, community_id, as_of) if v.inquiry_id == inquiry_id), None
     )
-
-
-def _fields(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

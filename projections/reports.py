@@ -9,11 +9,11 @@ SHA-256, in a column of its own so that a reporter's lookup finds the report.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
+from projections.acts import act_rows, fields_json, fields_of
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
@@ -87,11 +87,7 @@ class ReportsProjection(Projection):
                 e.actor,
                 e.actor_role,
                 str(e.state.get("receipt_sha256") or ""),
-                json.dumps(
-                    {n: e.state.get(n) for n in _FIELDS[e.kind]},
-                    ensure_ascii=False,
-                    sort_keys=True,
-                ),
+                fields_json({n: e.state.get(n) for n in _FIELDS[e.kind]}),
             )
             for e in events
             if e.area == "report" and e.kind in _FIELDS
@@ -110,21 +106,18 @@ def reports(
 ) -> list[ReportView]:
     """The community's reports up to entry ``as_of`` (or the one ``report_id``), the
     latest filed first."""
-    params: list[Any] = [community_id]
-    bound = ""
-    if as_of is not None:
-        bound, params = f"{bound} AND seq <= ?", [*params, as_of]
-    if report_id is not None:
-        bound, params = f"{bound} AND report_id = ?", [*params, report_id]
-    with db.reading() as tx:
-        rows = tx.query(
-            "SELECT seq, report_id, act, recorded_at, actor, actor_role, fields "
-            f"FROM report_acts WHERE community = ?{bound} ORDER BY seq",
-            params,
-        )
+    only = {"report_id": report_id} if report_id is not None else {}
+    rows = act_rows(
+        db,
+        "report_acts",
+        "seq, report_id, act, recorded_at, actor, actor_role, fields",
+        community_id,
+        as_of,
+        **only,
+    )
     found: dict[str, ReportView] = {}
     for seq, rid, kind, at, actor, role, fields in rows:
-        act = Act(int(seq), at, actor, role, _fields(fields))
+        act = Act(int(seq), at, actor, role, fields_of(fields))
         if kind == "filed":
             found[rid] = ReportView(rid, act, last_seq=act.seq)
             continue
@@ -157,11 +150,3 @@ def report_by_receipt(db: ReadDB, community_id: str, receipt_sha256: str) -> Rep
             [community_id, receipt_sha256],
         )
     return report(db, community_id, str(rows[0][0])) if rows else None
-
-
-def _fields(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
