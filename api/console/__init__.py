@@ -8,6 +8,7 @@ party branch and the street's auditors do their work in the browser.
 - :mod:`.opinions`: residents' opinions, left from the portal and answered by the clerk;
 - :mod:`.inquiries`: inquiries (质询) filed on the portal, answered and closed in the console;
 - :mod:`.reports`: reports (举报) filed on the portal, handled by the street's auditors;
+- :mod:`.calendar`: the disclosure calendar, with what each obligation owes and is late;
 - :mod:`.finance`: the clerk's entries with their vouchers, and red-ink reversals;
 - :mod:`.bundles`: signed archive bundles of any period, downloaded;
 - :mod:`.forms`: form posts read as they stream in, their files put in the store.
@@ -17,6 +18,7 @@ from fastapi import APIRouter
 
 from api.console import (
     bundles,
+    calendar,
     finance,
     inquiries,
     objections,
@@ -31,6 +33,7 @@ router = APIRouter()
 router.include_router(seals.router)  # first: /console/seal.js before /console/{...}
 router.include_router(reports.router)  # and /console/open-report.js
 router.include_router(bundles.router)
+router.include_router(calendar.router)
 router.include_router(finance.router)
 router.include_router(objections.router)
 router.include_router(opinions.router)

@@ -291,6 +291,7 @@ ROWS: Final[list[Row]] = [
         page=True),
     Row("POST", "/c/{community_id}/reports/status", (GO,) * 9, page=True),
     Row("GET", f"{CONSOLE}/reports",           LEADERSHIP, page=True),
+    Row("GET", f"{CONSOLE}/calendar",          MEMBERS, page=True),
     Row("POST", f"{CONSOLE}/report-key",       (401, 403, 403, 403, 403, 403, 403, GO, 404),
         page=True),
     Row("POST", f"{CONSOLE}/reports/{{report_id}}/{{act}}",

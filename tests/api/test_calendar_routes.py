@@ -116,3 +116,16 @@ def test_the_compliance_view_is_the_members_and_judges_the_day_asked(
     assert owed[-2]["status"] == "missing"
     naive = client.get(f"{T}/compliance?at=2030-01-15T12:00:00", headers=headers)
     assert naive.status_code == 422
+
+
+def test_the_console_page_shows_what_each_obligation_owes(
+    site: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = site
+    headers = {"Authorization": f"Bearer {tokens['member']}"}
+    page = client.get("/console/c/tianhai/calendar?day=2030-01-15", headers=headers)
+    assert page.status_code == 200, page.text
+    assert "每月财务收支明细" in page.text
+    assert "截至 2030-01-15" in page.text
+    assert 'data-owed="missing"' in page.text
+    assert client.get("/console/c/tianhai/calendar?day=soon", headers=headers).status_code == 422

@@ -20,6 +20,7 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 import api.portal
+from api.console.calendar import CADENCE_NAMES, OWED_NAMES
 from api.console.inquiries import MEETING_NAMES
 from api.console.inquiries import STATUS_NAMES as INQUIRY_STATUS
 from api.console.reports import FINDING_NAMES
@@ -417,6 +418,7 @@ def test_every_message_has_an_english_translation() -> None:
     names |= set(STATUS_NAMES.values()) | set(ACT_NAMES.values()) | set(CHANNEL_NAMES.values())
     names |= set(INQUIRY_STATUS.values()) | set(MEETING_NAMES.values())
     names |= set(REPORT_STATUS.values()) | set(FINDING_NAMES.values())
+    names |= set(CADENCE_NAMES.values()) | set(OWED_NAMES.values())
     assert len(extracted) > 40
     for msgid in extracted | names:
         message = catalog.get(msgid)
