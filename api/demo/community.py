@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Final
 
 from api.demo.files import demo_file
 from api.demo.script import (
@@ -127,10 +127,14 @@ def _shift(month: dt.date, n: int) -> dt.date:
     return dt.date(year, index + 1, 1)
 
 
+#: The representatives' meeting of the month is held this many days after its first.
+MEETING_DAYS: Final = 16
+
+
 def _context(anchor: dt.date) -> dict[str, str]:
     """The fields the demo's texts may use, all from the month of ``today``."""
     last = _shift(anchor, -1)
-    meet = anchor + dt.timedelta(days=16)  # notice posted more than three days before
+    meet = anchor + dt.timedelta(days=MEETING_DAYS)  # the notice is posted well before
     weekday = "一二三四五六日"[meet.weekday()]
     return {
         "y": str(anchor.year),
@@ -471,12 +475,13 @@ def _calendar(book: CommunityLedger) -> dict[tuple[str, str], tuple[str, str]]:
 
 def _period(cadence: str, anchor: dt.date, start: dt.date) -> str:
     """The period an item posted in the month of ``anchor`` covers: last month, its
-    quarter, last year; for a matter, the day its posting starts; none for good."""
+    quarter, last year; for a matter, the day its posting starts; before the fact, the
+    day of the meeting; none for good."""
     last = _shift(anchor, -1)
     return {
         "monthly": f"{last:%Y-%m}",
         "quarterly": f"{last.year}Q{(last.month - 1) // 3 + 1}",
         "year_end": f"{anchor.year - 1}",
         "per_matter": start.isoformat(),
-        "before_the_fact": start.isoformat(),
+        "before_the_fact": (anchor + dt.timedelta(days=MEETING_DAYS)).isoformat(),
     }.get(cadence, "")

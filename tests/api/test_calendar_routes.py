@@ -129,3 +129,5 @@ def test_the_console_page_shows_what_each_obligation_owes(
     assert "截至 2030-01-15" in page.text
     assert 'data-owed="missing"' in page.text
     assert client.get("/console/c/tianhai/calendar?day=soon", headers=headers).status_code == 422
+    home = client.get("/console", headers=headers).text
+    assert 'href="/console/c/tianhai/calendar"' in home, "the committee finds it from home"
