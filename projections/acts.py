@@ -6,9 +6,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from projections.db import ReadDB
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """One act as its read model keeps it: when, by whom, and its own fields."""
+
+    seq: int
+    recorded_at: str
+    actor: str
+    actor_role: str
+    fields: dict[str, Any]
+
+    def text(self, name: str) -> str:
+        """A text field; "" when missing."""
+        value = self.fields.get(name)
+        return value if isinstance(value, str) else ""
+
+    def as_json(self) -> dict[str, Any]:
+        """What the JSON routes show of it."""
+        return {"recorded_at": self.recorded_at, "actor": self.actor, **self.fields}
 
 
 def fields_json(fields: dict[str, Any]) -> str:

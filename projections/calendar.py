@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
-from projections.acts import act_rows, fields_json, fields_of
+from projections.acts import Act, act_rows, fields_json, fields_of
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
@@ -24,23 +24,14 @@ _COVERED: Final = "coverage-declared"
 _POSTING: Final = frozenset({"published", "withdrawn", "archived"})
 
 
-@dataclass(frozen=True, slots=True)
-class CalendarAct:
-    seq: int
-    recorded_at: str
-    actor: str
-    actor_role: str
-    fields: dict[str, Any]
-
-
 @dataclass(slots=True)
 class ObligationView:
     obligation_id: str
-    adopted: CalendarAct
-    approved: CalendarAct | None = None
-    retired: CalendarAct | None = None
+    adopted: Act
+    approved: Act | None = None
+    retired: Act | None = None
     #: The disclosures declared to fulfil it, each act's fields its disclosure_id and period.
-    covered: list[CalendarAct] = field(default_factory=list)
+    covered: list[Act] = field(default_factory=list)
 
     def value(self, name: str) -> Any:
         return self.adopted.fields.get(name)
@@ -116,7 +107,7 @@ def calendar(db: ReadDB, community_id: str, as_of: int | None = None) -> list[Ob
     )
     found: dict[str, ObligationView] = {}
     for seq, oid, kind, at, actor, role, fields in rows:
-        act = CalendarAct(int(seq), at, actor, role, fields_of(fields))
+        act = Act(int(seq), at, actor, role, fields_of(fields))
         if kind == "adopted":
             found[oid] = ObligationView(oid, act)
         elif (view := found.get(oid)) is not None:

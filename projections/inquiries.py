@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
 from ledger.domain.inquiry import escalation_reason
-from projections.acts import act_rows, fields_json, fields_of
+from projections.acts import Act, act_rows, fields_json, fields_of
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
@@ -38,15 +38,6 @@ _FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "escalated": ("reason", "found_on"),
     "meeting-recorded": ("meeting", "held_on", "present", "conclusion"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Act:
-    seq: int
-    recorded_at: str
-    actor: str
-    actor_role: str
-    fields: dict[str, Any]
 
 
 @dataclass(slots=True)

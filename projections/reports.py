@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
-from projections.acts import act_rows, fields_json, fields_of
+from projections.acts import Act, act_rows, fields_json, fields_of
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent
 from projections.runner import Projection
@@ -25,19 +25,6 @@ _FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "investigation-step-recorded": ("step",),
     "concluded": ("finding", "conclusion"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Act:
-    seq: int
-    recorded_at: str
-    actor: str
-    actor_role: str
-    fields: dict[str, Any]
-
-    def text(self, name: str) -> str:
-        value = self.fields.get(name)
-        return value if isinstance(value, str) else ""
 
 
 @dataclass(slots=True)

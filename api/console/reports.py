@@ -15,8 +15,6 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.accounts.sessions import check_csrf
-from api.console.forms import read_form
 from api.console.routes import (
     CommunityPath,
     SeenQuery,
@@ -30,7 +28,6 @@ from api.console.routes import (
 )
 from api.portal import views
 from api.portal.routes import LangQuery, Page, PortalRoute, page_of
-from api.routes.attachments import attachment_store
 from api.routes.reports import may_read_reports, status_for_reporter
 from api.service.auth import SignedIn
 from api.service.deps import LedgerDep
@@ -134,13 +131,7 @@ async def post_status(request: Request, community_id: CommunityPath, ledger: Led
     """The handling of the report a receipt code was given for. Anyone may ask: the
     code is the proof. A signed-in browser's form still carries its CSRF token."""
     ledger.store.community(community_id)
-    session = getattr(request.state, "web_session", None)
-
-    def check(token: str | None) -> None:
-        if session is not None:
-            check_csrf(session, token)
-
-    form = await read_form(request, attachment_store(request), check)
+    form = await posted(request, None)
     page = page_of(request)
     code = form.get("receipt").strip()
     found = report_by_receipt(db, community_id, receipt_sha256(code)) if code else None

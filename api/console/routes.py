@@ -219,8 +219,10 @@ def size_text(size: int) -> str:
     return f"{size >> 20}MB" if size >= 1 << 20 else f"{max(size >> 10, 1)}KB"
 
 
-async def posted(request: Request, who: Principal) -> Form:
-    """The form of a post, read as it streams in, its CSRF token checked first."""
+async def posted(request: Request, who: Principal | None) -> Form:
+    """The form of a post, read as it streams in, its CSRF token checked first (when
+    the browser has a session: a post anyone may make, such as a receipt's lookup,
+    may come with none)."""
     session = getattr(request.state, "web_session", None)
 
     def check(token: str | None) -> None:

@@ -141,7 +141,10 @@ def retire_obligation(
 
 def obligation_json(view: ObligationView, covered: bool) -> dict[str, Any]:
     cadence = str(view.value("cadence") or "")
-    rule = DUE_RULES.get(Cadence(cadence)) if cadence in Cadence._value2member_map_ else None
+    try:
+        rule: tuple[str, int, int] | None = DUE_RULES[Cadence(cadence)]
+    except ValueError:
+        rule = None  # a cadence this release does not know
     return {
         "obligation_id": view.obligation_id,
         "status": view.status,
@@ -152,18 +155,12 @@ def obligation_json(view: ObligationView, covered: bool) -> dict[str, Any]:
         "due_rule": rule[0] if rule else "",
         "scope": view.value("scope"),
         "basis": view.value("basis"),
-        "adopted": _act(view.adopted),
-        "approved": _act(view.approved),
-        "retired": _act(view.retired),
+        "adopted": view.adopted.as_json(),
+        "approved": view.approved.as_json() if view.approved else None,
+        "retired": view.retired.as_json() if view.retired else None,
         # Which disclosures fulfil it, drafts included: the leadership's and the auditors'.
-        **({"covered": [_act(a) for a in view.covered]} if covered else {}),
+        **({"covered": [a.as_json() for a in view.covered]} if covered else {}),
     }
-
-
-def _act(act: Any) -> dict[str, Any] | None:
-    if act is None:
-        return None
-    return {"recorded_at": act.recorded_at, "actor": act.actor, **act.fields}
 
 
 @reads.get("/calendar")

@@ -178,11 +178,7 @@ def inquiry_json(
     }
     for name in ("answered", "unsatisfactory", "escalated", "meeting"):
         act = getattr(view, name)
-        data[name] = (
-            None
-            if act is None
-            else {"recorded_at": act.recorded_at, "actor": act.actor, **act.fields}
-        )
+        data[name] = None if act is None else act.as_json()
     return data
 
 

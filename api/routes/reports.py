@@ -202,19 +202,13 @@ def report_json(view: ReportView, reader: Reader) -> dict[str, Any]:
         "subject": filed.text("subject"),
         "text": filed.text("text"),
         "key_id": filed.text("key_id"),
-        "acknowledged": _act(view.acknowledged),
-        "steps": [_act(s) for s in view.steps],
-        "concluded": _act(view.concluded),
+        "acknowledged": view.acknowledged.as_json() if view.acknowledged else None,
+        "steps": [s.as_json() for s in view.steps],
+        "concluded": view.concluded.as_json() if view.concluded else None,
     }
     if reader.auditor:
         data["sealed_identity"] = filed.text("sealed_identity")
     return data
-
-
-def _act(act: Any) -> dict[str, Any] | None:
-    if act is None:
-        return None
-    return {"recorded_at": act.recorded_at, "actor": act.actor, **act.fields}
 
 
 @reads.get("/reports")
