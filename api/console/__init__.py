@@ -9,6 +9,7 @@ party branch and the street's auditors do their work in the browser.
 - :mod:`.inquiries`: inquiries (质询) filed on the portal, answered and closed in the console;
 - :mod:`.reports`: reports (举报) filed on the portal, handled by the street's auditors;
 - :mod:`.calendar`: the disclosure calendar, with what each obligation owes and is late;
+- :mod:`.ten_preventions`: the 十个防止 report, for a community and for the street;
 - :mod:`.finance`: the clerk's entries with their vouchers, and red-ink reversals;
 - :mod:`.bundles`: signed archive bundles of any period, downloaded;
 - :mod:`.forms`: form posts read as they stream in, their files put in the store.
@@ -26,6 +27,7 @@ from api.console import (
     reports,
     routes,
     seals,
+    ten_preventions,
     work_ledger,
 )
 
@@ -34,6 +36,7 @@ router.include_router(seals.router)  # first: /console/seal.js before /console/{
 router.include_router(reports.router)  # and /console/open-report.js
 router.include_router(bundles.router)
 router.include_router(calendar.router)
+router.include_router(ten_preventions.router)
 router.include_router(finance.router)
 router.include_router(objections.router)
 router.include_router(opinions.router)

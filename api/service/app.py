@@ -21,6 +21,7 @@ from api.routes import ledger as ledger_routes
 from api.routes import reads as read_routes
 from api.routes import reports as report_routes
 from api.routes import seal as seal_routes
+from api.routes import ten_preventions as ten_preventions_routes
 from api.routes import tiles as tile_routes
 from api.service import errors
 from api.service.auth import install_accounts
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(report_routes.reads)
     app.include_router(calendar_routes.commands)
     app.include_router(calendar_routes.reads)
+    app.include_router(ten_preventions_routes.router)
     app.include_router(finance_package_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)

@@ -85,6 +85,7 @@ SIGNED_IN: Final        = (401, 200, 200, 200, 200, 200, 200, 200, 200)
 MEMBERS: Final          = (401, 200, 200, 200, 200, 200, 200, 200, 403)
 # The raw chain and the acts on items of every scope (visibility.reads_everything).
 LEADERSHIP: Final       = (401, 403, 403, 403, 200, 200, 200, 200, 403)
+STREET: Final           = (401, 403, 403, 403, 403, 403, 403, 200, 403)
 
 COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     #                      anon res  rep  mem  clk  chr  rev  aud  xinhe
@@ -184,6 +185,12 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/calendar",                EVERYONE),
     # What the calendar owes and what is late: the members' and the auditors'.
     Row("GET", f"{C}/compliance",              MEMBERS),
+    # The 十个防止 report: the community's for its members and the auditors, the whole
+    # street's for the auditors.
+    Row("GET", f"{C}/ten-preventions",         MEMBERS),
+    Row("GET", f"{C}/ten-preventions.csv",     MEMBERS),
+    Row("GET", "/v1/street/ten-preventions",   STREET),
+    Row("GET", "/v1/street/ten-preventions.csv", STREET),
     Row("POST", f"{C}/reports/status",         (404,) * 9, body={"receipt": "AAAA-BBBB"}),
     Row("GET", f"{C}/finance/entries",         MEMBERS),
     Row("GET", f"{C}/finance/totals",          MEMBERS),
@@ -292,6 +299,8 @@ ROWS: Final[list[Row]] = [
     Row("POST", "/c/{community_id}/reports/status", (GO,) * 9, page=True),
     Row("GET", f"{CONSOLE}/reports",           LEADERSHIP, page=True),
     Row("GET", f"{CONSOLE}/calendar",          MEMBERS, page=True),
+    Row("GET", f"{CONSOLE}/ten-preventions",   MEMBERS, page=True),
+    Row("GET", "/console/street/ten-preventions", STREET, page=True),
     Row("POST", f"{CONSOLE}/report-key",       (401, 403, 403, 403, 403, 403, 403, GO, 404),
         page=True),
     Row("POST", f"{CONSOLE}/reports/{{report_id}}/{{act}}",

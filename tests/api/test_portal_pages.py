@@ -41,6 +41,7 @@ from ledger.domain.vocabulary import (
     Role,
 )
 from ledger.store import open_store
+from projections.ten_preventions import BASIS, NAMES, NOT_COMPUTABLE
 from tests.api.demo_service import catch_up, demo_store, reader_tokens
 from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, key
 
@@ -419,6 +420,7 @@ def test_every_message_has_an_english_translation() -> None:
     names |= set(INQUIRY_STATUS.values()) | set(MEETING_NAMES.values())
     names |= set(REPORT_STATUS.values()) | set(FINDING_NAMES.values())
     names |= set(CADENCE_NAMES.values()) | set(OWED_NAMES.values())
+    names |= set(NAMES.values()) | set(BASIS.values()) | set(NOT_COMPUTABLE.values())
     assert len(extracted) > 40
     for msgid in extracted | names:
         message = catalog.get(msgid)
