@@ -46,6 +46,28 @@ class BoardItem:
     reviews: tuple[str, ...] = ()
     corrections: int = 0
     last_seq: int = 0
+    #: Every posting, (channel, from, until), in order: a second channel adds one and
+    #: leaves the first as it was (``channel`` and the period are the first's).
+    postings: tuple[tuple[str, str, str], ...] = ()
+    #: It fulfils a long-term obligation of the calendar (长期公开): its posting has no end.
+    long_term: bool = False
+
+    @property
+    def posted_until(self) -> str:
+        """The last day any of its postings is up ("" if never posted)."""
+        return max((until for _, _, until in self.postings), default=self.period_until)
+
+    def on_board(self, day: str) -> str:
+        """Where the board shows it on China date ``day`` (YYYY-MM-DD): "posted" while a
+        posting is up, "expired" (已到期, under 往期公开, still public) once the last has
+        ended, "archived" (已归档, there too), or "" (not shown: a draft, withdrawn)."""
+        if self.status == "archived":
+            return "archived"
+        if self.status != "published":
+            return ""
+        if self.long_term or not self.posted_until or day <= self.posted_until:
+            return "posted"
+        return "expired"
 
 
 #: What a board review line ends with when the reviewer sealed it.
@@ -137,10 +159,19 @@ def next_item(
         item.reviews = (*item.reviews, f"{state.get('stage', '')} {who}{verdict}{sealed}")
         item.status = "approved" if outcome == "approved" else "rejected"
     elif kind == "published":
+        posting = (
+            state.get("channel", ""),
+            state.get("period_from", ""),
+            state.get("period_until", ""),
+        )
+        if not item.postings:
+            item.channel, item.period_from, item.period_until = posting
+        item.postings = (*item.postings, posting)
         item.status = "published"
-        item.channel = state.get("channel", "")
-        item.period_from = state.get("period_from", "")
-        item.period_until = state.get("period_until", "")
+    elif kind == "coverage-declared":
+        # A long-term obligation's period is empty (ledger.domain.obligation.check_period);
+        # a draft may declare again, and its last declaration stands.
+        item.long_term = state.get("period") == ""
     elif kind == "corrected":
         item.corrections += 1
         item.title = state.get("title", item.title)

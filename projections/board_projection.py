@@ -22,7 +22,7 @@ from projections.runner import Projection
 
 _COLUMNS: Final = (
     "disclosure_id, category, title, scope, status, period_from, period_until, channel, "
-    "reviews, corrections, last_seq"
+    "reviews, corrections, last_seq, postings, long_term"
 )
 
 
@@ -36,7 +36,8 @@ class BoardProjection(Projection):
             "category TEXT NOT NULL, title TEXT NOT NULL, scope TEXT NOT NULL, "
             "status TEXT NOT NULL, period_from TEXT NOT NULL, period_until TEXT NOT NULL, "
             "channel TEXT NOT NULL, reviews TEXT NOT NULL, corrections BIGINT NOT NULL, "
-            "last_seq BIGINT NOT NULL, PRIMARY KEY (community, disclosure_id, valid_from))",
+            "last_seq BIGINT NOT NULL, postings TEXT NOT NULL, long_term BIGINT NOT NULL, "
+            "PRIMARY KEY (community, disclosure_id, valid_from))",
             "CREATE INDEX IF NOT EXISTS board_items_open ON board_items "
             "(community, disclosure_id, valid_to)",
         ]
@@ -85,7 +86,7 @@ class BoardProjection(Projection):
         if opens:
             tx.executemany(
                 f"INSERT INTO board_items (community, valid_from, valid_to, {_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 opens.values(),
             )
 
@@ -113,6 +114,8 @@ def _values(item: BoardItem) -> tuple[Any, ...]:
         json.dumps(list(item.reviews), ensure_ascii=False) if item.reviews else "[]",
         item.corrections,
         item.last_seq,
+        json.dumps([list(p) for p in item.postings], ensure_ascii=False),
+        1 if item.long_term else 0,
     )
 
 
@@ -130,6 +133,8 @@ def _item(row: tuple[Any, ...]) -> BoardItem:
         reviews=tuple(json.loads(reviews)),
         corrections=int(row[9]),
         last_seq=int(row[10]),
+        postings=tuple((c, f, u) for c, f, u in json.loads(row[11])),
+        long_term=bool(row[12]),
     )
 
 

@@ -28,6 +28,7 @@ from ledger.application import Ledger
 from ledger.attachments import AttachmentTooLargeError, UnsupportedMediaTypeError
 from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import SECTION_NAMES
+from ledger.domain.working_days import china_date
 from ledger.errors import (
     GongkaiError,
     InvalidInputError,
@@ -212,12 +213,16 @@ def board_page(
     page = Page.of(request, lang)
     public = sees_public_view(reader, community_id)
 
+    # The day it is judged on: an item's posting ends with its period (已到期).
+    day = date if date is not None else china_date().isoformat()
+
     def render(items: Sequence[BoardItem], as_of: int | None) -> bytes:
         return page.html(
             "board.html",
             opinion_counts=counts(db, community_id, as_of),
             community=community_named(ledger, community_id),
-            sections=views.posted_sections(items, reader, community_id, public=public),
+            sections=views.posted_sections(items, reader, community_id, public=public, day=day),
+            past=views.past_items(items, reader, community_id, public=public, day=day),
             date=date,
             as_of=as_of,
             public=public,
@@ -240,7 +245,7 @@ def board_page(
     shown = frozenset(s for s in current.scopes if can_see(reader, community_id, s))
     # The opinions' read model moves on its own: the page kept names where it stood.
     heard = tracked_position(db, OpinionsProjection.name, community_id)
-    key = ("page", page.lang, public, shown, heard)
+    key = ("page", page.lang, public, shown, heard, day)
     body = current.answer(key, lambda: render(current.items, projected))
     if not accepts_gzip(request.headers.get("accept-encoding", "")):
         return page.respond(body)

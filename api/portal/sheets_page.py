@@ -23,6 +23,7 @@ from api.routes.reads import version_json
 from api.service.deps import LedgerDep
 from api.service.read_models import ReadDBDep
 from ledger.domain.vocabulary import SECTION_NAMES, Section
+from ledger.domain.working_days import china_date
 from ledger.errors import InvalidInputError
 from ledger.seal.community_log import CommunityLog
 from projections.board_projection import board_as_of
@@ -58,9 +59,9 @@ def sheets_page(
         raise InvalidInputError(
             f"section is one of {', '.join(s.value for s in Section)}", field="section"
         ) from None
-    posted = dict(
-        views.posted_sections(board_as_of(db, community_id), ANONYMOUS, community_id, public=True)
-    )
+    today = china_date().isoformat()
+    items = board_as_of(db, community_id)
+    posted = dict(views.posted_sections(items, ANONYMOUS, community_id, public=True, day=today))
     configured: str | None = request.app.state.public_url
     base = configured or str(request.base_url).rstrip("/")
     sheets: list[dict[str, Any]] = []

@@ -99,18 +99,35 @@ def scope_name(scope: str) -> str:
 
 
 def posted_sections(
-    items: Sequence[BoardItem], reader: Reader, community_id: str, *, public: bool
+    items: Sequence[BoardItem], reader: Reader, community_id: str, *, public: bool, day: str
 ) -> list[tuple[str, list[dict[str, Any]]]]:
-    """What is on the board (published items the reader may see), by section in the
+    """What is posted on the board on China date ``day`` (published items within their
+    posting period, or long-term, that the reader may see), by section in the
     vocabulary's order, each item as the JSON board gives it to the reader."""
     sections: dict[str, list[dict[str, Any]]] = {name: [] for name in SECTION_NAMES.values()}
     for item in items:
-        if item.status != "published" or not can_see(reader, community_id, item.scope):
+        if item.on_board(day) != "posted" or not can_see(reader, community_id, item.scope):
             continue
         category = CATEGORY_BY_CODE.get(item.category)
         name = SECTION_NAMES[category.section] if category else OTHER
         sections.setdefault(name, []).append(item_json(item, public=public))
     return list(sections.items())
+
+
+def past_items(
+    items: Sequence[BoardItem], reader: Reader, community_id: str, *, public: bool, day: str
+) -> list[dict[str, Any]]:
+    """往期公开: the items the reader may see whose posting had ended by ``day`` (已到期)
+    or that were archived (已归档), most recently ended first; each as the JSON board
+    gives it, with ``on_board`` saying which."""
+    past = [
+        (item, where)
+        for item in items
+        if (where := item.on_board(day)) in ("expired", "archived")
+        and can_see(reader, community_id, item.scope)
+    ]
+    past.sort(key=lambda pair: (pair[0].posted_until, pair[0].last_seq), reverse=True)
+    return [{**item_json(item, public=public), "on_board": where} for item, where in past]
 
 
 @dataclass(frozen=True, slots=True)

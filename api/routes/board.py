@@ -35,6 +35,11 @@ def item_json(item: BoardItem, *, public: bool) -> dict[str, Any]:
         "period_from": item.period_from,
         "period_until": item.period_until,
         "channel": item.channel,
+        # Every posting, a second channel's beside the first; a long-term item's has no
+        # end, whatever its period says.
+        "postings": [{"channel": c, "from": f, "until": u} for c, f, u in item.postings],
+        "long_term": item.long_term,
+        "posted_until": item.posted_until,
         "reviews": [mask_review(r) for r in item.reviews] if public else list(item.reviews),
         "corrections": item.corrections,
         "last_seq": item.last_seq,

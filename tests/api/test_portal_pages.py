@@ -141,7 +141,7 @@ def test_the_board_is_in_chinese_by_section(portal: Portal) -> None:
     page = portal.get("/c/tianhai")
     assert '<html lang="zh-CN">' in page
     headings = re.findall(r"<h2[^>]*>([^<]*)</h2>", page)
-    assert headings == list(SECTION_NAMES.values())
+    assert headings == [*SECTION_NAMES.values(), "往期公开"]
     assert "<h1>天海社区居务公开栏</h1>" in page
     assert '<a class="skip" href="#main">' in page
     assert '<main id="main">' in page
@@ -157,7 +157,7 @@ def test_the_board_is_in_chinese_by_section(portal: Portal) -> None:
 def test_english_on_request_and_kept_in_every_link(portal: Portal) -> None:
     page = portal.get("/c/tianhai?lang=en")
     assert '<html lang="en">' in page
-    assert re.findall(r"<h2[^>]*>([^<]*)</h2>", page) == ["Affairs", "Finance"]
+    assert re.findall(r"<h2[^>]*>([^<]*)</h2>", page) == ["Affairs", "Finance", "Past postings"]
     assert "Relief and 低保" in page
     assert "July 1, 2026 – July 31, 2026" in page
     assert "Supervision committee review: 王** (supervision committee chair), approved" in page
@@ -180,13 +180,27 @@ def test_the_index_lists_the_communities(portal: Portal) -> None:
 
 @pytest.mark.parametrize("who", [None, *READERS], ids=str)
 def test_the_page_shows_what_the_json_board_posts(portal: Portal, who: Who) -> None:
-    """The same items, for each reader: those published of the scopes theirs to see."""
-    posted = {i["disclosure_id"] for i in portal.json_board(who) if i["status"] == "published"}
-    linked = {
-        link.split("/")[-1].split("?")[0]
-        for link in ITEM_LINK.findall(portal.get("/c/tianhai", who))
+    """The same items, for each reader: those published of the scopes theirs to see,
+    within their posting period (or long-term) on the board's sections, and those whose
+    posting has ended, or archived, under 往期公开."""
+    today = datetime.now(CHINA).date().isoformat()
+    board = portal.json_board(who)
+    posted = {
+        i["disclosure_id"]
+        for i in board
+        if i["status"] == "published" and (i["long_term"] or i["posted_until"] >= today)
     }
+    past = {
+        i["disclosure_id"]
+        for i in board
+        if i["status"] == "archived"
+        or (i["status"] == "published" and not i["long_term"] and i["posted_until"] < today)
+    }
+    current_part, past_part = portal.get("/c/tianhai", who).split('<h2 id="past">')
+    linked = {link.split("/")[-1].split("?")[0] for link in ITEM_LINK.findall(current_part)}
     assert linked == posted
+    assert {link.split("/")[-1].split("?")[0] for link in ITEM_LINK.findall(past_part)} == past
+    linked |= past
     assert (portal.added["leadership"] in linked) == (
         who in (("clerk", "tianhai"), ("disciplinary_auditor", None))
     )

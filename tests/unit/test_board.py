@@ -62,3 +62,54 @@ def test_the_page_shows_the_posted_items_escaped() -> None:
     assert "工程招标" not in page, "a withdrawn item is not on the board"
     assert "草稿 1 项" in page
     assert "已撤回 1 项" in page
+
+
+def test_a_posting_ends_with_its_period_and_a_long_term_one_never() -> None:
+    rows = [
+        *ROWS[:7],
+        row(11, B, "coverage-declared", obligation_id="o", period="", category="personnel",
+            scope="leadership"),
+        row(12, B, "published", channel="board", period_from="2026-07-01",
+            period_until="2026-07-05"),
+        row(13, C, "archived"),
+    ]  # fmt: skip
+    items = {i.disclosure_id: i for i in fold_board(rows)}
+    assert items[A].on_board("2026-06-30") == "posted", "put up before its period"
+    assert items[A].on_board("2026-07-31") == "posted", "through its last day"
+    assert items[A].on_board("2026-08-01") == "expired", "已到期 the day after"
+    assert items[B].long_term
+    assert items[B].on_board("2036-01-01") == "posted", "长期公开: no end"
+    assert items[C].on_board("2026-07-05") == "archived"
+    draft = {i.disclosure_id: i for i in fold_board(ROWS[:1])}[A]
+    assert draft.on_board("2026-07-05") == ""
+
+
+def test_a_second_channel_adds_a_posting_and_keeps_the_first() -> None:
+    rows = [
+        *ROWS[:4],
+        row(11, A, "published", channel="screen", period_from="2026-07-10",
+            period_until="2026-08-20"),
+    ]  # fmt: skip
+    [item] = [i for i in fold_board(rows) if i.disclosure_id == A]
+    assert (item.channel, item.period_from, item.period_until) == (
+        "board", "2026-07-01", "2026-07-31"
+    )  # fmt: skip
+    assert item.postings == (
+        ("board", "2026-07-01", "2026-07-31"),
+        ("screen", "2026-07-10", "2026-08-20"),
+    )
+    assert item.posted_until == "2026-08-20"
+    assert item.on_board("2026-08-10") == "posted", "still up on the screen"
+    assert item.on_board("2026-08-21") == "expired"
+
+
+def test_a_redeclared_draft_is_long_term_only_as_its_last_declaration_says() -> None:
+    rows = [
+        row(1, A, "drafted", category="policies", title="政策", scope="public"),
+        row(2, A, "coverage-declared", obligation_id="o", period="", category="policies",
+            scope="public"),
+        row(3, A, "coverage-declared", obligation_id="p", period="2026-07",
+            category="policies", scope="public"),
+    ]  # fmt: skip
+    assert fold_board(rows[:2])[0].long_term
+    assert not fold_board(rows)[0].long_term
