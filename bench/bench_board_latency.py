@@ -15,11 +15,11 @@ test database), then ``gongkai serve`` as ``make run`` starts it (the worker in 
 process, the sealer on, signing after each publication, unless ``--sealer-off``). One
 writer posts R (50) commands a second for S (30) s, on a fixed schedule, over one
 kept-alive connection: a disclosure drafted, submitted, approved by the committee
-chair and published, again and again, each command with its own ``Idempotency-Key``
-and the clerk's or the chair's bearer token. Beside it one reader fetches the JSON
-board (``GET /v1/communities/tianhai/board``, the public view) back to back over its
-own connection and notes, with each answer, the entry the board projection had
-applied (``projected_to``).
+chair and the party branch, and published, again and again, each command with its own
+``Idempotency-Key`` and the clerk's, the chair's or the party reviewer's bearer token.
+Beside it one reader fetches the JSON board (``GET /v1/communities/tianhai/board``, the
+public view) back to back over its own connection and notes, with each answer, the
+entry the board projection had applied (``projected_to``).
 
 A command's latency is the time from its acknowledgement (the writer has read the
 answer, which names the command's last entry) to the first board answer whose
@@ -135,7 +135,7 @@ def service(url: str, workdir: Path, sealer: bool) -> Iterator[tuple[int, dict[s
         env["GONGKAI_CHECKPOINT_INTERVAL"] = "0"
     gongkai("demo", "--db", url, "--keys-dir", str(workdir / "keys"), env=env)
     tokens = {}
-    for role in (Role.CLERK, Role.COMMITTEE_CHAIR):
+    for role in (Role.CLERK, Role.COMMITTEE_CHAIR, Role.PARTY_REVIEWER):
         name = f"bench.{role.value}.{uuid.uuid4().hex[:6]}"
         password = workdir / "password"
         password.write_text(uuid.uuid4().hex + "\n")
@@ -211,6 +211,7 @@ class Load:
 def run_load(port: int, tokens: dict[str, str], seconds: float, rate: float) -> Load:
     clerk = {"Authorization": f"Bearer {tokens[Role.CLERK.value]}"}
     chair = {"Authorization": f"Bearer {tokens[Role.COMMITTEE_CHAIR.value]}"}
+    party = {"Authorization": f"Bearer {tokens[Role.PARTY_REVIEWER.value]}"}
     base = "/v1/communities/tianhai"
     stop = threading.Event()
     samples: list[tuple[float, int]] = []
@@ -242,7 +243,7 @@ def run_load(port: int, tokens: dict[str, str], seconds: float, rate: float) -> 
         if due > now:
             time.sleep(due - now)
         late = max(late, time.monotonic() - due)
-        step = n % 4
+        step = n % 5
         if step == 0:
             command, path, body, who = (
                 "draft",
@@ -254,6 +255,9 @@ def run_load(port: int, tokens: dict[str, str], seconds: float, rate: float) -> 
             command, path, body, who = "submit", f"/disclosures/{did}/submission", {}, clerk
         elif step == 2:
             command, path, body, who = "review", f"/disclosures/{did}/reviews", REVIEW, chair
+        elif step == 3:
+            party_review = {**REVIEW, "stage": "party_branch"}
+            command, path, body, who = "review", f"/disclosures/{did}/reviews", party_review, party
         else:
             command, path, body, who = (
                 "publish",

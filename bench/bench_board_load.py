@@ -202,15 +202,14 @@ def add_disclosures(db_url: str, count: int) -> None:
                 outcome=approved,
                 opinion="内容真实、具体，同意公开。",
             )
-            if n % 3 == 0:
-                book.review(
-                    PARTY,
-                    f"{key}:party",
-                    did,
-                    stage=ReviewStage.PARTY_BRANCH,
-                    outcome=approved,
-                    opinion="经党支部审查，同意公开。",
-                )
+            book.review(
+                PARTY,
+                f"{key}:party",
+                did,
+                stage=ReviewStage.PARTY_BRANCH,
+                outcome=approved,
+                opinion="经党支部审查，同意公开。",
+            )
             book.publish(CLERK, f"{key}:publish", did, channel=Channel.BOARD, **posting)
             if (n + 1) % 100 == 0:
                 progress(f"published {n + 1} of {count} disclosures")

@@ -116,12 +116,14 @@ def record_story(store_url: str, community_id: str) -> Story:
             body="本月低保对象共13户。\n发放金额合计20,350元。\n监督电话:12345。\n名单附后。",
             explanation="原公示漏计一户,现予更正。",
         )
-        # Reviewed as the original was: the committee, then 初审, 复审 and 终审.
+        # Reviewed as the original was: the committee, then 初审, 复审 and 终审, and the
+        # party branch's 审查.
         for who, stage in (
             (CHAIR, "committee"),
             (CLERK, "first"),
             (CHAIR, "second"),
             (PARTY, "final"),
+            (PARTY, "party_branch"),
         ):
             ledger.review_correction(
                 who, key(), objection, stage=stage, outcome="approved", opinion="同意"

@@ -95,8 +95,9 @@ class Item:
     channels: tuple[Channel, ...] = (BOARD,)
     days: int = 30  # posting period
     starts: int = 0  # days after the first of the month the posting starts
-    party: bool = False  # also 党支部审查
-    secret: bool = False  # 保密审查 初审 → 复审 → 终审 before the committee's review
+    #: 保密审查 初审 → 复审 → 终审 before the committee's review, for a public item too
+    #: (an item not public always has it).
+    secret: bool = False
     rejected: tuple[str, str] | None = None
     withdraw: str = ""  # reason, if withdrawn after posting
     archive: bool = False
@@ -122,12 +123,12 @@ ITEMS: Final = (
     Item("policies", "policies", PUBLIC, "《城市居民委员会组织法》及本市居务公开规定摘要",
          "居民委员会办理本居住地区公益事业所需费用、收支账目应当及时公布，接受居民监督。"
          "居民对公开内容有异议的，可以书面或口头向社区党支部、居务监督委员会或海秀街道"
-         "纪工委反映，收到后将核实并答复。本栏目长期公开。", (BOARD, SCREEN), 365, party=True),
+         "纪工委反映，收到后将核实并答复。本栏目长期公开。", (BOARD, SCREEN), 365),
     Item("work-plan", "work_plan", PUBLIC, "天海社区{y}年第{q}季度工作计划及任务落实情况",
          "一、老旧小区雨污分流改造一期本季度末前完工；二、落实街道下达的流动人口信息采集"
          "任务，已登记1,326户，完成率96.8%；三、垃圾分类桶前值守，每周公布各楼栋达标率；"
          "四、为80周岁以上老人上门办理高龄津贴年审。上季度计划8项，完成7项，社区食堂因"
-         "选址未定顺延至本季度。", party=True),
+         "选址未定顺延至本季度。"),
     Item("by-election", "elections", PUBLIC, "关于补选天海社区居民委员会委员的公告",
          "原委员周平因工作调动，书面辞去委员职务，经居民代表会议同意。根据《城市居民"
          "委员会组织法》，将在居民代表会议上补选委员一名。候选人由居民代表十人以上联名"
@@ -136,11 +137,11 @@ ITEMS: Final = (
     Item("road-widening", "land_compensation", PUBLIC, "天海路拓宽工程房屋征收补偿方案公示",
          "经区人民政府批准，天海路拓宽工程涉及本社区3号楼临街商铺6间、住宅2户，合计建筑"
          "面积412.6平方米。补偿按评估单价每平方米18,600元执行，另给予搬迁费和临时安置费。"
-         "区征收办在社区议事厅设咨询点，每周二、四上午接待。", (BOARD, MEETING), party=True,
+         "区征收办在社区议事厅设咨询点，每周二、四上午接待。", (BOARD, MEETING),
          attachments=("Tianhai Road widening: compensation plan, sealed copy",)),
     # The amounts are filled in now; {pm} is left for _context, like every other text.
     Item("dibao", "social_assistance", PUBLIC, "{py}年{pm}月城市最低生活保障金发放公示",
-         DIBAO.format_map({"pm": "{pm}", **DIBAO_POSTED}), party=True, secret=True),
+         DIBAO.format_map({"pm": "{pm}", **DIBAO_POSTED}), secret=True),
     Item("targets", "annual_targets", PUBLIC, "天海社区{y}年度工作目标执行情况（截至{pm}月）",
          "年度目标共10项。已完成：为老服务站提档升级、微型消防站建设、居民议事会按季召开。"
          "推进中：雨污分流改造一期（完成60%）、垃圾分类参与率90%（目前86.4%）、新增停车位"
@@ -150,11 +151,11 @@ ITEMS: Final = (
          "天海便民超市承租的临街用房（86平方米）年底租期届满。议事委员会决定：续租底价按"
          "周边评估租金每月每平方米46元确定，年租金不低于47,500元；居委会主任与监委会主任"
          "共同参加谈判；报价低于底价的改为公开招租。本方案含商业谈判底价，仅限班子内部"
-         "知悉，谈判结束后公开结果。", (MEETING,), party=True, secret=True),
+         "知悉，谈判结束后公开结果。", (MEETING,), secret=True),
     Item("duties", "personnel", PUBLIC, "天海社区居委会成员分工调整公告",
          "因原委员周平工作调动，经居委会会议研究，分工调整如下：主任刘文斌主持全面工作，"
          "分管财务；副主任孙丽负责社会事务、低保及救助；委员李娜负责居务公开、档案及统计；"
-         "委员何强负责综合治理、安全生产及物业协调。自即日起执行。", party=True),
+         "委员何强负责综合治理、安全生产及物业协调。自即日起执行。"),
     Item("elderly-allowance", "welfare_eligibility", PUBLIC, "{y}年度高龄津贴申领对象资格公示",
          "经本人申请、社区初审，以下居民符合80周岁以上高龄津贴申领条件：林*生（82岁）、"
          "黄*珍（85岁）、郑*华（90岁）、吴*娣（81岁）。公示期7天，有异议的可向社区或海秀"
@@ -169,7 +170,7 @@ ITEMS: Final = (
          "41人，无记名投票，街道工作人员现场计票。结果：刘文斌 优秀（优秀32票、合格8票、"
          "基本合格1票）；孙丽 优秀（29、11、1票）；李娜 合格（优秀18、合格21、基本合格2票）；"
          "何强 合格（优秀15、合格22、基本合格3、不合格1票）。评为优秀的给予表彰。",
-         (BOARD, MEETING), party=True,
+         (BOARD, MEETING),
          rejected=("未写明评议时间、参评人数及各人得票，不符合“公开内容具体”的要求，请补充。",
                    "近日社区组织了民主评议，刘文斌、孙丽为优秀，李娜、何强为合格。")),
     Item("parking", "resident_requests", PUBLIC, "居民要求公开：小区停车费收支及去向",

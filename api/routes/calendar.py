@@ -1,6 +1,7 @@
 """The disclosure calendar over HTTP (公开目录与时限): the clerk adopts an obligation,
 the supervision committee approves it, the clerk retires one; anyone reads the calendar,
-each obligation shown to those who may see items of its scope."""
+each obligation shown to those who may see items of its scope. And the review gates the
+items pass (审核把关), chosen by the committee's chair and public."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from api.service.auth import SignedIn, require_csrf
 from api.service.deps import LedgerDep
 from api.service.params import MultiLine, SingleLine
 from api.service.read_models import ReadDBDep, ReaderDep
+from ledger.domain.gates import SEEDS_GATES
 from ledger.domain.obligation import DUE_RULES, Cadence
 from ledger.domain.working_days import china_date
 from projections.calendar import ObligationView, calendar
@@ -51,6 +53,16 @@ class ObligationApproval(Body):
 class CoverageDeclaration(Body):
     obligation_id: str = Field(max_length=40)
     period: str = Field(default="", max_length=20)
+
+
+class GatesChoice(Body):
+    party_review: bool = Field(default=True, description="党支部审查 before publication")
+    confidentiality_unless_public: bool = Field(
+        default=True, description="保密审查 (初审 → 复审 → 终审) for every item not public"
+    )
+    distinct_signers: bool = Field(default=True, description="three people for the three stages")
+    scope_floor: bool = Field(default=True, description="收支明细 is never public")
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
 
 
 class ObligationRetirement(Body):
@@ -137,6 +149,37 @@ def retire_obligation(
         response,
         lambda c: c.retire_obligation(who.actor(), key, obligation_id, reason=body.reason),
     )
+
+
+@commands.post("/settings/gates", status_code=201)
+def choose_gates(
+    community_id: str,
+    body: GatesChoice,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """The review gates in force from now on, with the reason for relaxing any of the
+    seeds' rules (the default: all hold)."""
+    fields = body.model_dump()
+    reason = fields.pop("reason")
+    return run_command(
+        "choose_gates",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.choose_gates(who.actor(), key, reason=reason, **fields),
+    )
+
+
+@reads.get("/settings/gates")
+def gates_in_force(community_id: str, ledger: LedgerDep) -> dict[str, Any]:
+    """The gates every disclosure passes before it is posted, public as the procedure is."""
+    ledger.store.community(community_id)
+    gates = ledger.community(community_id).gates()
+    return {"community": community_id, "gates": gates.as_fields(), "seeds": gates == SEEDS_GATES}
 
 
 def obligation_json(view: ObligationView, covered: bool) -> dict[str, Any]:

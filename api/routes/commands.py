@@ -536,5 +536,11 @@ COMMAND_ROUTES: dict[str, str] = {
     "approve_obligation": "/obligations/{obligation_id}/approval",
     "retire_obligation": "/obligations/{obligation_id}/retirement",
     "declare_coverage": "/disclosures/{disclosure_id}/coverage",
+    # api/routes/calendar.py, the community's gates
+    "choose_gates": "/settings/gates",
+    # api/routes/finance_periods.py
+    "close_period": "/finance/periods/{period}/close",
+    "sign_off_statement": "/finance/periods/{period}/sign-off",
+    "draft_statement": "/finance/periods/{period}/statement",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

@@ -16,6 +16,7 @@ from api.routes import calendar as calendar_routes
 from api.routes import commands as command_routes
 from api.routes import feedback as feedback_routes
 from api.routes import finance_package as finance_package_routes
+from api.routes import finance_periods as finance_period_routes
 from api.routes import inquiries as inquiry_routes
 from api.routes import ledger as ledger_routes
 from api.routes import reads as read_routes
@@ -122,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_routes.reads)
     app.include_router(ten_preventions_routes.router)
     app.include_router(finance_package_routes.router)
+    app.include_router(finance_period_routes.commands)
+    app.include_router(finance_period_routes.reads)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)
     app.include_router(tile_routes.router)

@@ -14,6 +14,7 @@ from ledger.chain.idempotency import CommandResult
 from ledger.domain import validate
 from ledger.domain.base import Actor
 from ledger.domain.disclosure import Disclosure
+from ledger.domain.gates import require_scope_allowed
 from ledger.domain.obligation import Cadence, Obligation, ObligationStatus, check_period
 from ledger.domain.permissions import require_role
 from ledger.domain.vocabulary import CATEGORY_BY_CODE, Scope
@@ -57,6 +58,9 @@ class CalendarCommands(CommandRunner):
         }
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
+            # An obligation's items take its scope: it may not be one its category's
+            # items cannot have.
+            require_scope_allowed(category, to_whom, self.gates())
             obligation = Obligation.adopt(
                 actor,
                 title=name,

@@ -12,12 +12,13 @@ from typing import Final
 
 from ledger.application.calendar import CalendarCommands, CoverageCommands
 from ledger.application.disclosures import DisclosureCommands
-from ledger.application.finance import FinanceCommands
+from ledger.application.finance_periods import FinancePeriodCommands
 from ledger.application.inquiries import InquiryCommands
 from ledger.application.objections import ObjectionCommands
 from ledger.application.opinions import OpinionCommands
 from ledger.application.reports import ReportCommands
 from ledger.application.runner import HoldsFiles
+from ledger.application.settings import SettingsCommands
 from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role
 from ledger.errors import InvalidTransitionError
@@ -35,7 +36,8 @@ class CommunityLedger(
     ReportCommands,
     CalendarCommands,
     CoverageCommands,
-    FinanceCommands,
+    FinancePeriodCommands,
+    SettingsCommands,
 ):
     """The ledger of one community."""
 

@@ -70,7 +70,7 @@ class DisclosureCommands(SealKeyCommands):
         self.require_held(content["attachments"], "attachments")
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
-            disclosure = Disclosure.draft(actor, **content)
+            disclosure = Disclosure.draft(actor, self.gates(), **content)
             return [disclosure], {"id": str(disclosure.id)}
 
         return self.execute(actor, idempotency_key, "draft_disclosure", content, build)
@@ -100,7 +100,7 @@ class DisclosureCommands(SealKeyCommands):
             "revise_draft",
             disclosure_id,
             content,
-            lambda d: d.revise_draft(actor, **content),
+            lambda d: d.revise_draft(actor, self.gates(), **content),
         )
 
     def submit_for_review(
@@ -155,7 +155,7 @@ class DisclosureCommands(SealKeyCommands):
             seal = self._checked_seal(
                 actor, disclosure, review_stage, review_outcome, seal_key, seal_signature
             )
-            disclosure.review(actor, review_stage, review_outcome, text, seal)
+            disclosure.review(actor, review_stage, review_outcome, text, seal, self.gates())
 
         return self._on_disclosure(
             actor,
@@ -186,7 +186,7 @@ class DisclosureCommands(SealKeyCommands):
             "publish",
             disclosure_id,
             arguments,
-            lambda d: d.publish(actor, chosen, start.isoformat(), end.isoformat()),
+            lambda d: d.publish(actor, chosen, start.isoformat(), end.isoformat(), self.gates()),
         )
 
     def withdraw(

@@ -15,6 +15,7 @@ from ledger.chain.idempotency import CommandResult
 from ledger.domain import validate
 from ledger.domain.base import Actor
 from ledger.domain.finance import ChartOfAccounts, FinanceEntry, chart_id
+from ledger.domain.finance_period import FinancePeriod, period_id, quarter_of
 from ledger.domain.permissions import require_role
 from ledger.domain.vocabulary import DEFAULT_ACCOUNTS, Account, EntryKind
 from ledger.errors import InvalidTransitionError
@@ -33,6 +34,23 @@ class FinanceCommands(CommandRunner):
             ) from None
         assert isinstance(chart, ChartOfAccounts)
         return chart
+
+    def closed_period(self, period: str) -> FinancePeriod | None:
+        try:
+            found: Aggregate = self.repository.get(period_id(self.community.id, period))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, FinancePeriod) else None
+
+    def require_open(self, month: str) -> None:
+        """Refuse booking into ``month`` once it, or its quarter, is closed."""
+        for period in (month, quarter_of(month)):
+            closed = self.closed_period(period)
+            if closed is not None:
+                raise InvalidTransitionError(
+                    f"{period} is closed (结账 at entry {closed.figures['as_of']}): book this "
+                    f"in the next open period, with a note that it belongs to {month}"
+                )
 
     def adopt_chart(
         self, actor: Actor, idempotency_key: str, accounts: Sequence[Account] = DEFAULT_ACCOUNTS
@@ -101,6 +119,7 @@ class FinanceCommands(CommandRunner):
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             self.chart().account(account_code, entry_kind)
+            self.require_open(fields["period"])
             entry = FinanceEntry.record(actor, **fields, reverses=None)
             return [entry], {"id": str(entry.id)}
 
@@ -128,6 +147,7 @@ class FinanceCommands(CommandRunner):
         self.require_held([arguments["voucher_sha256"]], "voucher_sha256")
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
+            self.require_open(arguments["period"])
             original = self.get(FinanceEntry, entry_id, "finance entry")
             reversal = original.reverse(
                 actor, arguments["period"], arguments["voucher_sha256"], arguments["reason"]

@@ -174,7 +174,7 @@ class ObjectionCommands(CommandRunner):
             "review_correction",
             correction_id,
             arguments,
-            lambda c: c.review_correction(actor, review_stage, review_outcome, text),
+            lambda c: c.review_correction(actor, review_stage, review_outcome, text, self.gates()),
         )
 
     def publish_correction(
@@ -186,7 +186,8 @@ class ObjectionCommands(CommandRunner):
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             correction = self.get(Correction, correction_id, "objection")
-            draft = correction.require_publishable()
+            gates = self.gates()
+            draft = correction.require_publishable(gates)
             disclosure = self.get(Disclosure, correction.disclosure_id, "disclosure")
             corrected_event = disclosure.version_events.get(correction.disclosure_version)
             corrects_seq = (
@@ -203,7 +204,7 @@ class ObjectionCommands(CommandRunner):
                 draft["attachments"],
             )
             correction.publish_correction(
-                actor, corrects_seq, disclosure.content_version, draft["explanation"]
+                actor, corrects_seq, disclosure.content_version, draft["explanation"], gates
             )
             return [disclosure, correction], {
                 "id": str(correction.id),

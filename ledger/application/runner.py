@@ -25,6 +25,7 @@ from ledger.chain.idempotency import (
     scoped_key,
 )
 from ledger.domain.base import Actor
+from ledger.domain.gates import SEEDS_GATES, CommunitySettings, Gates, settings_id
 from ledger.errors import (
     ConflictError,
     IdempotencyKeyReusedError,
@@ -167,6 +168,17 @@ class CommandRunner(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise NotFoundError(f"no {what} {uid} in community {self.community.id}")
         return aggregate
+
+    def gates(self) -> Gates:
+        """The review gates in force in the community: its settings' last choice, or the
+        seeds' rules if it made none (:mod:`ledger.domain.gates`)."""
+        try:
+            found: Aggregate = self.repository.get(settings_id(self.community.id))
+        except AggregateNotFoundError:
+            return SEEDS_GATES
+        if not isinstance(found, CommunitySettings):
+            raise NotFoundError("the community's settings are not settings")
+        return found.gates
 
     # --- reads ----------------------------------------------------------------------------
 

@@ -16,8 +16,13 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
+from ledger.domain.gates import SEEDS_GATES, Gates
 from ledger.domain.ids import new_id
-from ledger.domain.review_round import require_approved, require_stage_order
+from ledger.domain.review_round import (
+    require_approved,
+    require_distinct_signer,
+    require_stage_order,
+)
 from ledger.domain.vocabulary import ObjectionForm, ReviewOutcome, ReviewStage
 from ledger.errors import InvalidTransitionError
 
@@ -81,6 +86,7 @@ class Correction(LedgerAggregate):
             }
             aggregate.confidentiality_review = self.confidentiality_review
             aggregate.round_approvals = set()
+            aggregate.round_signers = {}
 
     class CorrectionReviewed(LedgerAggregate.Event):
         """One review act on the drafted correction, with its opinion."""
@@ -94,8 +100,10 @@ class Correction(LedgerAggregate):
             if self.outcome == ReviewOutcome.REJECTED:
                 aggregate.status = ObjectionStatus.CORRECTION_REJECTED
                 aggregate.round_approvals = set()
+                aggregate.round_signers = {}
             else:
                 aggregate.round_approvals.add(ReviewStage(self.stage))
+                aggregate.round_signers[ReviewStage(self.stage)] = self.actor
 
     class CorrectionPublished(LedgerAggregate.Event):
         TOPIC = "gongkai/correction/correction-published"
@@ -116,6 +124,8 @@ class Correction(LedgerAggregate):
         self.draft: dict[str, Any] | None = None
         self.confidentiality_review = False
         self.round_approvals: set[ReviewStage] = set()
+        #: Who approved each stage of the round.
+        self.round_signers: dict[ReviewStage, str] = {}
 
     @classmethod
     def raise_objection(
@@ -173,10 +183,17 @@ class Correction(LedgerAggregate):
         )
 
     def review_correction(
-        self, actor: Actor, stage: ReviewStage, outcome: ReviewOutcome, opinion: str
+        self,
+        actor: Actor,
+        stage: ReviewStage,
+        outcome: ReviewOutcome,
+        opinion: str,
+        gates: Gates = SEEDS_GATES,
     ) -> None:
         self._require(ObjectionStatus.CORRECTION_SUBMITTED, doing="review the correction of")
         require_stage_order(stage, outcome, self.round_approvals)
+        if gates.distinct_signers:
+            require_distinct_signer(stage, outcome, actor.name, self.round_signers)
         self.act(
             self.CorrectionReviewed,
             actor,
@@ -185,17 +202,28 @@ class Correction(LedgerAggregate):
             opinion=opinion,
         )
 
-    def require_publishable(self) -> dict[str, Any]:
+    def require_publishable(self, gates: Gates = SEEDS_GATES) -> dict[str, Any]:
         """The reviewed draft, if it may be posted; else why not."""
         self._require(ObjectionStatus.CORRECTION_SUBMITTED, doing="publish the correction of")
-        require_approved(self.round_approvals, confidentiality=self.confidentiality_review)
+        why = (
+            "the original went through the confidentiality review (保密审查), so its "
+            "correction does"
+            if self.confidentiality_review
+            else ""
+        )
+        require_approved(self.round_approvals, party=gates.party_review, confidentiality=why)
         assert self.draft is not None  # set with the status
         return self.draft
 
     def publish_correction(
-        self, actor: Actor, corrects_seq: int, new_version: int, explanation: str
+        self,
+        actor: Actor,
+        corrects_seq: int,
+        new_version: int,
+        explanation: str,
+        gates: Gates = SEEDS_GATES,
     ) -> None:
-        self.require_publishable()
+        self.require_publishable(gates)
         self.act(
             self.CorrectionPublished,
             actor,

@@ -12,7 +12,11 @@ Rules the aggregate enforces (each refusal raises before any event is recorded):
 * a review is recorded only while the disclosure is submitted for review; a rejection
   sends it back to the clerk; the confidentiality stages go in order;
 * publication needs the supervision committee's approval in the current review round,
-  and, if the confidentiality review was started, its final approval (终审);
+  and, if the confidentiality review was started, its final approval (终审); the
+  community's gates (:mod:`ledger.domain.gates`, the seeds' rules unless it chose
+  otherwise) also ask for the party branch's 审查, the confidentiality review of every
+  item not public, three people for its three stages, and the members' scope at least
+  for what the seeds keep to them;
 * only a posted disclosure is corrected or withdrawn; only a posted or withdrawn one is
   archived, and nothing happens to an archived one;
 * residents leave opinions (意见) on a disclosure only while it is posted, each is
@@ -28,9 +32,14 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
+from ledger.domain.gates import SEEDS_GATES, Gates, require_scope_allowed
 from ledger.domain.ids import new_id
-from ledger.domain.review_round import require_approved, require_stage_order
-from ledger.domain.vocabulary import Channel, ReviewOutcome, ReviewStage, Scope
+from ledger.domain.review_round import (
+    require_approved,
+    require_distinct_signer,
+    require_stage_order,
+)
+from ledger.domain.vocabulary import SCOPE_NAMES, Channel, ReviewOutcome, ReviewStage, Scope
 from ledger.errors import InvalidTransitionError
 
 
@@ -79,6 +88,7 @@ class Disclosure(LedgerAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = Status.SUBMITTED
             aggregate.round_approvals = set()
+            aggregate.round_signers = {}
 
     class Reviewed(LedgerAggregate.Event):
         """One review act (审核 / 审查 / 初审 / 复审 / 终审) with its opinion."""
@@ -97,8 +107,10 @@ class Disclosure(LedgerAggregate):
             if self.outcome == ReviewOutcome.REJECTED:
                 aggregate.status = Status.REJECTED
                 aggregate.round_approvals = set()
+                aggregate.round_signers = {}
             else:
                 aggregate.round_approvals.add(ReviewStage(self.stage))
+                aggregate.round_signers[ReviewStage(self.stage)] = self.actor
 
     class Published(LedgerAggregate.Event):
         TOPIC = "gongkai/disclosure/published"
@@ -189,6 +201,8 @@ class Disclosure(LedgerAggregate):
         # content version -> the aggregate version of the event that produced it
         self.version_events: dict[int, int] = {}
         self.round_approvals: set[ReviewStage] = set()
+        #: Who approved each stage of the round.
+        self.round_signers: dict[ReviewStage, str] = {}
         self.channels: list[str] = []
         self.period: tuple[str, str] | None = None
         self.confidentiality_reviewed = False
@@ -212,11 +226,13 @@ class Disclosure(LedgerAggregate):
     # --- commands ----------------------------------------------------------------
 
     @classmethod
-    def draft(cls, actor: Actor, **content: Any) -> Disclosure:
+    def draft(cls, actor: Actor, gates: Gates = SEEDS_GATES, **content: Any) -> Disclosure:
+        require_scope_allowed(content["category"], content["scope"], gates)
         return cls._create(cls.Drafted, id=new_id(), **actor.event_fields(), **content)
 
-    def revise_draft(self, actor: Actor, **content: Any) -> None:
+    def revise_draft(self, actor: Actor, gates: Gates = SEEDS_GATES, **content: Any) -> None:
         self._require(Status.DRAFT, Status.REJECTED, doing="revise the draft of")
+        require_scope_allowed(content["category"], content["scope"], gates)
         if self.covers is not None:
             self._require_fits(
                 self.covers[2], self.covers[3], content["category"], content["scope"]
@@ -258,9 +274,12 @@ class Disclosure(LedgerAggregate):
         outcome: ReviewOutcome,
         opinion: str,
         seal: tuple[str, str] | None = None,
+        gates: Gates = SEEDS_GATES,
     ) -> None:
         self._require(Status.SUBMITTED, doing="review")
         require_stage_order(stage, outcome, self.round_approvals)
+        if gates.distinct_signers:
+            require_distinct_signer(stage, outcome, actor.name, self.round_signers)
         sealed = {"seal_key": seal[0], "seal_signature": seal[1]} if seal else {}
         self.act(
             self.Reviewed,
@@ -271,10 +290,24 @@ class Disclosure(LedgerAggregate):
             **sealed,
         )
 
-    def publish(self, actor: Actor, channel: Channel, period_from: str, period_until: str) -> None:
+    def publish(
+        self,
+        actor: Actor,
+        channel: Channel,
+        period_from: str,
+        period_until: str,
+        gates: Gates = SEEDS_GATES,
+    ) -> None:
         if self.status is not Status.PUBLISHED:
             self._require(Status.SUBMITTED, doing="publish")
-            require_approved(self.round_approvals)
+            require_scope_allowed(self.category, self.scope.value, gates)
+            why = (
+                f"an item of scope {self.scope.value} ({SCOPE_NAMES[self.scope]}) is not "
+                "public, so it goes through the confidentiality review (保密审查)"
+                if gates.confidentiality_unless_public and self.scope is not Scope.PUBLIC
+                else ""
+            )
+            require_approved(self.round_approvals, party=gates.party_review, confidentiality=why)
         elif channel.value in self.channels:
             raise InvalidTransitionError(f"already posted on channel {channel.value!r}")
         self.act(

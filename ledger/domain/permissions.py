@@ -74,6 +74,14 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "approve_obligation": frozenset({Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER}),
     "retire_obligation": _CLERK,
     "declare_coverage": _CLERK,
+    # The community's review gates: chosen by the supervision committee's chair, who
+    # answers for the reviews.
+    "choose_gates": frozenset({Role.COMMITTEE_CHAIR}),
+    # The clerk closes a period and drafts its statement; the democratic finance group
+    # (民主理财, the committee's members) signs it off.
+    "close_period": _CLERK,
+    "sign_off_statement": frozenset({Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER}),
+    "draft_statement": _CLERK,
 }
 
 

@@ -128,6 +128,10 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     # The disclosure calendar: adopted and retired by the clerk, approved by the committee.
     "adopt_obligation":   (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "approve_obligation": (401, 403, 403, GO,  403, GO,  403, 403, 403),
+    "choose_gates":       (401, 403, 403, 403, 403, GO,  403, 403, 403),
+    "close_period":       (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "sign_off_statement": (401, 403, 403, GO,  403, GO,  403, 403, 403),
+    "draft_statement":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "retire_obligation":  (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "declare_coverage":   (401, 403, 403, 403, GO,  403, 403, 403, 403),
 }
@@ -183,6 +187,10 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/report-key",              EVERYONE),
     # The calendar is for everyone, each obligation as its scope says.
     Row("GET", f"{C}/calendar",                EVERYONE),
+    # The review gates are public, as the procedure is.
+    Row("GET", f"{C}/settings/gates",          EVERYONE),
+    # A closed period's figures, as the finances: the members' and the auditors'.
+    Row("GET", f"{C}/finance/periods/{{period}}", (401, 404, 404, 404, 404, 404, 404, 404, 403)),
     # What the calendar owes and what is late: the members' and the auditors'.
     Row("GET", f"{C}/compliance",              MEMBERS),
     # The 十个防止 report: the community's for its members and the auditors, the whole
@@ -409,6 +417,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         inquiry_id=unknown,
         report_id=unknown,
         obligation_id=unknown,
+        period="2026-01",
         **demo.subjects,
     )
     content = row.text.format(**demo.subjects).encode() if row.text else None

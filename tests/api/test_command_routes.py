@@ -81,6 +81,10 @@ BODIES: dict[str, dict[str, Any]] = {
         "scope": "internal",
     },
     "approve_obligation": {"opinion": "同意"},
+    "close_period": {},
+    "sign_off_statement": {"opinion": "账实相符"},
+    "draft_statement": {},
+    "choose_gates": {"party_review": False, "reason": "党支部书记兼任监委会主任，审查并入审核"},
     "retire_obligation": {"reason": "合并到季度公开"},
     "declare_coverage": {"obligation_id": str(uuid.uuid4()), "period": "2026-07"},
 }
@@ -125,6 +129,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 CLERK = (Role.CLERK, "tianhai")
 CHAIR = (Role.COMMITTEE_CHAIR, "tianhai")
+PARTY = (Role.PARTY_REVIEWER, "tianhai")
 
 
 def test_a_disclosure_goes_through_review_to_the_board(service: Service) -> None:
@@ -141,6 +146,11 @@ def test_a_disclosure_goes_through_review_to_the_board(service: Service) -> None
     did = drafted.json()["result"]["id"]
     assert service.post(f"/disclosures/{did}/submission", {}, CLERK).status_code == 201
     assert service.post(f"/disclosures/{did}/reviews", BODIES["review"], CHAIR).status_code == 201
+    party = {**BODIES["review"], "stage": "party_branch"}
+    early = service.post(f"/disclosures/{did}/publication", BODIES["publish"], CLERK)
+    assert early.status_code == 409, "the party branch's 审查 is not yet recorded"
+    assert "党支部审查" in early.json()["detail"]
+    assert service.post(f"/disclosures/{did}/reviews", party, PARTY).status_code == 201
     published = service.post(f"/disclosures/{did}/publication", BODIES["publish"], CLERK)
     assert published.status_code == 201, published.text
     assert main(["projections", "run", "--db", service.url, "--once"]) == 0
@@ -217,6 +227,8 @@ def test_every_role_against_every_command(service: Service, command: str, role: 
         inquiry_id=uuid.uuid4(),
         report_id=uuid.uuid4(),
         obligation_id=uuid.uuid4(),
+        # Closed by close_period; the others' period is never closed (404).
+        period="2026-01" if command == "close_period" else "2001-01",
     )
     response = service.post(path, BODIES[command], (role, community))
     may = allowed(command, role) and (community is not None or command in STREET_COMMANDS)

@@ -136,6 +136,7 @@ def test_a_disclosure_goes_from_draft_to_the_board(console: Console) -> None:
     assert console.post(f"{item}/review", review).status_code == 303
     console.settle()
     assert "内容属实，同意公开。" in console.client.get(item).text
+    party_review(console, item)
 
     console.sign_in("clerk")
     posting = {**console.form(item), "channel": "board", "period_from": "2026-12-01",
@@ -368,12 +369,22 @@ def posted_item(console: Console) -> str:
               "opinion": "同意"}  # fmt: skip
     assert console.post(f"{item}/review", review).status_code == 303
     console.settle()
+    party_review(console, item)
     console.sign_in("clerk")
     posting = {**console.form(item), "channel": "board", "period_from": "2026-12-01",
                "period_until": "2026-12-31"}  # fmt: skip
     assert console.post(f"{item}/publication", posting).status_code == 303
     console.settle()
     return item
+
+
+def party_review(console: Console, item: str) -> None:
+    """The party branch's 审查, which the seeds' gates ask before posting."""
+    console.sign_in("party")
+    review = {**console.form(item), "stage": "party_branch", "outcome": "approved",
+              "opinion": "同意"}  # fmt: skip
+    assert console.post(f"{item}/review", review).status_code == 303
+    console.settle()
 
 
 def raise_on(console: Console, item: str, content: str) -> None:
@@ -434,6 +445,14 @@ def test_an_objection_is_raised_verified_and_answered_by_a_correction(console: C
     reviewed = console.post(
         f"{objections}/{oid}/correction-review",
         {**hidden, "stage": "committee", "outcome": "approved", "opinion": "同意更正"},
+    )
+    assert reviewed.status_code == 303, reviewed.text
+    console.settle()
+    console.sign_in("party")
+    hidden = console.form(objections)
+    reviewed = console.post(
+        f"{objections}/{oid}/correction-review",
+        {**hidden, "stage": "party_branch", "outcome": "approved", "opinion": "同意"},
     )
     assert reviewed.status_code == 303, reviewed.text
     console.settle()

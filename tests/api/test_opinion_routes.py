@@ -218,12 +218,14 @@ def test_residents_see_what_came_of_each_objection(site: Site) -> None:
     assert [a["act"] for a in objection["acts"]] == [
         "objection-verified",
         "correction-drafted",
-        *["correction-reviewed"] * 4,
+        *["correction-reviewed"] * 5,
         "correction-published",
     ]
-    # The correction was reviewed as the list was: 保密审查's three stages and the committee.
-    reviews = [(a["stage"], a["outcome"]) for a in objection["acts"][2:6]]
-    assert reviews == [(s, "approved") for s in ("first", "second", "final", "committee")]
+    # The correction was reviewed as the list was: 保密审查's three stages, the committee
+    # and the party branch.
+    reviews = [(a["stage"], a["outcome"]) for a in objection["acts"][2:7]]
+    stages = ("first", "second", "final", "committee", "party_branch")
+    assert reviews == [(s, "approved") for s in stages]
     assert "反映属实" in objection["acts"][0]["text"]
     dismissed = site.get(f"/disclosures/{elevators}/objections")["objections"]
     assert [o["state"] for o in dismissed] == ["dismissed"]

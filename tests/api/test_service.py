@@ -73,7 +73,7 @@ def test_events_are_served_as_json_with_their_chain(
     assert drafted["state"]["actor"] == "李娜"
     assert body["events"][1]["prev_hash"] == drafted["hash"]
     head = client.get(f"/v1/communities/{cid}/head").json()
-    assert (head["seq"], head["hash"]) == (5, ledger.head().hash.hex())
+    assert (head["seq"], head["hash"]) == (6, ledger.head().hash.hex())
     listed = client.get("/v1/communities").json()
     assert {"id": cid, "name": "测试社区"} in listed
 

@@ -16,6 +16,8 @@ from tests.browser.support import assert_accessible, screenshot, serious_violati
 BOARD = "/c/tianhai"
 ZH_SECTIONS = ["政务公开", "财务公开"]
 EN_SECTIONS = ["Affairs", "Finance"]
+#: After the sections, the items whose posting has ended or that were archived.
+ZH_PAST, EN_PAST = "往期公开", "Past postings"
 
 
 def articles(page: Page) -> int:
@@ -43,7 +45,7 @@ def test_the_board_renders_in_chinese(page: Page, portal_url: str) -> None:
     expect(page.locator("h1")).to_have_text("天海社区居务公开栏")
     for heading in ZH_SECTIONS:
         expect(page.get_by_role("heading", level=2, name=heading)).to_be_visible()
-    assert section_headings(page) == ZH_SECTIONS
+    assert section_headings(page) == [*ZH_SECTIONS, ZH_PAST]
     assert articles(page) >= 1
     expect(page.locator("main article").first).to_be_visible()
     expect(page).to_have_title("天海社区 · 居务公开")
@@ -58,13 +60,13 @@ def test_the_language_switch(page: Page, portal_url: str) -> None:
     expect(page).to_have_url(f"{portal_url}{BOARD}?lang=en")
     for heading in EN_SECTIONS:
         expect(page.get_by_role("heading", level=2, name=heading)).to_be_visible()
-    assert section_headings(page) == EN_SECTIONS
+    assert section_headings(page) == [*EN_SECTIONS, EN_PAST]
     assert articles(page) == count, "the same items in either language"
     screenshot(page, "board-en")
     page.get_by_role("link", name="中文", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page).to_have_url(portal_url + BOARD)
-    assert section_headings(page) == ZH_SECTIONS
+    assert section_headings(page) == [*ZH_SECTIONS, ZH_PAST]
 
 
 def test_time_travel_with_the_date_form(page: Page, portal_url: str) -> None:

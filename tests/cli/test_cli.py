@@ -33,7 +33,7 @@ def test_verify_reports_count_and_head(
     code, out, _ = run(capsys, "verify", "--db", store_url, "--community", cid)
     assert code == 3, "no log key: the signatures could not be checked"
     first, unverified = out.strip().splitlines()
-    assert first == f"{cid}: intact, 5 entries, head {ledger.head()}"
+    assert first == f"{cid}: intact, 6 entries, head {ledger.head()}"
     assert unverified.strip().startswith("UNVERIFIED: signatures were not checked")
 
 
@@ -55,7 +55,7 @@ def test_verify_json_and_expect_head(
                 "community": cid,
                 "ok": True,
                 "status": "unverified",
-                "count": 5,
+                "count": 6,
                 "head": head,
                 "signatures": "not checked: no log key",
                 "outside": [],
@@ -68,7 +68,7 @@ def test_verify_json_and_expect_head(
     )
     assert code == 1
     (failure,) = json.loads(out)["communities"]
-    assert (failure["seq"], failure["defect"]) == (6, "tail truncated")
+    assert (failure["seq"], failure["defect"]) == (7, "tail truncated")
 
 
 def test_verify_names_the_first_bad_entry(

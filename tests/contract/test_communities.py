@@ -48,11 +48,11 @@ def test_two_communities_have_separate_chains(store: Store, community_id: str) -
         a = whole.add_community(Community(community_id + "a", "甲社区"))
         b = whole.add_community(Community(community_id + "b", "乙社区"))
         posted(a)
-        assert (a.head().seq, b.head().seq) == (5, 1)
+        assert (a.head().seq, b.head().seq) == (6, 1)
         first_a, first_b = a.entries(limit=1)[0], b.entries(limit=1)[0]
         assert first_a.prev_hash == genesis_hash(a.community.id)
         assert first_b.prev_hash == genesis_hash(b.community.id)
-        assert verify_store(store, a.community.id).count == 5
+        assert verify_store(store, a.community.id).count == 6
         assert verify_store(store, b.community.id).count == 1
 
 

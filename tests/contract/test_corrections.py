@@ -47,6 +47,7 @@ def confidential(ledger: CommunityLedger) -> str:
         (CHAIR, "second"),
         (PARTY, "final"),
         (CHAIR, "committee"),
+        (PARTY, "party_branch"),
     ):
         ledger.review(who, key(), d, stage=stage, outcome="approved", opinion="同意")
     ledger.publish(
@@ -72,6 +73,7 @@ def test_a_correction_is_refused_before_its_review_and_posted_after(
     assert ledger.head() == before
     assert ledger.get(Disclosure, d, "disclosure").content_version == 1, "not yet corrected"
     review(ledger, MEMBER, oid, "committee")
+    review(ledger, PARTY, oid, "party_branch")
     done = ledger.publish_correction(CLERK, key(), oid)
     disclosure = ledger.get(Disclosure, d, "disclosure")
     assert (disclosure.title, disclosure.body) == (FIXED["title"], FIXED["body"])
@@ -85,6 +87,7 @@ def test_the_correction_of_a_confidential_item_goes_through_the_three_stages(
     oid = verified(ledger, confidential(ledger))
     ledger.draft_correction(CLERK, key(), oid, **FIXED)
     review(ledger, CHAIR, oid, "committee")
+    review(ledger, PARTY, oid, "party_branch")
     with pytest.raises(InvalidTransitionError, match="初审, 复审 and 终审"):
         ledger.publish_correction(CLERK, key(), oid)
     with pytest.raises(InvalidTransitionError, match="needs 初审"):
@@ -114,6 +117,7 @@ def test_a_rejected_correction_is_drafted_again_and_reviewed_anew(
     with pytest.raises(InvalidTransitionError, match="监委会审核"):
         ledger.publish_correction(CLERK, key(), oid)  # the approvals of no earlier round count
     review(ledger, CHAIR, oid, "committee")
+    review(ledger, PARTY, oid, "party_branch")
     ledger.publish_correction(CLERK, key(), oid)
     assert ledger.get(Disclosure, posted_id(ledger, oid), "disclosure").body.endswith("名单附后。")
 

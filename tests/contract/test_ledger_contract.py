@@ -49,11 +49,20 @@ def key() -> str:
     return str(uuid.uuid4())
 
 
+def approve(ledger: CommunityLedger, disclosure: str, scope: str = "public") -> None:
+    """The reviews the seeds' gates ask before an item of ``scope`` is posted: for one
+    not public, the confidentiality review by three people (初审 the clerk, 复审 the
+    chair, 终审 the party branch); then the committee's 审核 and the party branch's 审查."""
+    steps = [("first", CLERK), ("second", CHAIR), ("final", PARTY)] if scope != "public" else []
+    for stage, who in [*steps, ("committee", CHAIR), ("party_branch", PARTY)]:
+        ledger.review(who, key(), disclosure, stage=stage, outcome="approved", opinion="同意")
+
+
 def posted(ledger: CommunityLedger) -> str:
     """A disclosure taken through review to the board; returns its ID."""
     disclosure = ledger.draft_disclosure(CLERK, key(), **DRAFT).result["id"]
     ledger.submit_for_review(CLERK, key(), disclosure)
-    ledger.review(CHAIR, key(), disclosure, stage="committee", outcome="approved", opinion="同意")
+    approve(ledger, disclosure)
     ledger.publish(
         CLERK,
         key(),
@@ -68,14 +77,15 @@ def posted(ledger: CommunityLedger) -> str:
 def test_commands_are_chained_and_verify(ledger: CommunityLedger, store: Store) -> None:
     posted(ledger)
     head = ledger.head()
-    assert head.seq == 5  # chart of accounts + four disclosure events
+    assert head.seq == 6  # chart of accounts + five disclosure events
     result = verify_store(store, ledger.community.id)
-    assert (result.count, result.head) == (5, head)
+    assert (result.count, result.head) == (6, head)
     entries = ledger.entries(after=0, limit=10)
-    assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
     assert [e.topic for e in entries[1:]] == [
         "gongkai/disclosure/drafted",
         "gongkai/disclosure/submitted-for-review",
+        "gongkai/disclosure/reviewed",
         "gongkai/disclosure/reviewed",
         "gongkai/disclosure/published",
     ]
@@ -86,8 +96,8 @@ def test_notification_log_is_the_chain(ledger: CommunityLedger) -> None:
     """Projections read eventsourcing's notification log; its IDs are the chain's seq."""
     posted(ledger)
     notifications = ledger.notification_log.select(start=1, limit=10)
-    assert [n.id for n in notifications] == [1, 2, 3, 4, 5]
-    assert ledger.recorder.max_notification_id() == 5
+    assert [n.id for n in notifications] == [1, 2, 3, 4, 5, 6]
+    assert ledger.recorder.max_notification_id() == 6
     assert [n.id for n in ledger.recorder.select_notifications(start=3, limit=2)] == [3, 4]
 
 
@@ -99,6 +109,7 @@ def test_every_event_names_actor_role_and_time(ledger: CommunityLedger) -> None:
         ("李娜", "clerk"),
         ("李娜", "clerk"),
         ("王建国", "committee_chair"),
+        ("赵志刚", "party_reviewer"),
         ("李娜", "clerk"),
     ]
     assert all(e.timestamp.tzinfo is not None for e in events)
@@ -125,9 +136,10 @@ def test_correction_points_at_the_original_and_its_chain_entry(ledger: Community
         body="本月低保对象共13户,发放金额合计20,150元。",
         explanation="原公示漏计一户,现予更正。",
     )
-    ledger.review_correction(
-        CHAIR, key(), objection, stage="committee", outcome="approved", opinion="同意"
-    )
+    for who, stage in ((CHAIR, "committee"), (PARTY, "party_branch")):
+        ledger.review_correction(
+            who, key(), objection, stage=stage, outcome="approved", opinion="同意"
+        )
     done = ledger.publish_correction(CLERK, key(), objection)
     assert done.result["corrects_seq"] == drafted_seq
     assert done.result["version"] == 2

@@ -86,7 +86,8 @@ def test_no_opinion_on_an_item_not_posted(ledger: CommunityLedger) -> None:
     ledger.withdraw(CLERK, key(), d, reason="撤回")
     with pytest.raises(InvalidTransitionError, match="withdrawn"):
         leave(ledger, d)
-    assert count(ledger) == before + 5  # the second item's draft, review, posting, withdrawal
+    # The second item's draft, submission, two reviews, posting, withdrawal.
+    assert count(ledger) == before + 6
 
 
 def test_an_opinion_is_answered_once_and_only_if_it_exists(ledger: CommunityLedger) -> None:
@@ -105,7 +106,7 @@ def test_an_opinion_is_answered_once_and_only_if_it_exists(ledger: CommunityLedg
         ledger.answer_opinion(CLERK, key(), d, "not-a-uuid", answer="答复")
     with pytest.raises(NotFoundError):
         ledger.answer_opinion(CLERK, key(), str(uuid.uuid4()), opinion, answer="答复")
-    assert count(ledger) == before + 4 + 1  # the other item's four acts and one opinion
+    assert count(ledger) == before + 5 + 1  # the other item's five acts and one opinion
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,7 @@ def stored_tampers(draw: st.DrawFn, base: list[Row], community_id: str) -> Store
 
 def test_an_untouched_store_verifies(ledger: CommunityLedger, store: Store) -> None:
     fill(ledger)
-    assert verify_store(store, ledger.community.id).count == 11
+    assert verify_store(store, ledger.community.id).count == 12
 
 
 @settings(

@@ -30,7 +30,12 @@ from tests.serve_process import Server, post_json, serving
 
 PUBLICATION = {"channel": "board", "period_from": "2026-07-01", "period_until": "2026-07-31"}
 REVIEW = {"stage": "committee", "outcome": "approved", "opinion": "同意"}
-WRITERS = [(Role.CLERK, "tianhai"), (Role.COMMITTEE_CHAIR, "tianhai")]
+PARTY_REVIEW = {**REVIEW, "stage": "party_branch"}
+WRITERS = [
+    (Role.CLERK, "tianhai"),
+    (Role.COMMITTEE_CHAIR, "tianhai"),
+    (Role.PARTY_REVIEWER, "tianhai"),
+]
 
 
 def demo(url: str, tmp_path: Path) -> str:
@@ -78,10 +83,11 @@ def publish_via(client: TestClient, tokens: dict[Any, str], title: str) -> tuple
         assert response.status_code == 201, response.text
         return response.json()
 
-    clerk, chair = WRITERS
+    clerk, chair, party = WRITERS
     did = post("/disclosures", {**DRAFT, "title": title}, clerk)["result"]["id"]
     post(f"/disclosures/{did}/submission", {}, clerk)
     post(f"/disclosures/{did}/reviews", REVIEW, chair)
+    post(f"/disclosures/{did}/reviews", PARTY_REVIEW, party)
     post(f"/disclosures/{did}/publication", PUBLICATION, clerk)
     return did, time.monotonic()
 
@@ -197,7 +203,7 @@ def test_serve_killed_mid_batch_resumes_and_applies_each_entry_once(
 def test_two_servers_on_one_sqlite_store_apply_each_entry_once(tmp_path: Path) -> None:
     url = demo(f"sqlite:///{tmp_path}/gongkai.sqlite3", tmp_path)
     tokens = reader_tokens(url, WRITERS)
-    clerk, chair = WRITERS
+    clerk, chair, party = WRITERS
     with serving(url, tmp_path, name="-a") as a, serving(url, tmp_path, name="-b") as b:
         head_before = a.health()["read_models"]["tianhai"]["head"]
         published = []
@@ -208,6 +214,7 @@ def test_two_servers_on_one_sqlite_store_apply_each_entry_once(tmp_path: Path) -
                 ("/disclosures", {**DRAFT, "title": f"公示 {n}"}, clerk),
                 ("/submission", {}, clerk),
                 ("/reviews", REVIEW, chair),
+                ("/reviews", PARTY_REVIEW, party),
                 ("/publication", PUBLICATION, clerk),
             ]
             did = ""
@@ -226,7 +233,7 @@ def test_two_servers_on_one_sqlite_store_apply_each_entry_once(tmp_path: Path) -
         new_entries = health["read_models"]["tianhai"]["head"] - head_before
         rows = read_model_rows(url)
     # Each new entry applied by one of the two workers, once to each projection.
-    assert new_entries >= 48
+    assert new_entries >= 60
     assert applied == new_entries * len(all_projections())
     board_ids = {str(row[1]) for row in rows[0]}
     assert set(published) <= board_ids

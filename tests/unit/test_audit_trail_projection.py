@@ -98,14 +98,14 @@ def test_objections_are_linked_to_their_disclosure(read_db: ReadDB, story: Story
         ("objection-raised", "漏计一户"),
         ("objection-verified", "经核实,少计一户"),
         ("correction-drafted", "原公示漏计一户,现予更正。"),
-        *[("correction-reviewed", "同意")] * 4,
+        *[("correction-reviewed", "同意")] * 5,
         ("correction-published", "原公示漏计一户,现予更正。"),
     ]
     # Verification and dismissal do not name the disclosure; the trail still links them.
     assert {a.related_id for a in [*dismissed, *verified]} == {uuid.UUID(story.disclosure)}
     assert {a.subject_kind for a in [*dismissed, *verified]} == {"objection"}
     whole = acts_for(read_db, "tianhai", story.disclosure, with_related=True)
-    assert len(whole) == 12 + 10
+    assert len(whole) == 12 + 11
     assert [a.seq for a in whole] == sorted(a.seq for a in whole)
 
 
@@ -131,6 +131,7 @@ def test_acts_by_a_person_and_by_a_role(read_db: ReadDB, story: Story) -> None:
         ("reviewed", "final"),
         ("objection-verified", ""),
         ("correction-reviewed", "final"),  # the correction goes through 终审 again
+        ("correction-reviewed", "party_branch"),  # and 审查
     ]
     assert acts_by(read_db, "tianhai", role="party_reviewer") == party
     chair = acts_by(read_db, "tianhai", role="committee_chair")

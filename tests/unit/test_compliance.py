@@ -21,7 +21,7 @@ from projections.calendar import CalendarProjection
 from projections.compliance import compliance
 from projections.db import ReadDB, open_read_db
 from projections.runner import ProjectionRunner, store_source
-from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, key
+from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, approve, key
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
@@ -57,7 +57,7 @@ def posted(
     did = str(ledger.draft_disclosure(CLERK, key(), **{**DRAFT, **content}).result["id"])
     ledger.declare_coverage(CLERK, key(), did, obligation_id=obligation_id, period=period)
     ledger.submit_for_review(CLERK, key(), did)
-    ledger.review(CHAIR, key(), did, stage="committee", outcome="approved", opinion="同意")
+    approve(ledger, did)
     ledger.publish(CLERK, key(), did, channel="board", period_from="2026-07-01",
                    period_until=until)  # fmt: skip
     return did

@@ -124,7 +124,7 @@ def test_objections_are_linked_to_their_disclosure(read_db: ReadDB, story: Story
         (story.objection, "objection-raised"),
         (story.objection, "objection-verified"),
         (story.objection, "correction-drafted"),
-        *[(story.objection, "correction-reviewed")] * 4,
+        *[(story.objection, "correction-reviewed")] * 5,
         (story.objection, "correction-published"),
     ]
     assert all(a.disclosure_id == uuid.UUID(story.disclosure) for a in acts)
@@ -135,6 +135,7 @@ def test_objections_are_linked_to_their_disclosure(read_db: ReadDB, story: Story
         ("first", "approved"),
         ("second", "approved"),
         ("final", "approved"),
+        ("party_branch", "approved"),
     ]
     assert (drafted.stage, corrected.stage) == ("", "")
     assert (raised.objector, raised.form, raised.text) == ("刘*华", "oral", "太晚")

@@ -17,8 +17,8 @@ from ledger.store.base import Community, RawRow
 from projections.db import ReadDB, open_read_db
 from projections.opinions import OpinionsProjection, counts, opinions
 from projections.runner import ProjectionRunner
+from tests.contract.test_ledger_contract import approve
 from tests.projection_rows import (
-    CHAIR,
     CLERK,
     DRAFT,
     RESIDENT,
@@ -50,7 +50,7 @@ def read_db(isolated_store_url: str) -> Iterator[ReadDB]:
 def post(book: CommunityLedger) -> str:
     d = book.draft_disclosure(CLERK, key(), **DRAFT).result["id"]
     book.submit_for_review(CLERK, key(), d)
-    book.review(CHAIR, key(), d, stage="committee", outcome="approved", opinion="同意")
+    approve(book, d)
     book.publish(
         CLERK, key(), d, channel="board", period_from="2026-07-01", period_until="2026-07-31"
     )

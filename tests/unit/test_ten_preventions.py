@@ -20,7 +20,7 @@ from projections.db import ReadDB, open_read_db
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner, store_source
 from projections.ten_preventions import ten_preventions
-from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, PARTY, RESIDENT, key
+from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, PARTY, RESIDENT, approve, key
 from tests.unit.test_compliance import Clock, at, clock, obligation, posted
 
 __all__ = ["clock"]  # the fixture, used by name
@@ -38,7 +38,7 @@ def plain(ledger: CommunityLedger, until: str, **posting: str) -> str:
     """A public item of no obligation, posted from 2026-08-05."""
     did = str(ledger.draft_disclosure(CLERK, key(), **DRAFT).result["id"])
     ledger.submit_for_review(CLERK, key(), did)
-    ledger.review(CHAIR, key(), did, stage="committee", outcome="approved", opinion="同意")
+    approve(ledger, did)
     ledger.publish(CLERK, key(), did, channel="board", period_from="2026-08-05",
                    period_until=until, **posting)  # fmt: skip
     return did

@@ -10,6 +10,8 @@ from eventsourcing.domain import CanMutateAggregate
 from ledger.domain.correction import Correction
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.finance import ChartOfAccounts, FinanceEntry
+from ledger.domain.finance_period import FinancePeriod
+from ledger.domain.gates import CommunitySettings
 from ledger.domain.inquiry import Inquiry
 from ledger.domain.obligation import Obligation
 from ledger.domain.report import DisciplinaryKey, Report
@@ -25,6 +27,8 @@ AGGREGATES = [
     DisciplinaryKey,
     Obligation,
     SealKey,
+    CommunitySettings,
+    FinancePeriod,
 ]
 
 
@@ -45,7 +49,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 37
+    assert len(topics) == 42
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")
