@@ -44,7 +44,7 @@ def test_the_owner_is_refused_truncate_on_postgres(
     posted(ledger)
     with pytest.raises(Exception, match="append-only"):
         raw.execute("TRUNCATE {table}")
-    assert len(raw.read()) == 5
+    assert len(raw.read()) == 6
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_the_service_role_lacks_the_privilege_on_postgres(
     service = raw_table(backend, pg_url("APP"), ledger.community.id)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         service.execute(statement)
-    assert len(service.read()) == 5
+    assert len(service.read()) == 6
 
 
 def test_the_service_role_can_append_on_postgres(ledger: CommunityLedger, backend: str) -> None:
@@ -80,4 +80,4 @@ def test_the_service_role_can_append_on_postgres(ledger: CommunityLedger, backen
 
     with Ledger(open_store(pg_url("APP"))) as service:
         posted(service.community(ledger.community.id))
-    assert ledger.head().seq == 5  # the chart of accounts, then four events by the service
+    assert ledger.head().seq == 6  # the chart of accounts, then five events by the service
