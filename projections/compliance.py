@@ -18,6 +18,8 @@ its disclosures declared.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -46,6 +48,7 @@ class Owed:
     expired: tuple[str, ...]  # covering items past their posting period, still posted
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def china_day(stamp: str) -> dt.date | None:
     try:
         when = dt.datetime.fromisoformat(stamp)
@@ -61,6 +64,9 @@ def _month_after(year: int, month: int, day: int) -> dt.date:
     return dt.date(year, month, day)
 
 
+# The periods' dates are the same for every community and every read: kept once worked
+# out (a few thousand of them cover decades of every cadence).
+@functools.lru_cache(maxsize=1 << 14)
 def period_bounds(cadence: Cadence, period: str) -> tuple[dt.date, dt.date]:
     """The first and last day of a periodic obligation's period."""
     if cadence is Cadence.MONTHLY:
@@ -74,6 +80,7 @@ def period_bounds(cadence: Cadence, period: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def due_on(cadence: Cadence, period: str, due_days: int) -> dt.date | None:
     """When a period or matter must be posted by (the end of that China day)."""
     if cadence is Cadence.LONG_TERM:
@@ -89,6 +96,11 @@ def due_on(cadence: Cadence, period: str, due_days: int) -> dt.date | None:
 def periods_owed(cadence: Cadence, since: dt.date, today: dt.date) -> list[str]:
     """A periodic obligation's periods that end on or after ``since`` and have begun by
     ``today``, oldest first."""
+    return list(_periods_owed(cadence, since, today))
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _periods_owed(cadence: Cadence, since: dt.date, today: dt.date) -> tuple[str, ...]:
     if cadence is Cadence.MONTHLY:
         names = [
             f"{y:04d}-{m:02d}" for y in range(since.year, today.year + 1) for m in range(1, 13)
@@ -102,7 +114,7 @@ def periods_owed(cadence: Cadence, since: dt.date, today: dt.date) -> list[str]:
         first, last = period_bounds(cadence, name)
         if last >= since and first <= today:
             found.append(name)
-    return found
+    return tuple(found)
 
 
 def compliance(
@@ -110,8 +122,16 @@ def compliance(
 ) -> list[tuple[ObligationView, list[Owed]]]:
     """Every obligation in force after entry ``as_of``, with what it owes on ``today``."""
     posted = postings(db, community_id, as_of)
+    return obligations_owed(calendar(db, community_id, as_of), posted, today)
+
+
+def obligations_owed(
+    views: list[ObligationView], posted: dict[str, list[Posting]], today: dt.date
+) -> list[tuple[ObligationView, list[Owed]]]:
+    """What :func:`compliance` answers, from the calendar and the postings already read
+    (:func:`projections.calendar.calendar`, :func:`projections.calendar.postings`)."""
     found = []
-    for obligation in calendar(db, community_id, as_of):
+    for obligation in views:
         if obligation.status != "in_force" or obligation.approved is None:
             continue
         since = china_day(obligation.approved.recorded_at)
@@ -123,16 +143,9 @@ def compliance(
             continue
         due_days = obligation.value("due_days")
         days = due_days if isinstance(due_days, int) else 0
-        by_period: dict[str, list[str]] = {}
-        for act in obligation.covered:
-            # A draft may declare again: its last declaration stands.
-            did, period = str(act.fields.get("disclosure_id")), str(act.fields.get("period"))
-            for covering in by_period.values():
-                if did in covering:
-                    covering.remove(did)
-            by_period.setdefault(period, []).append(did)
+        by_period = _covering(obligation)
         if cadence in (Cadence.MONTHLY, Cadence.QUARTERLY, Cadence.YEAR_END):
-            periods = periods_owed(cadence, since, today)
+            periods: Sequence[str] = _periods_owed(cadence, since, today)
         elif cadence is Cadence.LONG_TERM:
             periods = [""]
         else:
@@ -143,6 +156,20 @@ def compliance(
         ]
         found.append((obligation, owed))
     return found
+
+
+def _covering(obligation: ObligationView) -> dict[str, list[str]]:
+    """The disclosures declared to cover each period, in the order declared."""
+    by_period: dict[str, list[str]] = {}
+    declared: dict[str, str] = {}  # disclosure -> the period its last declaration names
+    for act in obligation.covered:
+        # A draft may declare again: its last declaration stands.
+        did, period = str(act.fields.get("disclosure_id")), str(act.fields.get("period"))
+        if did in declared:
+            by_period[declared[did]].remove(did)
+        by_period.setdefault(period, []).append(did)
+        declared[did] = period
+    return by_period
 
 
 def _owed(

@@ -31,9 +31,8 @@ from typing import Final
 
 from ledger.domain.obligation import Cadence
 from ledger.domain.vocabulary import CATEGORIES, Scope
-from projections.board_projection import board_as_of
 from projections.calendar import Posting, calendar, postings
-from projections.compliance import LATE, MISSING, WITHDRAWN_EARLY, china_day, compliance
+from projections.compliance import LATE, MISSING, WITHDRAWN_EARLY, china_day, obligations_owed
 from projections.db import ReadDB
 from projections.history import community_objections
 from projections.opinions import opinions
@@ -109,7 +108,7 @@ class _Findings:
 
     def __init__(self, db: ReadDB, community_id: str, today: dt.date, as_of: int | None):
         self.today = today
-        self.items = {str(i.disclosure_id): i for i in board_as_of(db, community_id, as_of)}
+        self.items = _titles(db, community_id, as_of)
         self.posted = postings(db, community_id, as_of)
         self.found: dict[str, list[Finding]] = {key: [] for key, _ in _TEN}
         self._obligations(db, community_id, as_of)
@@ -121,9 +120,7 @@ class _Findings:
         return self.found[key]
 
     def _item(self, key: str, did: str, detail: str) -> None:
-        item = self.items.get(did)
-        scope = item.scope if item else Scope.LEADERSHIP.value
-        title = item.title if item else ""
+        scope, title = self.items.get(did, (Scope.LEADERSHIP.value, ""))
         self.found[key].append(Finding(scope, detail, disclosure_id=did, title=title))
 
     def _obligations(self, db: ReadDB, community_id: str, as_of: int | None) -> None:
@@ -144,7 +141,8 @@ class _Findings:
                         title=str(view.value("title") or ""),
                     )
                 )
-        for view, owed in compliance(db, community_id, self.today, as_of):
+        # The compliance view (projections.compliance.compliance) of what was read here.
+        for view, owed in obligations_owed(views, self.posted, self.today):
             cadence = str(view.value("cadence"))
             scope = str(view.value("scope") or Scope.LEADERSHIP.value)
             for w in owed:
@@ -214,3 +212,21 @@ class _Findings:
         for act in community_objections(db, community_id, as_of):
             if act.act == "objection-verified":
                 self._item("not_true", str(act.disclosure_id), f"异议经核实属实：{act.text}")
+
+
+def _titles(db: ReadDB, community_id: str, as_of: int | None) -> dict[str, tuple[str, str]]:
+    """Each disclosure's scope and title on the board after entry ``as_of`` (now, when
+    None): the rows :func:`projections.board_projection.board_as_of` reads, only the two
+    columns a finding shows."""
+    params: list[object] = [community_id]
+    if as_of is None:
+        where = "valid_to IS NULL"
+    else:
+        where = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
+        params += [as_of, as_of]
+    with db.reading() as tx:
+        rows = tx.query(
+            f"SELECT disclosure_id, scope, title FROM board_items WHERE community = ? AND {where}",
+            params,
+        )
+    return {str(did): (str(scope), str(title)) for did, scope, title in rows}
