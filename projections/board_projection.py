@@ -138,9 +138,11 @@ def _item(row: tuple[Any, ...]) -> BoardItem:
     )
 
 
-def board_as_of(db: ReadDB, community_id: str, seq: int | None = None) -> list[BoardItem]:
-    """Every disclosure's board state after entry ``seq`` (now, when None), ordered as
-    :func:`projections.board.fold_board` orders them."""
+def board_rows(
+    db: ReadDB, community_id: str, seq: int | None, columns: str
+) -> Sequence[tuple[Any, ...]]:
+    """``columns`` of each disclosure's board row as it stood after entry ``seq`` (now,
+    when None), in no order."""
     params: list[Any] = [community_id]
     if seq is None:
         where = "valid_to IS NULL"
@@ -148,8 +150,13 @@ def board_as_of(db: ReadDB, community_id: str, seq: int | None = None) -> list[B
         where = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
         params += [seq, seq]
     with db.reading() as tx:
-        rows = tx.query(
-            f"SELECT {_COLUMNS} FROM board_items WHERE community = ? AND {where}", params
+        return tx.query(
+            f"SELECT {columns} FROM board_items WHERE community = ? AND {where}", params
         )
-    items = [_item(row) for row in rows]
+
+
+def board_as_of(db: ReadDB, community_id: str, seq: int | None = None) -> list[BoardItem]:
+    """Every disclosure's board state after entry ``seq`` (now, when None), ordered as
+    :func:`projections.board.fold_board` orders them."""
+    items = [_item(row) for row in board_rows(db, community_id, seq, _COLUMNS)]
     return sorted(items, key=lambda i: (i.category, i.title, str(i.disclosure_id)))

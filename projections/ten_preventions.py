@@ -31,6 +31,7 @@ from typing import Final
 
 from ledger.domain.obligation import Cadence
 from ledger.domain.vocabulary import CATEGORIES, Scope
+from projections.board_projection import board_rows
 from projections.calendar import Posting, calendar, postings
 from projections.compliance import LATE, MISSING, WITHDRAWN_EARLY, china_day, obligations_owed
 from projections.db import ReadDB
@@ -218,15 +219,5 @@ def _titles(db: ReadDB, community_id: str, as_of: int | None) -> dict[str, tuple
     """Each disclosure's scope and title on the board after entry ``as_of`` (now, when
     None): the rows :func:`projections.board_projection.board_as_of` reads, only the two
     columns a finding shows."""
-    params: list[object] = [community_id]
-    if as_of is None:
-        where = "valid_to IS NULL"
-    else:
-        where = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
-        params += [as_of, as_of]
-    with db.reading() as tx:
-        rows = tx.query(
-            f"SELECT disclosure_id, scope, title FROM board_items WHERE community = ? AND {where}",
-            params,
-        )
+    rows = board_rows(db, community_id, as_of, "disclosure_id, scope, title")
     return {str(did): (str(scope), str(title)) for did, scope, title in rows}
