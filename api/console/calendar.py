@@ -42,19 +42,27 @@ OWED_NAMES: Final = {
 }
 
 
+DayQuery = Annotated[str | None, Query(max_length=10)]
+
+
+def judged_on(day: str | None) -> dt.date:
+    """The China date a page judges the record on: ``day``, or today."""
+    try:
+        return dt.date.fromisoformat(day) if day else china_date()
+    except ValueError:
+        raise InvalidInputError("day is YYYY-MM-DD", field="day") from None
+
+
 @router.get("/c/{community_id}/calendar")
 def calendar_page(request: Request, community_id: CommunityPath, who: SignedIn,
                   ledger: LedgerDep, db: ReadDBDep, reader: ReaderDep,
-                  day: Annotated[str | None, Query(max_length=10)] = None,
+                  day: DayQuery = None,
                   lang: LangQuery = None) -> HTMLResponse:  # fmt: skip
     """What the calendar owes on ``day`` (China date, today if none), judged against
     the record as it stands now (``GET …/compliance?at=`` also rolls the record back)."""
     ledger.store.community(community_id)
     may_read_inquiries(reader, community_id)
-    try:
-        today = dt.date.fromisoformat(day) if day else china_date()
-    except ValueError:
-        raise InvalidInputError("day is YYYY-MM-DD", field="day") from None
+    today = judged_on(day)
     lines = [
         (o, owed)
         for o, owed in compliance(db, community_id, today)

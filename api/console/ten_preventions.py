@@ -4,12 +4,10 @@ meeting a link away."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from api.console.calendar import DayQuery, judged_on
 from api.console.routes import CommunityPath
 from api.portal.routes import LangQuery, Page, PortalRoute
 from api.routes.inquiries import may_read_inquiries
@@ -17,21 +15,10 @@ from api.routes.ten_preventions import may_read_street, report
 from api.service.auth import SignedIn
 from api.service.deps import LedgerDep
 from api.service.read_models import ReadDBDep, ReaderDep
-from ledger.domain.working_days import china_date
-from ledger.errors import InvalidInputError
 
 router = APIRouter(
     prefix="/console", route_class=PortalRoute, include_in_schema=False, tags=["console"]
 )
-
-DayQuery = Annotated[str | None, Query(max_length=10)]
-
-
-def judged_on(day: str | None) -> dt.date:
-    try:
-        return dt.date.fromisoformat(day) if day else china_date()
-    except ValueError:
-        raise InvalidInputError("day is YYYY-MM-DD", field="day") from None
 
 
 @router.get("/c/{community_id}/ten-preventions")

@@ -69,6 +69,7 @@ from ledger.application import CommunityLedger, Ledger
 from ledger.application.community import SYSTEM
 from ledger.attachments import FileAttachmentStore
 from ledger.chain.hashing import Head
+from ledger.domain.finance_period import statement_title, yuan
 from ledger.domain.vocabulary import ObjectionForm, ReviewOutcome, ReviewStage
 from ledger.domain.working_days import CHINA_TIME
 from ledger.sealed_identity import ReportKey
@@ -147,12 +148,6 @@ def _context(anchor: dt.date) -> dict[str, str]:
     }
 
 
-def _yuan(fen: int) -> str:
-    """Fen as the board writes money: 12,600.00元."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}元"
-
-
 # --- finance ----------------------------------------------------------------------------
 
 
@@ -224,12 +219,12 @@ def _accounts_item(month: dt.date, lines: list[Line]) -> Item:
     for kind, label in ((INCOME, "收入"), (EXPENSE, "支出")):
         mine = [x for x in lines if x.kind is kind]
         detail = "；".join(
-            f"{ACCOUNT_NAMES[x.account]}{_yuan(x.amount_fen)}（{x.memo}）" for x in mine
+            f"{ACCOUNT_NAMES[x.account]}{yuan(x.amount_fen)}（{x.memo}）" for x in mine
         )
-        parts.append(f"{label}合计{_yuan(sum(x.amount_fen for x in mine))}：{detail}。")
+        parts.append(f"{label}合计{yuan(sum(x.amount_fen for x in mine))}：{detail}。")
     balance = sum(x.amount_fen if x.kind is INCOME else -x.amount_fen for x in lines)
-    body = "".join(parts) + f"本月结余{_yuan(balance)}。原始凭证每周三下午可到居委会查阅。"
-    title = f"【内部】{month.year}年{month.month}月社区财务收支明细"
+    body = "".join(parts) + f"本月结余{yuan(balance)}。原始凭证每周三下午可到居委会查阅。"
+    title = statement_title(f"{month:%Y-%m}")
     return Item("accounts", "income_expense", INTERNAL, title, body)
 
 

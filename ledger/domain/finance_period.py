@@ -18,10 +18,10 @@ import re
 from typing import Any, Final
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from ledger.domain import validate
 from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
 from ledger.errors import InvalidInputError, InvalidTransitionError
 
-_MONTH: Final = re.compile(r"(20[0-9]{2}|2100)-(0[1-9]|1[0-2])")
 _QUARTER: Final = re.compile(r"(20[0-9]{2}|2100)Q([1-4])")
 
 
@@ -33,7 +33,7 @@ def period_id(community_id: str, period: str) -> UUID:
 def months_of(period: str) -> tuple[str, ...]:
     """The months a period closes, or a clear error for anything but a month or a
     quarter."""
-    if _MONTH.fullmatch(period):
+    if validate.period_problem(period) is None:
         return (period,)
     quarter = _QUARTER.fullmatch(period)
     if quarter is None:
