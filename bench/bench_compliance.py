@@ -68,8 +68,6 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any, Final
 
-import eventsourcing.domain
-
 # Run as a script, only bench/ is on sys.path: add the project's root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -84,6 +82,7 @@ from bench.bench_ledger import (
 )
 from ledger.application import CommunityLedger, Ledger
 from ledger.domain.base import Actor
+from ledger.domain.clock import HeldClock, held_at
 from ledger.domain.obligation import Cadence
 from ledger.domain.vocabulary import STAGE_NAMES, ReviewStage, Role
 from ledger.errors import InvalidTransitionError
@@ -153,23 +152,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 @dataclass(slots=True)
 class Clock:
-    """The time eventsourcing stamps each event with, set before each act."""
+    """The time the ledger stamps each event with, set before each act."""
 
-    now: dt.datetime = dt.datetime(END_YEAR, 1, 1, 9, tzinfo=CHINA)
+    time: dt.datetime = dt.datetime(END_YEAR, 1, 1, 9, tzinfo=CHINA)
+    held: HeldClock | None = None
 
-    def utc(self) -> dt.datetime:
-        return self.now.astimezone(dt.UTC)
+    @property
+    def now(self) -> dt.datetime:
+        return self.time
+
+    @now.setter
+    def now(self, time: dt.datetime) -> None:
+        self.time = time
+        if self.held is not None:
+            self.held.set(time)
 
 
 @contextmanager
 def clock_set(clock: Clock) -> Iterator[None]:
-    """eventsourcing's clock is ``clock`` (as tests/unit/test_compliance.py sets it)."""
-    kept = eventsourcing.domain.datetime_now_with_tzinfo
-    eventsourcing.domain.datetime_now_with_tzinfo = clock.utc
-    try:
-        yield
-    finally:
-        eventsourcing.domain.datetime_now_with_tzinfo = kept
+    """The ledger's clock is held at ``clock``'s time (ledger.domain.clock)."""
+    with held_at(clock.time) as held:
+        clock.held = held
+        try:
+            yield
+        finally:
+            clock.held = None
 
 
 def key() -> str:

@@ -1,10 +1,16 @@
 """The demo community 天海社区 (``tianhai``), made through the public application API.
 
-Six months of finance entries with a red-ink reversal, a disclosure in every category
-and every scope, the whole review flow (a rejection, the party branch, the three-stage
-confidentiality review), an objection that leads to a correction and one dismissed.
+The six months before today's month and that month's first five days, told in the
+order they happen and stamped when they happen (:mod:`api.demo.story`): the disclosure
+calendar adopted on the first day; each month's entries, closed, signed off and posted
+as the next month's statement (one late), with a red-ink reversal; each month's 低保
+list (one late, one never posted, one left up unarchived); the first 公开制度, a
+long-term item, taken down early; then a disclosure in every category and every scope,
+the whole review flow (a rejection, the party branch, the three-stage confidentiality
+review), an objection that leads to a correction and one dismissed, opinions,
+inquiries and a report (:mod:`api.demo.voices`).
 
-Everything is derived from the month of ``today`` and every command has a deterministic
+Everything is derived from the month of ``now`` and every command has a deterministic
 idempotency key, so a second run in the same month stores nothing: every command answers
 ``replayed=True``. Finance keys name only the accounting period, so a run in a later
 month replays the months it shares with an earlier run. Residents' names are masked
@@ -14,63 +20,51 @@ month replays the months it shares with an earlier run. Residents' names are mas
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
-from typing import Any, Final
+import json
+from dataclasses import dataclass
+from functools import partial
+from typing import Final
 
+from api.demo.acts import MEETING_DAYS, on_day, quarter_of_month, shift_months, texts_of
 from api.demo.files import demo_file
 from api.demo.script import (
-    ACCOUNT_NAMES,
-    AUDITOR,
+    BOARD,
     CALENDAR,
     CHAIR,
     CLERK,
-    COMMITTEE_OPINIONS,
     COMMUNITY,
-    CONFIDENTIALITY,
-    CORRECTION_OPINION,
     DIBAO,
-    DIBAO_CORRECTED,
-    DIBAO_EXPLANATION,
-    DIBAO_FINDING,
-    DIBAO_OBJECTION,
-    ELEVATOR_DISMISSAL,
-    ELEVATOR_OBJECTION,
+    DIBAO_POSTED,
+    DUPLICATE_FOUND,
     EVERY_MONTH,
     EXPENSE,
-    INCOME,
+    FIRST_POLICIES,
     INTERNAL,
     ITEMS,
-    LIFT_INQUIRY,
-    MEETING_OPINION,
+    LATE_AID,
+    LATE_STATEMENT,
     MEMBER,
+    MISSING_AID,
     MONTHS,
-    PARKING_ANSWER,
-    PARKING_OPINION,
-    PARTY,
-    PARTY_OPINION,
+    PAST_AID_TITLE,
+    PAST_WORK_BODY,
+    PAST_WORK_TITLE,
+    POLICIES_DOWN,
     PUBLIC,
-    RENT_ANSWER,
-    RENT_INQUIRY,
-    REPORT_ACKNOWLEDGEMENT,
-    REPORT_STEP,
-    REPORT_SUBJECT,
-    REPORT_TEXT,
-    REPORTER_CONTACT,
-    REPORTER_NAME,
-    REPRESENTATIVE,
-    RESIDENT,
+    SCREEN,
     SEASONAL,
+    SIGN_OFF_OPINION,
+    UNARCHIVED_AID,
     VARYING,
     Item,
     Line,
-    Step,
 )
+from api.demo.story import Story
+from api.demo.voices import ResidentsDemo
 from ledger.application import CommunityLedger, Ledger
-from ledger.application.community import SYSTEM
 from ledger.attachments import FileAttachmentStore
 from ledger.chain.hashing import Head
-from ledger.domain.finance_period import statement_title, yuan
-from ledger.domain.vocabulary import ObjectionForm, ReviewOutcome, ReviewStage
+from ledger.domain import clock
 from ledger.domain.working_days import CHINA_TIME
 from ledger.sealed_identity import ReportKey
 
@@ -92,60 +86,52 @@ class DemoSummary:
 def create_demo(
     ledger: Ledger,
     *,
-    today: dt.date | None = None,
+    now: dt.datetime | None = None,
     files: FileAttachmentStore | None = None,
     report_key: ReportKey | None = None,
 ) -> DemoSummary:
-    """Create 天海社区 with its record; running it again in the same month stores nothing.
-    The vouchers and attached documents are put in ``files`` (with none, the record
-    names the same files, which the service would then not have). With the street
-    disciplinary committee's ``report_key``, it is registered and a report filed."""
-    anchor = (today or dt.date.today()).replace(day=1)
-    months = [_shift(anchor, n) for n in range(-MONTHS, 0)]
-    book = ledger.add_community(COMMUNITY)
-    owed = _calendar(book)
-    entries, last_month = _record_finance(book, months, files)
-    ctx = _context(anchor)
-    items = (*ITEMS, _accounts_item(months[-1], last_month))
-    ids = {
-        item.slug: _disclose(book, item, ctx, anchor, n, files, owed)
-        for n, item in enumerate(items)
-    }
-    objections = _objections(book, ctx, anchor, ids)
-    opinions = _opinions(book, anchor, ids)
-    asked = _inquiries(book, anchor)
-    reported = _report(book, anchor, report_key) if report_key is not None else 0
+    """Create 天海社区 with the six months before ``now``'s month and that month's first
+    days, each act stamped when it happens in the story (:mod:`api.demo.story`); running
+    it again in the same month stores nothing. The vouchers and attached documents are
+    put in ``files`` (with none, the record names the same files, which the service would
+    then not have). With the street disciplinary committee's ``report_key``, it is
+    registered and a report filed."""
+    moment = now or dt.datetime.now(dt.UTC)
+    anchor = moment.astimezone(CHINA_TIME).date().replace(day=1)
+    months = [shift_months(anchor, n) for n in range(-MONTHS, 0)]
+    with clock.held_at(Story.at(months[0], 8)):  # its chart adopted as the story begins
+        book = ledger.add_community(COMMUNITY)
+    story = Story(anchor, moment)
+    demo = _Demo(book, story, files, anchor, months)
+    demo.calendar()
+    demo.finance()
+    demo.months_before()
+    demo.this_month()
+    demo.inquiries()
+    if report_key is not None:
+        demo.report(report_key)
+    story.play(floor=_last_stamp(book))
     return DemoSummary(
-        COMMUNITY.id, len(items), entries, objections, opinions, asked, reported, book.head()
+        COMMUNITY.id,
+        len(demo.ids),
+        demo.entries,
+        2,
+        2,
+        2,
+        1 if report_key is not None else 0,
+        book.head(),
     )
 
 
-# --- dates and text -------------------------------------------------------------------
-
-
-def _shift(month: dt.date, n: int) -> dt.date:
-    """The first day of the month ``n`` months after ``month``."""
-    year, index = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return dt.date(year, index + 1, 1)
-
-
-#: The representatives' meeting of the month is held this many days after its first.
-MEETING_DAYS: Final = 16
-
-
-def _context(anchor: dt.date) -> dict[str, str]:
-    """The fields the demo's texts may use, all from the month of ``today``."""
-    last = _shift(anchor, -1)
-    meet = anchor + dt.timedelta(days=MEETING_DAYS)  # the notice is posted well before
-    weekday = "一二三四五六日"[meet.weekday()]
-    return {
-        "y": str(anchor.year),
-        "m": str(anchor.month),
-        "q": str((anchor.month - 1) // 3 + 1),
-        "py": str(last.year),
-        "pm": str(last.month),
-        "meet": f"{meet.year}年{meet.month}月{meet.day}日（星期{weekday}）",
-    }
+def _last_stamp(book: CommunityLedger) -> dt.datetime | None:
+    """When the chain's last entry was recorded, if it has any."""
+    head = book.head()
+    if head.seq == 0:
+        return None
+    (last,) = book.entries(after=head.seq - 1, limit=1)
+    stamp = json.loads(last.state)["timestamp"]
+    # eventsourcing's JSON transcoder writes a datetime as {"_type_": ..., "_data_": iso}.
+    return dt.datetime.fromisoformat(str(stamp["_data_"] if isinstance(stamp, dict) else stamp))
 
 
 # --- finance ----------------------------------------------------------------------------
@@ -163,326 +149,220 @@ def _month_lines(month: dt.date) -> list[Line]:
     ]
 
 
-def _record(
-    book: CommunityLedger, period: str, line: Line, key: str, files: FileAttachmentStore | None
-) -> str:
-    """Book one line with its voucher; answers the entry's ID."""
-    voucher = demo_file(
-        files, [f"Voucher, period {period}", f"account {line.account}: {line.amount_fen} fen"]
-    )
-    result = book.record_entry(
-        CLERK,
-        key,
-        kind=line.kind,
-        amount_fen=line.amount_fen,
-        account=line.account,
-        counterparty=line.counterparty,
-        voucher_sha256=voucher,
-        period=period,
-        memo=line.memo,
-    )
-    return str(result.result["id"])
+#: The posting period of the months before's 低保 lists (公示期).
+AID_DAYS: Final = 20
+#: The day of its month each of a month's entries is booked on, in order (from the 16th).
+FIRST_BOOKING_DAY: Final = 16
 
 
-def _record_finance(
-    book: CommunityLedger, months: list[dt.date], files: FileAttachmentStore | None
-) -> tuple[int, list[Line]]:
-    """Book every month, then a duplicated voucher and its red-ink reversal (红字冲销).
-    Answers the number of entries and the last month's lines, reversal included."""
-    count = 0
-    for month in months:
+@dataclass(slots=True)
+class _Demo(ResidentsDemo):
+    """The demo's story: its calendar, its books and what it posted month by month."""
+
+    # --- the disclosure calendar ----------------------------------------------------
+
+    def calendar(self) -> None:
+        """The calendar drawn from the seeds, adopted by the clerk and approved by the
+        committee's chair on the story's first day. Its keys name no month: a later run
+        replays it."""
+        first = self.months[0]
+        for n, (slug, title, category, cadence, due_days, scope, basis) in enumerate(CALENDAR):
+
+            def adopt(
+                slug: str = slug,
+                title: str = title,
+                category: str = category,
+                cadence: str = cadence,
+                due_days: int = due_days,
+                scope: str = scope,
+                basis: str = basis,
+            ) -> None:
+                key = f"demo:calendar:{slug}"
+                adopted = self.book.adopt_obligation(
+                    CLERK,
+                    key,
+                    title=title,
+                    category=category,
+                    cadence=cadence,
+                    due_days=due_days,
+                    scope=scope,
+                    basis=basis,
+                )
+                oid = str(adopted.result["id"])
+                self.book.approve_obligation(CHAIR, f"{key}:approval", oid, opinion="同意")
+                self.owed[(category, scope)] = (oid, cadence)
+
+            self.then(first, 8, adopt, minute=n)  # before the day's first submission
+
+    def finance(self) -> None:
+        """Each month's entries, booked from the 16th; one office voucher booked twice
+        in the fifth month, found at that month's sign-off (民主理财) and reversed in red
+        ink (红字冲销) in the next period: entries are never edited."""
+        for month in self.months:
+            period = f"{month:%Y-%m}"
+            for n, line in enumerate(_month_lines(month)):
+                key = f"demo:finance:{period}:{line.slug}"
+                self.then(
+                    on_day(month, FIRST_BOOKING_DAY + n),
+                    10,
+                    partial(self.record, period, line, key),
+                )
+                self.entries += 1
+        wrong, fix = self.months[-2], self.months[-1]
+        office = next(x for x in _month_lines(wrong) if x.slug == "office")
+        key = f"demo:finance:{wrong:%Y-%m}:office-duplicate"
+
+        booked: dict[str, str] = {}
+
+        def duplicate() -> None:
+            booked["id"] = self.record(f"{wrong:%Y-%m}", office, key)
+
+        def reverse() -> None:
+            self.book.reverse_entry(
+                CLERK,
+                f"{key}:reversal",
+                booked["id"],
+                period=f"{fix:%Y-%m}",
+                voucher_sha256=demo_file(
+                    self.files,
+                    [f"Red-ink reversal, period {fix:%Y-%m}", f"of {wrong:%Y-%m} office"],
+                ),
+                reason=f"{wrong:%Y-%m}办公费凭证重复记账，经民主理财小组核对发现，红字冲销。",
+            )
+
+        self.then(on_day(wrong, 28), 10, duplicate)
+        # After the sign-off of the month it was booked in (see statement()).
+        self.then(on_day(fix, 3), 11, reverse)
+        self.entries += 2
+
+    def statement(self, month: dt.date, posted_on: int) -> None:
+        """The month closed on the 2nd of the next, signed off by the democratic finance
+        group on the 3rd, drafted from the close, reviewed on the 4th and posted on
+        ``posted_on`` (the 10th is its due date), then archived when its posting ends."""
+        period, after = f"{month:%Y-%m}", shift_months(month, 1)
+        key = f"demo:finance:{period}"
+        slug = f"statement-{period}"
+        found = DUPLICATE_FOUND.format(period=period) if month == self.months[-2] else ""
+
+        def close() -> None:
+            self.book.close_period(CLERK, f"{key}:close", period=period)
+
+        def sign_off() -> None:
+            self.book.sign_off_statement(
+                MEMBER, f"{key}:sign-off", period=period, opinion=found or SIGN_OFF_OPINION
+            )
+
+        def draft() -> None:
+            drafted = self.book.draft_statement(CLERK, f"{key}:statement", period=period)
+            self.ids[slug] = str(drafted.result["id"])
+
+        self.then(on_day(after, 2), 9, close)
+        self.then(on_day(after, 3), 9, sign_off)
+        self.then(on_day(after, 3), 10, draft)
+        posted = on_day(after, posted_on)
+        self.review_and_post(
+            slug,
+            key,
+            Item(slug, "income_expense", INTERNAL, "", ""),
+            on_day(after, 4),
+            posted,
+            period=period,
+            archive=True,
+        )
+
+    # --- the months before today's -----------------------------------------------------
+
+    def months_before(self) -> None:
+        """The first 公开制度 (long-term, taken down early); each month's statement and 低保
+        list posted in the next month (one statement late, one list late, one never
+        posted, one left up unarchived); each quarter's work posted after it ends; the
+        elderly allowance list of last month, archived when its seven days end."""
+        first = self.months[0]
+        down = on_day(self.months[POLICIES_DOWN], 27)
+        self.disclose(
+            FIRST_POLICIES, {}, first, key="demo:policies-first", period="", withdraw_on=down
+        )
+        for n, month in enumerate(self.months[:-1]):
+            self.statement(month, 13 if n == LATE_STATEMENT else 5)
+            if n != MISSING_AID:
+                self.aid_list(month, 15 if n == LATE_AID else 6, archive=n != UNARCHIVED_AID)
+            if month.month % 3 == 0:
+                self.work(month)
+        self.statement(self.months[-1], 5)
+        elderly = next(i for i in ITEMS if i.slug == "elderly-allowance")
+        start = self.anchor + dt.timedelta(days=elderly.starts)
+        ctx = texts_of(self.anchor)
+        self.disclose(
+            elderly, ctx, start, key=f"demo:{self.anchor:%Y-%m}:{elderly.slug}", period=None
+        )
+
+    def aid_list(self, month: dt.date, posted_on: int, *, archive: bool) -> None:
+        """The month's 低保 list as first posted in the months before (its households as in
+        today's month's list), posted in the next month."""
         period = f"{month:%Y-%m}"
-        for line in _month_lines(month):
-            _record(book, period, line, f"demo:finance:{period}:{line.slug}", files)
-            count += 1
-    # The clerk books one office voucher twice; the monthly check of the democratic
-    # finance group (民主理财) finds it, and it is reversed in the next period: entries
-    # are never edited.
-    wrong, fix = f"{months[-2]:%Y-%m}", f"{months[-1]:%Y-%m}"
-    office = next(x for x in _month_lines(months[-2]) if x.slug == "office")
-    duplicate = _record(book, wrong, office, f"demo:finance:{wrong}:office-duplicate", files)
-    book.reverse_entry(
-        CLERK,
-        f"demo:finance:{wrong}:office-duplicate:reversal",
-        duplicate,
-        period=fix,
-        voucher_sha256=demo_file(files, [f"Red-ink reversal, period {fix}", f"of {wrong} office"]),
-        reason=f"{wrong}办公费凭证重复记账，经民主理财小组核对发现，红字冲销。",
-    )
-    reversal = replace(office, amount_fen=-office.amount_fen, memo=f"冲销{wrong}重复记账")
-    return count + 2, [*_month_lines(months[-1]), reversal]
-
-
-def _accounts_item(month: dt.date, lines: list[Line]) -> Item:
-    """The monthly income and expense disclosure (收支明细), from the booked lines."""
-    parts = []
-    for kind, label in ((INCOME, "收入"), (EXPENSE, "支出")):
-        mine = [x for x in lines if x.kind is kind]
-        detail = "；".join(
-            f"{ACCOUNT_NAMES[x.account]}{yuan(x.amount_fen)}（{x.memo}）" for x in mine
+        item = Item(
+            f"dibao-{period}",
+            "social_assistance",
+            PUBLIC,
+            PAST_AID_TITLE.format(y=month.year, m=month.month),
+            DIBAO.format_map({"pm": str(month.month), **DIBAO_POSTED}),
+            days=AID_DAYS,
+            secret=True,
         )
-        parts.append(f"{label}合计{yuan(sum(x.amount_fen for x in mine))}：{detail}。")
-    balance = sum(x.amount_fen if x.kind is INCOME else -x.amount_fen for x in lines)
-    body = "".join(parts) + f"本月结余{yuan(balance)}。原始凭证每周三下午可到居委会查阅。"
-    title = statement_title(f"{month:%Y-%m}")
-    return Item("accounts", "income_expense", INTERNAL, title, body)
+        start = on_day(shift_months(month, 1), posted_on)
+        self.disclose(item, {}, start, key=f"demo:{period}:dibao", period=period, archive=archive)
 
-
-# --- disclosures ------------------------------------------------------------------------
-
-
-def _disclose(
-    book: CommunityLedger,
-    item: Item,
-    ctx: dict[str, str],
-    anchor: dt.date,
-    n: int,
-    files: FileAttachmentStore | None,
-    owed: dict[tuple[str, str], tuple[str, str]],
-) -> str:
-    """Draft one item, say which obligation of the calendar it fulfils (if one is of
-    its category and scope), review and post it, then withdraw or archive it if it says
-    so. Answers the disclosure's ID."""
-    key = f"demo:{anchor:%Y-%m}:{item.slug}"
-    start = anchor + dt.timedelta(days=item.starts)
-    end = start + dt.timedelta(days=item.days - 1)
-    posting = {"period_from": start.isoformat(), "period_until": end.isoformat()}
-    content: dict[str, Any] = {
-        "category": item.category,
-        "title": item.title.format_map(ctx),
-        "body": item.body.format_map(ctx),
-        "scope": item.scope,
-        "planned_from": start.isoformat(),
-        "planned_until": end.isoformat(),
-        "attachments": [demo_file(files, [item.slug, line]) for line in item.attachments],
-    }
-    first = {**content, "body": item.rejected[1]} if item.rejected else content
-    did = str(book.draft_disclosure(CLERK, f"{key}:draft", **first).result["id"])
-    obligation = owed.get((item.category, item.scope))
-    if obligation is not None:
-        period = _period(obligation[1], anchor, start)
-        book.declare_coverage(
-            CLERK, f"{key}:covers", did, obligation_id=obligation[0], period=period
+    def work(self, month: dt.date) -> None:
+        """The quarter ending with ``month``: its work posted on the 8th of the next month
+        (due by the 15th)."""
+        quarter = quarter_of_month(month)
+        title = PAST_WORK_TITLE.format(y=month.year, q=quarter[-1])
+        item = Item(f"work-{quarter}", "work_plan", PUBLIC, title, PAST_WORK_BODY, (BOARD, SCREEN))
+        self.disclose(
+            item,
+            {},
+            on_day(shift_months(month, 1), 8),
+            key=f"demo:{quarter}:work",
+            period=quarter,
+            archive=True,
         )
-    if item.rejected:
-        # The committee sends the vague first draft back; the clerk completes it.
-        book.submit_for_review(CLERK, f"{key}:submit-1", did)
-        step = (ReviewStage.COMMITTEE, MEMBER, item.rejected[0])
-        _review(book, did, f"{key}:round-1", step, ok=False)
-        book.revise_draft(CLERK, f"{key}:revise", did, **content)
-    book.submit_for_review(CLERK, f"{key}:submit", did)
-    # The seeds' gates (ledger.domain.gates): an item not public goes through 保密审查,
-    # and every item is reviewed by the committee and by the party branch.
-    if item.secret or item.scope is not PUBLIC:
-        for step in CONFIDENTIALITY:
-            _review(book, did, key, step)
-    reviewer = (CHAIR, MEMBER)[n % 2]  # the committee shares the work
-    opinion = COMMITTEE_OPINIONS[n % len(COMMITTEE_OPINIONS)]
-    _review(book, did, key, (ReviewStage.COMMITTEE, reviewer, opinion))
-    _review(book, did, key, (ReviewStage.PARTY_BRANCH, PARTY, PARTY_OPINION))
-    for channel in item.channels:
-        book.publish(CLERK, f"{key}:publish:{channel}", did, channel=channel, **posting)
-    if item.withdraw:
-        book.withdraw(CLERK, f"{key}:withdraw", did, reason=item.withdraw)
-    if item.archive:
-        # 公开后资料建档保存备查: the posting period is over, the file is kept.
-        book.archive(CLERK, f"{key}:archive", did)
-    return did
 
+    # --- today's month ------------------------------------------------------------------
 
-def _review(book: CommunityLedger, did: str, key: str, step: Step, *, ok: bool = True) -> None:
-    """Record one review act; its stage names it in the idempotency key."""
-    stage, actor, opinion = step
-    outcome = ReviewOutcome.APPROVED if ok else ReviewOutcome.REJECTED
-    book.review(actor, f"{key}:{stage}", did, stage=stage, outcome=outcome, opinion=opinion)
+    def this_month(self) -> None:
+        """Every item of :data:`ITEMS` but the elderly allowance list posted on the month's
+        first day, then the objections and opinions on them."""
+        ctx = texts_of(self.anchor)
+        for item in ITEMS:
+            if item.slug == "elderly-allowance":
+                continue
+            start = self.anchor + dt.timedelta(days=item.starts)
+            obligation = self.owed_cadence(item)
+            period = _period(obligation, self.anchor, start) if obligation else None
+            self.disclose(
+                item, ctx, start, key=f"demo:{self.anchor:%Y-%m}:{item.slug}", period=period
+            )
+        self.objections(ctx)
+        self.opinions()
 
-
-# --- objections -------------------------------------------------------------------------
-
-
-def _objections(
-    book: CommunityLedger, ctx: dict[str, str], anchor: dt.date, ids: dict[str, str]
-) -> int:
-    """A written objection to the 低保 list, verified by the party branch and corrected;
-    an oral objection to the elevator tender, dismissed. Answers how many were raised."""
-    key = f"demo:{anchor:%Y-%m}:objection"
-    written = book.raise_objection(
-        RESIDENT,
-        f"{key}:dibao",
-        ids["dibao"],
-        disclosure_version=1,  # the 低保 list was posted as first drafted
-        objector="刘*华（3号楼居民）",
-        form=ObjectionForm.WRITTEN,
-        content=DIBAO_OBJECTION.format_map(ctx),
-    )
-    dibao = str(written.result["id"])
-    finding = DIBAO_FINDING.format_map(ctx)
-    book.verify_objection(PARTY, f"{key}:dibao:verify", dibao, finding=finding)
-    book.draft_correction(
-        CLERK,
-        f"{key}:dibao:draft",
-        dibao,
-        title="{py}年{pm}月城市最低生活保障金发放公示（更正）".format_map(ctx),
-        body=DIBAO.format_map({**ctx, **DIBAO_CORRECTED}),
-        explanation=DIBAO_EXPLANATION,
-    )
-    # The correction is reviewed as the list was: it went through 保密审查, so this does.
-    steps = (
-        *CONFIDENTIALITY,
-        (ReviewStage.COMMITTEE, MEMBER, CORRECTION_OPINION),
-        (ReviewStage.PARTY_BRANCH, PARTY, PARTY_OPINION),
-    )
-    for stage, reviewer, opinion in steps:
-        book.review_correction(
-            reviewer,
-            f"{key}:dibao:{stage}",
-            dibao,
-            stage=stage,
-            outcome=ReviewOutcome.APPROVED,
-            opinion=opinion,
-        )
-    book.publish_correction(CLERK, f"{key}:dibao:correct", dibao)
-    # An oral objection is recorded by the clerk on the resident's behalf.
-    oral = book.raise_objection(
-        CLERK,
-        f"{key}:elevators",
-        ids["elevators"],
-        disclosure_version=1,
-        objector="孙*明（7号楼居民，来电口头反映）",
-        form=ObjectionForm.ORAL,
-        content=ELEVATOR_OBJECTION,
-    )
-    oral_id = str(oral.result["id"])
-    book.dismiss_objection(CHAIR, f"{key}:elevators:dismiss", oral_id, reason=ELEVATOR_DISMISSAL)
-    return 2
-
-
-# --- opinions -----------------------------------------------------------------------------
-
-
-def _opinions(book: CommunityLedger, anchor: dt.date, ids: dict[str, str]) -> int:
-    """A resident's opinion on the parking fees, answered by the clerk in public; a
-    representative's on the meeting, its text kept private and not yet answered.
-    Answers how many were left."""
-    key = f"demo:{anchor:%Y-%m}:opinion"
-    parking = book.leave_opinion(
-        RESIDENT,
-        f"{key}:parking",
-        ids["parking"],
-        resident=RESIDENT.name,
-        text=PARKING_OPINION,
-        text_public=True,
-    )
-    opinion_id = str(parking.result["opinion_id"])
-    book.answer_opinion(
-        CLERK, f"{key}:parking:answer", ids["parking"], opinion_id, answer=PARKING_ANSWER
-    )
-    book.leave_opinion(
-        REPRESENTATIVE,
-        f"{key}:reps-meeting",
-        ids["reps-meeting"],
-        resident=REPRESENTATIVE.name,
-        text=MEETING_OPINION,
-        text_public=False,
-    )
-    return 2
-
-
-# --- inquiries ----------------------------------------------------------------------------
-
-
-def _inquiries(book: CommunityLedger, anchor: dt.date) -> int:
-    """Two inquiries filed by the representative on the 20th of last month: one the
-    clerk answered the next day, one left unanswered and escalated by the service a
-    week on, awaiting the committee's meeting. Answers how many were filed."""
-    key = f"demo:{anchor:%Y-%m}:inquiry"
-    filed_on = _shift(anchor, -1).replace(day=20)
-    at = dt.datetime.combine(filed_on, dt.time(10), tzinfo=CHINA_TIME)
-    rent = book.file_inquiry(
-        REPRESENTATIVE,
-        f"{key}:rent",
-        representative=REPRESENTATIVE.name,
-        question=RENT_INQUIRY,
-        on_behalf_of="临街住户",
-        now=at,
-    )
-    book.answer_inquiry(
-        CLERK,
-        f"{key}:rent:answer",
-        str(rent.result["id"]),
-        answer=RENT_ANSWER,
-        now=at + dt.timedelta(days=1),
-    )
-    lift = book.file_inquiry(
-        REPRESENTATIVE,
-        f"{key}:lift",
-        representative=REPRESENTATIVE.name,
-        question=LIFT_INQUIRY,
-        on_behalf_of="3号楼、5号楼低层住户",
-        now=at,
-    )
-    # As the service's worker did once its deadline had passed: the record is whole
-    # when the demo is made, and a worker finds nothing more to do.
-    book.escalate_inquiry(SYSTEM, str(lift.result["id"]), now=at + dt.timedelta(days=7))
-    return 2
-
-
-# --- a report -----------------------------------------------------------------------------
-
-
-def _report(book: CommunityLedger, anchor: dt.date, key: ReportKey) -> int:
-    """The committee's key registered, and one report filed on the 25th of last month,
-    acknowledged and being investigated."""
-    month = f"demo:{anchor:%Y-%m}"
-    if book.report_key() != key:
-        book.register_report_key(AUDITOR, f"{month}:report-key", public_key=key.line)
-    filed_on = _shift(anchor, -1).replace(day=25)
-    at = dt.datetime.combine(filed_on, dt.time(20), tzinfo=CHINA_TIME)
-    filed = book.file_report(
-        RESIDENT,
-        f"{month}:report",
-        subject=REPORT_SUBJECT,
-        text=REPORT_TEXT,
-        name=REPORTER_NAME,
-        contact=REPORTER_CONTACT,
-        now=at,
-    )
-    report_id = str(filed.result.result["id"])
-    book.acknowledge_report(AUDITOR, f"{month}:report:ack", report_id, note=REPORT_ACKNOWLEDGEMENT)
-    book.record_investigation_step(AUDITOR, f"{month}:report:step", report_id, step=REPORT_STEP)
-    return 1
-
-
-# --- the disclosure calendar --------------------------------------------------------------
-
-
-def _calendar(book: CommunityLedger) -> dict[tuple[str, str], tuple[str, str]]:
-    """The calendar drawn from the seeds, adopted by the clerk and approved by the
-    committee's chair. Its keys name no month: a later run replays it. Answers each
-    obligation's ID and cadence by its (category, scope)."""
-    owed: dict[tuple[str, str], tuple[str, str]] = {}
-    for slug, title, category, cadence, due_days, scope, basis in CALENDAR:
-        key = f"demo:calendar:{slug}"
-        adopted = book.adopt_obligation(
-            CLERK, key, title=title, category=category, cadence=cadence, due_days=due_days,
-            scope=scope, basis=basis,
-        )  # fmt: skip
-        book.approve_obligation(
-            CHAIR, f"{key}:approval", str(adopted.result["id"]), opinion="同意"
-        )
-        owed[(category, scope)] = (str(adopted.result["id"]), cadence)
-    return owed
+    def owed_cadence(self, item: Item) -> str:
+        """The cadence of the calendar's obligation of the item's category and scope, ''
+        if it has none."""
+        for _, _, category, cadence, _, scope, _ in CALENDAR:
+            if (category, scope) == (item.category, item.scope):
+                return cadence
+        return ""
 
 
 def _period(cadence: str, anchor: dt.date, start: dt.date) -> str:
     """The period an item posted in the month of ``anchor`` covers: last month, its
-    quarter, last year; for a matter, the day its posting starts; before the fact, the
+    quarter, its year; for a matter, the day its posting starts; before the fact, the
     day of the meeting; none for good."""
-    last = _shift(anchor, -1)
+    last = shift_months(anchor, -1)
     return {
         "monthly": f"{last:%Y-%m}",
-        "quarterly": f"{last.year}Q{(last.month - 1) // 3 + 1}",
-        "year_end": f"{anchor.year - 1}",
+        "quarterly": quarter_of_month(last),
+        "year_end": f"{last.year}",
         "per_matter": start.isoformat(),
         "before_the_fact": (anchor + dt.timedelta(days=MEETING_DAYS)).isoformat(),
     }.get(cadence, "")

@@ -330,3 +330,31 @@ CALENDAR: Final = (
         "有关政策、法规等固定性的工作要长期公开 [004 篇九]",
     ),
 )
+
+# --- the months before: what was posted, late, never posted, or left unarchived --------
+# Indexes into the six months before today's month, oldest first.
+
+#: The month whose statement (收支明细) was posted on the 13th, past the 10th it was due.
+LATE_STATEMENT: Final = 2
+#: The month whose 低保 list was posted on the 15th; the one never posted; the one whose
+#: list stayed up past its posting period, never archived (档案不健全).
+LATE_AID, MISSING_AID, UNARCHIVED_AID = 1, 3, 0
+#: The month the first 公开制度 was taken down, early for a long-term item (不持久).
+POLICIES_DOWN: Final = 3
+
+FIRST_POLICIES: Final = Item(
+    "policies-first", "policies", PUBLIC, "天海社区居务公开制度",
+    "公开内容：政务、事务、财务及居民关注的热点问题。公开时间：常规事项每月10日前公开，"
+    "重大事项一事一公开，热点问题经居民会议讨论决定全过程公开。公开形式：公开栏、电子屏、"
+    "居民会议。本制度长期公开。", (BOARD,), 365,
+    withdraw="公开栏改造，制度文本暂时撤下，改造完成后重新公开。",
+)  # fmt: skip
+PAST_AID_TITLE: Final = "{y}年{m}月城市最低生活保障金发放公示"
+PAST_WORK_TITLE: Final = "天海社区{y}年第{q}季度工作任务落实情况"
+PAST_WORK_BODY: Final = (
+    "本季度计划工作8项，完成7项：雨污分流改造一期按进度推进，流动人口信息采集完成率"
+    "95%以上，垃圾分类桶前值守每周公布达标率，高龄津贴年审上门办理。社区食堂因选址未定，"
+    "顺延至下季度。"
+)
+SIGN_OFF_OPINION: Final = "民主理财小组已逐笔核对原始凭证，收支相符，同意公开。"
+DUPLICATE_FOUND: Final = "民主理财小组核对发现{period}办公费凭证重复记账一笔，下月红字冲销。"

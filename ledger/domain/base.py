@@ -1,18 +1,21 @@
 """What every aggregate and event of gongkai shares.
 
-Every event names its actor and the actor's role; eventsourcing adds the time it was
-recorded (``timestamp``, UTC). Each concrete event class carries an explicit ``TOPIC``,
-the string stored with the event, so that renaming a class never orphans stored events.
+Every event names its actor and the actor's role, and the time it was recorded
+(``timestamp``, UTC, from :func:`ledger.domain.clock.now`). Each concrete event class
+carries an explicit ``TOPIC``, the string stored with the event, so that renaming a
+class never orphans stored events.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
+from ledger.domain import clock
 from ledger.domain.vocabulary import Role
 from ledger.errors import InvalidInputError
 
@@ -40,6 +43,12 @@ class LedgerAggregate(Aggregate):
     class Event(Aggregate.Event):
         actor: str
         actor_role: str
+
+        @staticmethod
+        def create_timestamp() -> dt.datetime:
+            # The ledger's clock, not eventsourcing's: a caller may hold it at a time
+            # of its story (ledger.domain.clock).
+            return clock.now()
 
     def act(self, event_class: type[Aggregate.Event], actor: Actor, **fields: Any) -> None:
         """Trigger ``event_class`` on behalf of ``actor``."""

@@ -18,6 +18,7 @@ from typing import Final
 
 import chinese_calendar
 
+from ledger.domain import clock
 from ledger.errors import InvalidInputError
 
 #: The calendar's name and version, as each deadline records it.
@@ -71,7 +72,7 @@ def deadline(filed_on: dt.date, working_days: int = INQUIRY_WORKING_DAYS) -> Dea
 
 def china_date(now: dt.datetime | None = None) -> dt.date:
     """The date in China at ``now`` (an aware datetime; the current time if None)."""
-    moment = now if now is not None else dt.datetime.now(dt.UTC)
+    moment = now if now is not None else clock.now()
     if moment.tzinfo is None:
         raise InvalidInputError("a time without its time zone is ambiguous", field="now")
     return moment.astimezone(CHINA_TIME).date()

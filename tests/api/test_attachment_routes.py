@@ -25,6 +25,7 @@ from ledger.attachments import AttachmentTooLargeError, FileAttachmentStore, Upl
 from ledger.domain.vocabulary import Role
 from tests.accounts_support import GOOD_PASSWORD
 from tests.api.demo_service import catch_up, demo_store, reader_tokens
+from tests.api.test_command_routes import OPEN_PERIOD
 from tests.contract.test_ledger_contract import DRAFT
 
 PROBLEM = "application/problem+json"
@@ -212,7 +213,7 @@ def record_entry(service: Service, voucher: str) -> Any:
             "account": "office",
             "counterparty": "文具店",
             "voucher_sha256": voucher,
-            "period": "2026-07",
+            "period": OPEN_PERIOD,
         },
         headers=service.headers(CLERK, **{"Idempotency-Key": str(uuid.uuid4())}),
     )

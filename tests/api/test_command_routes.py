@@ -18,6 +18,7 @@ from api.service.app import create_app
 from api.service.settings import Settings
 from ledger.domain.permissions import COMMAND_ROLES
 from ledger.domain.vocabulary import STAGE_ROLES, ReviewStage, Role
+from ledger.domain.working_days import china_date
 from ledger.seal.keys import KeyKind, generate_key
 from ledger.sealed_identity import generate_key_pair
 from tests.api.demo_service import demo_store, reader_tokens
@@ -28,6 +29,8 @@ SEAL_KEY = generate_key("committee.gongkai.example/tianhai/member", KeyKind.COSI
 #: A scanned voucher (凭证): the ledger records an entry only with its file uploaded.
 VOUCHER_PDF = b"%PDF-1.4\n% voucher of an office supplies invoice\n"
 VOUCHER = hashlib.sha256(VOUCHER_PDF).hexdigest()
+#: The demo closes every month before this one: entries go into this one.
+OPEN_PERIOD = f"{china_date():%Y-%m}"
 BODIES: dict[str, dict[str, Any]] = {
     "draft_disclosure": DRAFT,
     "revise_draft": DRAFT,
@@ -55,9 +58,9 @@ BODIES: dict[str, dict[str, Any]] = {
         "account": "office",
         "counterparty": "文具店",
         "voucher_sha256": VOUCHER,
-        "period": "2026-07",
+        "period": OPEN_PERIOD,
     },
-    "reverse_entry": {"period": "2026-07", "voucher_sha256": VOUCHER, "reason": "重复入账"},
+    "reverse_entry": {"period": OPEN_PERIOD, "voucher_sha256": VOUCHER, "reason": "重复入账"},
     "register_seal_key": {"member": "committee_member.tianhai", "vkey": SEAL_KEY.vkey},
     "file_inquiry": {"question": "电梯维修费用为何由居民分摊？"},
     "answer_inquiry": {"answer": "依据业主大会决议"},

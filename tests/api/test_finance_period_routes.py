@@ -1,7 +1,9 @@
-"""Closing a period over HTTP on the demo community: the clerk closes last month, and
-the figures the close names are those ``GET …/finance/totals`` gives at the close's
-entry; the statement waits for the democratic finance group's sign-off, then is drafted
-from those figures; a back-dated entry is refused with a problem and stores nothing."""
+"""Closing a period over HTTP on the demo community, which closes each month itself:
+the clerk closes the last quarter that has ended, and the figures the close names are
+those ``GET …/finance/totals`` gives at the close's entry, as are the figures of the
+demo's own close of last month; the statement waits for the democratic finance group's
+sign-off, then is drafted from those figures; a back-dated entry is refused with a
+problem and stores nothing."""
 
 from __future__ import annotations
 
@@ -42,20 +44,55 @@ def last_month() -> str:
     return f"{first - dt.timedelta(days=1):%Y-%m}"
 
 
-def test_a_close_names_the_books_figures_and_its_statement_waits_for_the_sign_off(
+def last_quarter() -> tuple[str, list[str]]:
+    """The last quarter that has ended, and its months."""
+    last = china_date().replace(day=1) - dt.timedelta(days=1)
+    while last.month % 3:
+        last = last.replace(day=1) - dt.timedelta(days=1)
+    months = [f"{last.year}-{m:02d}" for m in range(last.month - 2, last.month + 1)]
+    return f"{last.year}Q{last.month // 3}", months
+
+
+def totals(client: TestClient, token: str, as_of: int, months: list[str]) -> tuple[int, int]:
+    """Income and expense of ``months`` as the finance read model had them at ``as_of``."""
+    books = client.get(
+        f"{T}/finance/totals",
+        params={"as_of": as_of},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    found = [p for p in books.json()["periods"] if p["period"] in months]
+    return sum(p["income_fen"] for p in found), sum(p["expense_fen"] for p in found)
+
+
+def test_the_demos_close_of_last_month_names_the_books_figures(
     site: tuple[TestClient, dict[str, str]],
 ) -> None:
     client, tokens = site
     month = last_month()
+    shown = client.get(
+        f"{T}/finance/periods/{month}", headers={"Authorization": f"Bearer {tokens['resident']}"}
+    ).json()
+    assert shown["signed_off_by"]
+    assert shown["statement"]
+    assert totals(client, tokens["resident"], shown["as_of"], [month]) == (
+        shown["income_fen"], shown["expense_fen"]
+    )  # fmt: skip
+    again = send(client, tokens["clerk"], f"/finance/periods/{month}/close")
+    assert again.status_code == 409
+    assert "already closed" in again.json()["detail"]
+
+
+def test_a_close_names_the_books_figures_and_its_statement_waits_for_the_sign_off(
+    site: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = site
+    month, months = last_quarter()
     closed = send(client, tokens["clerk"], f"/finance/periods/{month}/close")
     assert closed.status_code == 201, closed.text
     figures = closed.json()["result"]
     assert figures["entries"] > 0
     # Recompute them, as anyone may, from the read model at the close's entry.
-    resident = {"Authorization": f"Bearer {tokens['resident']}"}
-    books = client.get(f"{T}/finance/totals", params={"as_of": figures["as_of"]}, headers=resident)
-    [period] = [p for p in books.json()["periods"] if p["period"] == month]
-    assert (period["income_fen"], period["expense_fen"]) == (
+    assert totals(client, tokens["resident"], figures["as_of"], months) == (
         figures["income_fen"], figures["expense_fen"]
     )  # fmt: skip
     shown = client.get(f"{T}/finance/periods/{month}",

@@ -27,6 +27,7 @@ from api.service.settings import Settings
 from ledger.application import Ledger
 from ledger.chain.hashing import entry_hash
 from ledger.domain.vocabulary import CATEGORY_BY_CODE, Section
+from ledger.domain.working_days import china_date
 from ledger.store import open_store
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import catch_up, demo_store, reader_tokens
@@ -181,10 +182,12 @@ def test_each_sheet_has_a_qr_code_of_its_proof_page(site: Site) -> None:
     page = site.get("/c/tianhai/sheets?section=affairs")
     urls = re.findall(r'data-proof-url="([^"]+)"', page)
     board = site.client.get("/v1/communities/tianhai/board").json()["items"]
+    today = f"{china_date()}"  # the sheets show what is posted today
     affairs = [
         i
         for i in board
         if i["status"] == "published"
+        and (i["long_term"] or i["posted_until"] in ("", None) or i["posted_until"] >= today)
         and CATEGORY_BY_CODE[i["category"]].section is Section.AFFAIRS
     ]
     assert len(urls) == len(affairs) > 1

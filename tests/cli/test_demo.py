@@ -27,7 +27,7 @@ def test_demo_covers_the_domain_and_runs_twice_without_storing_twice(
     with open_store(isolated_store_url) as store:
         first = verify_store(store, "tianhai")
         with Ledger(store) as whole:
-            entries = whole.community("tianhai").entries(limit=500)
+            entries = whole.community("tianhai").entries(limit=5_000)
     assert first.count == len(entries) > 100
     states = [json.loads(e.state) for e in entries]
     drafted = [s for e, s in zip(entries, states, strict=True) if e.topic.endswith("/drafted")]
@@ -105,8 +105,8 @@ def test_demo_dates_follow_today(isolated_store_url: str) -> None:
     store = open_store(isolated_store_url)
     store.init_schema()
     with Ledger(store) as whole:
-        summary = create_demo(whole, today=dt.date(2026, 2, 10))
-        entries = whole.community("tianhai").entries(limit=500)
+        summary = create_demo(whole, now=dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC))
+        entries = whole.community("tianhai").entries(limit=5_000)
     periods = sorted(json.loads(e.state)["period"] for e in entries if "entry-recorded" in e.topic)
     assert (periods[0], periods[-1]) == ("2025-08", "2026-01")
     assert summary.head.seq == len(entries)

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import eventsourcing.domain
 import pytest
 
 from ledger.application import CommunityLedger
+from ledger.domain.clock import HeldClock, held_at
 from ledger.store.backend import Store
 from projections.calendar import CalendarProjection
 from projections.compliance import compliance
@@ -26,23 +26,18 @@ from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, approve, ke
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
-@dataclass
-class Clock:
-    now: dt.datetime
+Clock = HeldClock
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock() -> Iterator[Clock]:
     """The time every event is stamped with: a China time the test moves on."""
-    held = Clock(dt.datetime(2026, 7, 1, 9, tzinfo=CHINA))
-    monkeypatch.setattr(
-        eventsourcing.domain, "datetime_now_with_tzinfo", lambda: held.now.astimezone(dt.UTC)
-    )
-    return held
+    with held_at(dt.datetime(2026, 7, 1, 9, tzinfo=CHINA)) as held:
+        yield held
 
 
 def at(clock: Clock, day: str) -> None:
-    clock.now = dt.datetime.fromisoformat(f"{day}T10:00:00+08:00")
+    clock.set(dt.datetime.fromisoformat(f"{day}T10:00:00+08:00"))
 
 
 def obligation(ledger: CommunityLedger, **fields: Any) -> str:
