@@ -11,6 +11,8 @@ party branch and the street's auditors do their work in the browser.
 - :mod:`.calendar`: the disclosure calendar, with what each obligation owes and is late;
 - :mod:`.ten_preventions`: the 十个防止 report, for a community and for the street;
 - :mod:`.finance`: the clerk's entries with their vouchers, and red-ink reversals;
+- :mod:`.finance_periods`: periods closed, signed off and their statements drafted;
+- :mod:`.gates`: the review gates in force, and the chair's choice of them;
 - :mod:`.bundles`: signed archive bundles of any period, downloaded;
 - :mod:`.forms`: form posts read as they stream in, their files put in the store.
 """
@@ -21,6 +23,8 @@ from api.console import (
     bundles,
     calendar,
     finance,
+    finance_periods,
+    gates,
     inquiries,
     objections,
     opinions,
@@ -38,6 +42,8 @@ router.include_router(bundles.router)
 router.include_router(calendar.router)
 router.include_router(ten_preventions.router)
 router.include_router(finance.router)
+router.include_router(finance_periods.router)
+router.include_router(gates.router)
 router.include_router(objections.router)
 router.include_router(opinions.router)
 router.include_router(opinions.portal_router)

@@ -307,6 +307,21 @@ ROWS: Final[list[Row]] = [
     Row("POST", "/c/{community_id}/reports/status", (GO,) * 9, page=True),
     Row("GET", f"{CONSOLE}/reports",           LEADERSHIP, page=True),
     Row("GET", f"{CONSOLE}/calendar",          MEMBERS, page=True),
+    # Closing the books: the periods are the members' and the auditors', as the books;
+    # the clerk closes and drafts, the democratic finance group signs off.
+    Row("GET", f"{CONSOLE}/finance/periods",   MEMBERS, page=True),
+    Row("POST", f"{CONSOLE}/finance/periods/{{period}}/close",
+        (401, 403, 403, 403, GO,  403, 403, 404, 404), page=True),
+    Row("POST", f"{CONSOLE}/finance/periods/{{period}}/sign-off",
+        (401, 403, 403, GO,  403, GO,  403, 404, 404), page=True),
+    Row("POST", f"{CONSOLE}/finance/periods/{{period}}/statement",
+        (401, 403, 403, 403, GO,  403, 403, 404, 404), page=True),
+    # The review gates are public; in the console, the community's and the street's
+    # auditors'; chosen by the committee's chair.
+    Row("GET", f"{CONSOLE}/settings/gates",    (401, 200, 200, 200, 200, 200, 200, 200, 404),
+        page=True),
+    Row("POST", f"{CONSOLE}/settings/gates",   (401, 403, 403, 403, 403, GO,  403, 404, 404),
+        page=True),
     Row("GET", f"{CONSOLE}/ten-preventions",   MEMBERS, page=True),
     Row("GET", "/console/street/ten-preventions", STREET, page=True),
     Row("POST", f"{CONSOLE}/report-key",       (401, 403, 403, 403, 403, 403, 403, GO, 404),

@@ -21,6 +21,8 @@ from fastapi.testclient import TestClient
 
 import api.portal
 from api.console.calendar import CADENCE_NAMES, OWED_NAMES
+from api.console.finance_periods import PERIOD_STATES
+from api.console.gates import GATE_MEANINGS, GATE_NAMES, GATE_OFF
 from api.console.inquiries import MEETING_NAMES
 from api.console.inquiries import STATUS_NAMES as INQUIRY_STATUS
 from api.console.reports import FINDING_NAMES
@@ -435,6 +437,8 @@ def test_every_message_has_an_english_translation() -> None:
     names |= set(INQUIRY_STATUS.values()) | set(MEETING_NAMES.values())
     names |= set(REPORT_STATUS.values()) | set(FINDING_NAMES.values())
     names |= set(CADENCE_NAMES.values()) | set(OWED_NAMES.values())
+    names |= set(PERIOD_STATES.values()) | set(GATE_NAMES.values())
+    names |= set(GATE_MEANINGS.values()) | set(GATE_OFF.values())
     names |= set(NAMES.values()) | set(BASIS.values()) | set(NOT_COMPUTABLE.values())
     assert len(extracted) > 40
     for msgid in extracted | names:
