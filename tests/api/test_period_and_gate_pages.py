@@ -1,9 +1,10 @@
 """The console's pages of closing the books and of the review gates, as a browser without
-script uses them: the clerk closes last month, a committee member signs its statement
-off with an opinion, the clerk drafts the statement and lands on its review page; the
-committee's chair turns a gate off with a reason. Each page offers only the forms of the
-reader's role, a post by another role is refused, and every refusal of the ledger is
-said on a page, with the record left as it was."""
+script uses them: the clerk closes the last quarter that ended (the demo closed its
+months), a committee member signs its statement off with an opinion, the clerk drafts
+the statement and lands on its review page; the committee's chair turns a gate off with
+a reason. Each page offers only the forms of the reader's role, a post by another role
+is refused, and every refusal of the ledger is said on a page, with the record left as
+it was."""
 
 from __future__ import annotations
 
@@ -49,6 +50,14 @@ def months_ago(n: int) -> str:
     return f"{index // 12}-{index % 12 + 1:02d}"
 
 
+def quarters_ago(n: int) -> str:
+    """The quarter ``n`` quarters before this one (China date), YYYYQn. The demo closes
+    its months, never a quarter: each quarter that has ended is still open."""
+    today = china_date()
+    index = today.year * 4 + (today.month - 1) // 3 - n
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
 def article(page: str, period: str) -> str:
     """The part of the periods page about ``period``."""
     found = re.search(rf'<article aria-labelledby="p-{period}".*?</article>', page, re.S)
@@ -77,7 +86,7 @@ def hidden(console: Console) -> dict[str, str]:
 def test_the_clerk_closes_a_member_signs_off_and_the_clerk_drafts_the_statement(
     console: Console,
 ) -> None:
-    month = months_ago(1)
+    month = quarters_ago(1)
     console.sign_in("clerk")
     assert 'href="/console/c/tianhai/finance/periods"' in console.client.get("/console").text
     assert f'href="{PERIODS}"' in console.client.get("/console/c/tianhai/finance").text
@@ -155,7 +164,7 @@ def test_the_ledgers_refusals_are_said_on_a_page(console: Console) -> None:
     assert nonsense.status_code == 422
     assert "a month (YYYY-MM) or a quarter (YYYYQn)" in html.unescape(nonsense.text), nonsense.text
     console.sign_in("chair")
-    unclosed = console.post(f"{PERIODS}/{months_ago(3)}/sign-off", hidden(console))
+    unclosed = console.post(f"{PERIODS}/{quarters_ago(2)}/sign-off", hidden(console))
     assert unclosed.status_code == 422
     assert "is not closed: the clerk closes it first" in unclosed.text
     assert console.head() == before

@@ -1,8 +1,9 @@
 """Closing the books and the review gates in a real browser: the clerk follows the
-console's link and closes last month; a committee member signs its statement off with an
-opinion; the clerk drafts the statement and lands on its review page. The committee's
-chair turns the party branch's review off with a reason, and the page says what that
-means and who chose it. The pages have no serious axe-core violation."""
+console's link and closes the last quarter that ended; a committee member signs its
+statement off with an opinion; the clerk drafts the statement and lands on its review
+page. The committee's chair turns the party branch's review off with a reason, and the
+page says what that means and who chose it. The pages have no serious axe-core
+violation."""
 
 from __future__ import annotations
 
@@ -60,16 +61,17 @@ def signed_in(browser: Browser, site: Served, username: str) -> Page:
     return page
 
 
-def last_month() -> str:
+def last_quarter() -> str:
+    """The last quarter that has ended: the demo closes its months, never a quarter."""
     today = china_date()
-    index = today.year * 12 + today.month - 2
-    return f"{index // 12}-{index % 12 + 1:02d}"
+    index = today.year * 4 + (today.month - 1) // 3 - 1
+    return f"{index // 4}Q{index % 4 + 1}"
 
 
-def test_the_clerk_closes_last_month_a_member_signs_off_and_the_statement_is_drafted(
+def test_the_clerk_closes_last_quarter_a_member_signs_off_and_the_statement_is_drafted(
     browser: Browser, site: Served
 ) -> None:
-    month = last_month()
+    month = last_quarter()
     clerk = signed_in(browser, site, "p.clerk")
     clerk.get_by_role("link", name="结账与民主理财").click()
     expect(clerk.locator("h1")).to_have_text("结账与民主理财")
