@@ -107,7 +107,7 @@ def create_demo(
     demo.finance()
     demo.months_before()
     demo.this_month()
-    demo.inquiries()
+    asked = demo.inquiries()
     if report_key is not None:
         demo.report(report_key)
     story.play(floor=_last_stamp(book))
@@ -117,7 +117,7 @@ def create_demo(
         demo.entries,
         2,
         2,
-        2,
+        asked,
         1 if report_key is not None else 0,
         book.head(),
     )
