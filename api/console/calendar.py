@@ -15,10 +15,9 @@ from api.portal.routes import LangQuery, Page, PortalRoute
 from api.routes.inquiries import may_read_inquiries
 from api.service.auth import SignedIn
 from api.service.deps import LedgerDep
-from api.service.read_models import ReadDBDep, ReaderDep
+from api.service.read_models import KeptReportsDep, ReadDBDep, ReaderDep
 from ledger.domain.working_days import china_date
 from ledger.errors import InvalidInputError
-from projections.compliance import compliance
 from projections.visibility import can_see
 
 router = APIRouter(
@@ -55,8 +54,8 @@ def judged_on(day: str | None) -> dt.date:
 
 @router.get("/c/{community_id}/calendar")
 def calendar_page(request: Request, community_id: CommunityPath, who: SignedIn,
-                  ledger: LedgerDep, db: ReadDBDep, reader: ReaderDep,
-                  day: DayQuery = None,
+                  ledger: LedgerDep, kept: KeptReportsDep, db: ReadDBDep,
+                  reader: ReaderDep, day: DayQuery = None,
                   lang: LangQuery = None) -> HTMLResponse:  # fmt: skip
     """What the calendar owes on ``day`` (China date, today if none), judged against
     the record as it stands now (``GET …/compliance?at=`` also rolls the record back)."""
@@ -65,7 +64,7 @@ def calendar_page(request: Request, community_id: CommunityPath, who: SignedIn,
     today = judged_on(day)
     lines = [
         (o, owed)
-        for o, owed in compliance(db, community_id, today)
+        for o, owed in kept.compliance(db, community_id, today)
         if can_see(reader, community_id, str(o.value("scope") or "leadership"))
     ]
     page = Page.of(request, lang)

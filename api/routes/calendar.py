@@ -19,12 +19,11 @@ from api.service.as_of import AsOfDep
 from api.service.auth import SignedIn, require_csrf
 from api.service.deps import LedgerDep
 from api.service.params import MultiLine, SingleLine
-from api.service.read_models import ReadDBDep, ReaderDep
+from api.service.read_models import KeptReportsDep, ReadDBDep, ReaderDep
 from ledger.domain.gates import SEEDS_GATES
 from ledger.domain.obligation import DUE_RULES, Cadence
 from ledger.domain.working_days import china_date
 from projections.calendar import ObligationView, calendar
-from projections.compliance import compliance
 from projections.visibility import can_see, reads_everything
 
 commands = APIRouter(
@@ -229,6 +228,7 @@ def disclosure_calendar(
 def disclosure_compliance(
     community_id: str,
     ledger: LedgerDep,
+    kept: KeptReportsDep,
     db: ReadDBDep,
     reader: ReaderDep,
     as_of: AsOfDep,
@@ -243,7 +243,7 @@ def disclosure_compliance(
     ledger.store.community(community_id)
     may_read_inquiries(reader, community_id)
     today = china_date(at)  # a time without its zone is refused, as by as_of's twin
-    lines = compliance(db, community_id, today, as_of)
+    lines = kept.compliance(db, community_id, today, as_of)  # filtered below
     return {
         "community": community_id,
         "as_of": as_of,

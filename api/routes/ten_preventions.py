@@ -17,12 +17,13 @@ from api.accounts.errors import AuthenticationError
 from api.routes.inquiries import may_read_inquiries
 from api.service.as_of import AsOfDep
 from api.service.deps import LedgerDep
-from api.service.read_models import ReadDBDep, ReaderDep
+from api.service.read_models import KeptReportsDep, ReadDBDep, ReaderDep
 from ledger.domain.working_days import china_date
 from ledger.errors import PermissionDeniedError
 from projections.clock import seq_at
 from projections.db import ReadDB
-from projections.ten_preventions import Prevention, ten_preventions
+from projections.kept_reports import KeptReports
+from projections.ten_preventions import Prevention
 from projections.visibility import Reader, can_see
 
 router = APIRouter(prefix="/v1", tags=["reads"])
@@ -46,9 +47,15 @@ CSV_COLUMNS = (
 
 
 def report(
-    db: ReadDB, reader: Reader, community_id: str, today: dt.date, as_of: int | None
+    kept: KeptReports,
+    db: ReadDB,
+    reader: Reader,
+    community_id: str,
+    today: dt.date,
+    as_of: int | None,
 ) -> list[Prevention]:
-    """The ten for the community with only the findings ``reader`` may see."""
+    """The ten for the community with only the findings ``reader`` may see: filtered
+    here, from the whole report kept for every reader."""
     return [
         Prevention(
             p.key,
@@ -57,7 +64,7 @@ def report(
             p.basis,
             tuple(f for f in p.findings if can_see(reader, community_id, f.scope)),
         )
-        for p in ten_preventions(db, community_id, today, as_of)
+        for p in kept.ten_preventions(db, community_id, today, as_of)
     ]
 
 
@@ -112,6 +119,7 @@ def csv_response(filename: str, rows: list[tuple[str, ...]]) -> Response:
 def _community_report(
     community_id: str,
     ledger: LedgerDep,
+    kept: KeptReports,
     db: ReadDB,
     reader: Reader,
     as_of: int | None,
@@ -120,13 +128,14 @@ def _community_report(
     ledger.store.community(community_id)
     may_read_inquiries(reader, community_id)
     today = china_date(at)
-    return today, report(db, reader, community_id, today, as_of)
+    return today, report(kept, db, reader, community_id, today, as_of)
 
 
 @router.get("/communities/{community_id}/ten-preventions")
 def community_ten_preventions(
     community_id: str,
     ledger: LedgerDep,
+    kept: KeptReportsDep,
     db: ReadDBDep,
     reader: ReaderDep,
     as_of: AsOfDep,
@@ -134,7 +143,7 @@ def community_ten_preventions(
 ) -> dict[str, Any]:
     """The ten failures of disclosure (十个防止) in the community's record, each with the
     items behind it, or said not to be computable from the record."""
-    today, preventions = _community_report(community_id, ledger, db, reader, as_of, at)
+    today, preventions = _community_report(community_id, ledger, kept, db, reader, as_of, at)
     return {
         "community": community_id,
         "as_of": as_of,
@@ -147,13 +156,14 @@ def community_ten_preventions(
 def community_ten_preventions_csv(
     community_id: str,
     ledger: LedgerDep,
+    kept: KeptReportsDep,
     db: ReadDBDep,
     reader: ReaderDep,
     as_of: AsOfDep,
     at: AtQuery = None,
 ) -> Response:
     """The same, one row per finding."""
-    today, preventions = _community_report(community_id, ledger, db, reader, as_of, at)
+    today, preventions = _community_report(community_id, ledger, kept, db, reader, as_of, at)
     name = f"ten-preventions-{community_id}-{today.isoformat()}.csv"
     return csv_response(name, csv_rows(community_id, preventions))
 
@@ -166,26 +176,36 @@ def may_read_street(reader: Reader) -> None:
 
 
 def street_report(
-    ledger: LedgerDep, db: ReadDB, reader: Reader, at: dt.datetime | None
+    ledger: LedgerDep, kept: KeptReports, db: ReadDB, reader: Reader, at: dt.datetime | None
 ) -> tuple[dt.date, list[tuple[str, str, int | None, list[Prevention]]]]:
-    """Every community's report, each as its record stood at ``at`` (now if None)."""
+    """Every community's report, each as its record stood at ``at`` (now if None): only
+    those whose read models moved since they were kept are computed again."""
     may_read_street(reader)
     today = china_date(at)
     found = []
     for community in ledger.store.communities():
         as_of = seq_at(db, community.id, at) if at is not None else None
         found.append(
-            (community.id, community.name, as_of, report(db, reader, community.id, today, as_of))
+            (
+                community.id,
+                community.name,
+                as_of,
+                report(kept, db, reader, community.id, today, as_of),
+            )
         )
     return today, found
 
 
 @router.get("/street/ten-preventions")
 def street_ten_preventions(
-    ledger: LedgerDep, db: ReadDBDep, reader: ReaderDep, at: AtQuery = None
+    ledger: LedgerDep,
+    kept: KeptReportsDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    at: AtQuery = None,
 ) -> dict[str, Any]:
     """The 十个防止 report of every community of the street, for the street's meeting."""
-    today, found = street_report(ledger, db, reader, at)
+    today, found = street_report(ledger, kept, db, reader, at)
     return {
         "today": today.isoformat(),
         "communities": [
@@ -202,8 +222,12 @@ def street_ten_preventions(
 
 @router.get("/street/ten-preventions.csv")
 def street_ten_preventions_csv(
-    ledger: LedgerDep, db: ReadDBDep, reader: ReaderDep, at: AtQuery = None
+    ledger: LedgerDep,
+    kept: KeptReportsDep,
+    db: ReadDBDep,
+    reader: ReaderDep,
+    at: AtQuery = None,
 ) -> Response:
-    today, found = street_report(ledger, db, reader, at)
+    today, found = street_report(ledger, kept, db, reader, at)
     rows = [row for cid, _, _, preventions in found for row in csv_rows(cid, preventions)]
     return csv_response(f"ten-preventions-street-{today.isoformat()}.csv", rows)

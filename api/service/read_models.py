@@ -17,16 +17,19 @@ from api.service.auth import CurrentAccount
 from api.service.lifespan import open_for_lifespan, opened
 from api.service.settings import Settings
 from projections.db import ReadDB, open_read_db
+from projections.kept_reports import KeptReports
 from projections.visibility import ANONYMOUS, Reader
 
 
 def install_read_models(app: FastAPI, settings: Settings) -> None:
     """Open the read models' database for the app's lifetime (503 on the read routes
-    before 'gongkai db init'), with an empty cache of current views."""
+    before 'gongkai db init'), with empty caches of current views and of the communities'
+    compliance and 十个防止 reports."""
     open_for_lifespan(
         app, "read_db", lambda: open_read_db(settings.db_url, create=False), ReadDB.close
     )
     app.state.current_views = CurrentViews()
+    app.state.kept_reports = KeptReports()
 
 
 # The dependencies here do no I/O: async, so that FastAPI calls them on the event loop
@@ -101,6 +104,12 @@ async def get_current_views(request: Request) -> CurrentViews:
     return views
 
 
+async def get_kept_reports(request: Request) -> KeptReports:
+    kept: KeptReports = request.app.state.kept_reports
+    return kept
+
+
 ReadDBDep = Annotated[ReadDB, Depends(get_read_db)]
 ReaderDep = Annotated[Reader, Depends(current_reader)]
 CurrentViewsDep = Annotated[CurrentViews, Depends(get_current_views)]
+KeptReportsDep = Annotated[KeptReports, Depends(get_kept_reports)]
