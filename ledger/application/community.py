@@ -14,6 +14,7 @@ from ledger.application.calendar import CalendarCommands, CoverageCommands
 from ledger.application.disclosures import DisclosureCommands
 from ledger.application.finance_periods import FinancePeriodCommands
 from ledger.application.inquiries import InquiryCommands
+from ledger.application.meetings import MeetingCommands
 from ledger.application.objections import ObjectionCommands
 from ledger.application.opinions import OpinionCommands
 from ledger.application.reports import ReportCommands
@@ -38,6 +39,7 @@ class CommunityLedger(
     CoverageCommands,
     FinancePeriodCommands,
     SettingsCommands,
+    MeetingCommands,
 ):
     """The ledger of one community."""
 

@@ -57,6 +57,12 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     # committee, whose clerk answers; the service escalates; the supervision committee
     # records the accountability meeting [004 篇九 五].
     "file_inquiry": frozenset({Role.RESIDENT_REPRESENTATIVE}),
+    # The residents' committee calls its meetings and records them [003 四、五].
+    "call_meeting": _CLERK,
+    "post_meeting_notice": _CLERK,
+    "record_attendance": _CLERK,
+    "vote_resolution": _CLERK,
+    "post_resolution": _CLERK,
     "answer_inquiry": _CLERK,
     "mark_unsatisfactory": frozenset({Role.RESIDENT_REPRESENTATIVE}),
     "escalate_inquiry": frozenset({Role.SYSTEM}),

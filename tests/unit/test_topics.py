@@ -15,6 +15,7 @@ from ledger.domain.gates import CommunitySettings
 from ledger.domain.inquiry import Inquiry
 from ledger.domain.obligation import Obligation
 from ledger.domain.report import DisciplinaryKey, Report
+from ledger.domain.residents_meeting import ResidentsMeeting
 from ledger.domain.seal_key import SealKey
 
 AGGREGATES = [
@@ -29,6 +30,7 @@ AGGREGATES = [
     SealKey,
     CommunitySettings,
     FinancePeriod,
+    ResidentsMeeting,
 ]
 
 
@@ -49,7 +51,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 42
+    assert len(topics) == 47
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")
