@@ -542,5 +542,11 @@ COMMAND_ROUTES: dict[str, str] = {
     "close_period": "/finance/periods/{period}/close",
     "sign_off_statement": "/finance/periods/{period}/sign-off",
     "draft_statement": "/finance/periods/{period}/statement",
+    # api/routes/meetings.py
+    "call_meeting": "/meetings",
+    "post_meeting_notice": "/meetings/{meeting_id}/notice",
+    "record_attendance": "/meetings/{meeting_id}/attendance",
+    "vote_resolution": "/meetings/{meeting_id}/resolutions",
+    "post_resolution": "/meetings/{meeting_id}/resolutions/posted",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

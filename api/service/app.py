@@ -19,6 +19,7 @@ from api.routes import finance_package as finance_package_routes
 from api.routes import finance_periods as finance_period_routes
 from api.routes import inquiries as inquiry_routes
 from api.routes import ledger as ledger_routes
+from api.routes import meetings as meeting_routes
 from api.routes import reads as read_routes
 from api.routes import reports as report_routes
 from api.routes import seal as seal_routes
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(finance_package_routes.router)
     app.include_router(finance_period_routes.commands)
     app.include_router(finance_period_routes.reads)
+    app.include_router(meeting_routes.commands)
+    app.include_router(meeting_routes.reads)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)
     app.include_router(tile_routes.router)

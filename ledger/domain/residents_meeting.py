@@ -66,7 +66,12 @@ class ResidentsMeeting(LedgerAggregate):
         starts_at: str  # ISO, with its zone
 
         def apply(self, aggregate: Any) -> None:
+            aggregate.kind = MeetingKind(self.kind)
+            aggregate.called_by = CalledBy(self.called_by)
             aggregate.members = self.members
+            aggregate.proposers = list(self.proposers)
+            aggregate.agenda = list(self.agenda)
+            aggregate.place = self.place
             aggregate.starts_at = dt.datetime.fromisoformat(self.starts_at)
 
     class NoticePosted(LedgerAggregate.Event):
@@ -76,6 +81,7 @@ class ResidentsMeeting(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = MeetingStatus.NOTIFIED
+            aggregate.notice = (self.posted_at, self.disclosure_id)
 
     class AttendanceRecorded(LedgerAggregate.Event):
         TOPIC = "gongkai/meeting/attendance-recorded"
@@ -84,6 +90,7 @@ class ResidentsMeeting(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.present = len(self.present)
+            aggregate.present_names = list(self.present)
             aggregate.status = MeetingStatus.HELD if self.quorate else MeetingStatus.NOT_QUORATE
 
     class ResolutionVoted(LedgerAggregate.Event):
@@ -99,6 +106,18 @@ class ResidentsMeeting(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.resolutions[self.number] = self.passed
+            aggregate.votes.append(
+                {
+                    "number": self.number,
+                    "title": self.title,
+                    "votes_for": self.votes_for,
+                    "votes_against": self.votes_against,
+                    "abstaining": self.abstaining,
+                    "present": self.present,
+                    "passed": self.passed,
+                    "comment_disclosure_id": self.comment_disclosure_id,
+                }
+            )
 
     class ResolutionPosted(LedgerAggregate.Event):
         TOPIC = "gongkai/meeting/resolution-posted"
@@ -106,16 +125,25 @@ class ResidentsMeeting(LedgerAggregate):
         disclosure_id: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.posted.add(self.number)
+            aggregate.posted[self.number] = self.disclosure_id
 
+    kind: MeetingKind
+    called_by: CalledBy
     members: int
+    proposers: list[str]
+    agenda: list[str]
+    place: str
     starts_at: dt.datetime
 
     def __init__(self, **_: Any) -> None:
         self.status = MeetingStatus.CALLED
+        self.notice: tuple[str, str] | None = None  # (posted at, its disclosure)
         self.present = 0
+        self.present_names: list[str] = []
         self.resolutions: dict[int, bool] = {}
-        self.posted: set[int] = set()
+        self.votes: list[dict[str, Any]] = []
+        #: resolution number -> the disclosure it was posted as
+        self.posted: dict[int, str] = {}
 
     @classmethod
     def call(

@@ -134,6 +134,12 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "draft_statement":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "retire_obligation":  (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "declare_coverage":   (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    # Residents' meetings: called and recorded by the residents' committee's clerk.
+    "call_meeting":       (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "post_meeting_notice": (401, 403, 403, 403, GO, 403, 403, 403, 403),
+    "record_attendance":  (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "vote_resolution":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "post_resolution":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
 }
 
 ROWS: Final[list[Row]] = [
@@ -191,6 +197,8 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/settings/gates",          EVERYONE),
     # A closed period's figures, as the finances: the members' and the auditors'.
     Row("GET", f"{C}/finance/periods/{{period}}", (401, 404, 404, 404, 404, 404, 404, 404, 403)),
+    # A meeting is public, as its notice and resolutions are: an unknown one is 404.
+    Row("GET", f"{C}/meetings/{{meeting_id}}",  (404, 404, 404, 404, 404, 404, 404, 404, 404)),
     # What the calendar owes and what is late: the members' and the auditors'.
     Row("GET", f"{C}/compliance",              MEMBERS),
     # The 十个防止 report: the community's for its members and the auditors, the whole
@@ -432,6 +440,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         inquiry_id=unknown,
         report_id=unknown,
         obligation_id=unknown,
+        meeting_id=unknown,
         period="2026-01",
         **demo.subjects,
     )

@@ -90,6 +90,22 @@ BODIES: dict[str, dict[str, Any]] = {
     "choose_gates": {"party_review": False, "reason": "党支部书记兼任监委会主任，审查并入审核"},
     "retire_obligation": {"reason": "合并到季度公开"},
     "declare_coverage": {"obligation_id": str(uuid.uuid4()), "period": "2026-07"},
+    "call_meeting": {
+        "kind": "representatives",
+        "members": 45,
+        "agenda": ["审议加装电梯实施方案"],
+        "place": "社区二楼议事厅",
+        "starts_at": "2027-01-20T14:30:00+08:00",
+    },
+    "post_meeting_notice": {},
+    "record_attendance": {"present": ["代表甲", "代表乙"]},
+    "vote_resolution": {
+        "title": "加装电梯实施方案",
+        "votes_for": 2,
+        "votes_against": 0,
+        "abstaining": 0,
+    },
+    "post_resolution": {"number": 1, "disclosure_id": str(uuid.uuid4())},
 }
 
 
@@ -230,6 +246,7 @@ def test_every_role_against_every_command(service: Service, command: str, role: 
         inquiry_id=uuid.uuid4(),
         report_id=uuid.uuid4(),
         obligation_id=uuid.uuid4(),
+        meeting_id=uuid.uuid4(),
         # Closed by close_period; the others' period is never closed (404).
         period="2026-01" if command == "close_period" else "2001-01",
     )
