@@ -11,6 +11,7 @@ import threading
 from typing import Final
 
 from ledger.application.calendar import CalendarCommands, CoverageCommands
+from ledger.application.committee import CommitteeCommands
 from ledger.application.disclosures import DisclosureCommands
 from ledger.application.finance_periods import FinancePeriodCommands
 from ledger.application.inquiries import InquiryCommands
@@ -40,6 +41,7 @@ class CommunityLedger(
     FinancePeriodCommands,
     SettingsCommands,
     MeetingCommands,
+    CommitteeCommands,
 ):
     """The ledger of one community."""
 

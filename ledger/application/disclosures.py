@@ -16,7 +16,7 @@ from ledger.domain.base import Actor
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.permissions import require_role, require_stage_role
 from ledger.domain.vocabulary import CATEGORY_BY_CODE, Channel, ReviewOutcome, ReviewStage, Scope
-from ledger.errors import InvalidInputError
+from ledger.errors import InvalidInputError, PermissionDeniedError
 from ledger.seal.review_seal import ReviewSealError, SealedReview, verify_seal
 
 
@@ -152,6 +152,8 @@ class DisclosureCommands(SealKeyCommands):
         }
 
         def change(disclosure: Disclosure) -> None:
+            if review_stage is ReviewStage.COMMITTEE:
+                self._require_member_with_seal(actor)
             seal = self._checked_seal(
                 actor, disclosure, review_stage, review_outcome, seal_key, seal_signature
             )
@@ -210,6 +212,17 @@ class DisclosureCommands(SealKeyCommands):
         return self._on_disclosure(
             actor, idempotency_key, "archive", disclosure_id, {}, lambda d: d.archive(actor)
         )
+
+    def _require_member_with_seal(self, actor: Actor) -> None:
+        """Once a supervision committee is elected, its review counts only from a member
+        in office, with a key registered to that member [001: 监审有印章]."""
+        self.require_in_office(actor)
+        register = self.committee_register()
+        if register and register.elected() and self.registered_seal_key(actor.name) is None:
+            raise PermissionDeniedError(
+                f"no seal key is registered for {actor.name}: a member of the supervision "
+                "committee reviews with a key registered to them (监审有印章) [001]"
+            )
 
     def _checked_seal(
         self,

@@ -61,6 +61,7 @@ class FinancePeriodCommands(FinanceCommands):
         said = validate.text(opinion, "opinion", multiline=True, max_length=2_000, required=False)
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
+            self.require_in_office(actor)  # 民主理财 is the committee's sub-group
             closed = self._closed(period)
             closed.sign_off(actor, said)
             return [closed], {"period": period}

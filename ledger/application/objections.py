@@ -174,8 +174,20 @@ class ObjectionCommands(CommandRunner):
             "review_correction",
             correction_id,
             arguments,
-            lambda c: c.review_correction(actor, review_stage, review_outcome, text, self.gates()),
+            lambda c: self._review_correction(c, actor, review_stage, review_outcome, text),
         )
+
+    def _review_correction(
+        self,
+        correction: Correction,
+        actor: Actor,
+        stage: ReviewStage,
+        outcome: ReviewOutcome,
+        opinion: str,
+    ) -> None:
+        if stage is ReviewStage.COMMITTEE:
+            self.require_in_office(actor)
+        correction.review_correction(actor, stage, outcome, opinion, self.gates())
 
     def publish_correction(
         self, actor: Actor, idempotency_key: str, correction_id: UUID | str

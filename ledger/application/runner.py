@@ -25,12 +25,15 @@ from ledger.chain.idempotency import (
     scoped_key,
 )
 from ledger.domain.base import Actor
+from ledger.domain.committee import CommitteeRegister, register_id
 from ledger.domain.gates import SEEDS_GATES, CommunitySettings, Gates, settings_id
+from ledger.domain.working_days import china_date
 from ledger.errors import (
     ConflictError,
     IdempotencyKeyReusedError,
     InvalidInputError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from ledger.store.base import CommandRecord, Community, DuplicateCommandError, StoredCommand
 from ledger.store.recorder import ChainedRecorder
@@ -179,6 +182,28 @@ class CommandRunner(Application[UUID]):
         if not isinstance(found, CommunitySettings):
             raise NotFoundError("the community's settings are not settings")
         return found.gates
+
+    def committee_register(self) -> CommitteeRegister | None:
+        """The community's supervision committee register, if it has one."""
+        try:
+            found: Aggregate = self.repository.get(register_id(self.community.id))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, CommitteeRegister):
+            raise NotFoundError("the community's committee register is not a register")
+        return found
+
+    def require_in_office(self, actor: Actor) -> None:
+        """Once a supervision committee is elected, an act of the committee counts only
+        from a member in office on today's China date [001]."""
+        register = self.committee_register()
+        if register is None or not register.elected():
+            return
+        if reason := register.in_office(actor.name, china_date()):
+            raise PermissionDeniedError(
+                f"{reason}: an act of the supervision committee counts only from a member "
+                "in office (居务监督委员会成员) [001]"
+            )
 
     # --- reads ----------------------------------------------------------------------------
 

@@ -63,6 +63,12 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "record_attendance": _CLERK,
     "vote_resolution": _CLERK,
     "post_resolution": _CLERK,
+    # The clerk keeps the supervision committee's register and records its election.
+    "register_post": _CLERK,
+    "leave_post": _CLERK,
+    "declare_relationship": _CLERK,
+    "elect_committee": _CLERK,
+    "leave_committee": _CLERK,
     "answer_inquiry": _CLERK,
     "mark_unsatisfactory": frozenset({Role.RESIDENT_REPRESENTATIVE}),
     "escalate_inquiry": frozenset({Role.SYSTEM}),

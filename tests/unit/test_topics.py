@@ -7,6 +7,7 @@ import sys
 
 from eventsourcing.domain import CanMutateAggregate
 
+from ledger.domain.committee import CommitteeRegister
 from ledger.domain.correction import Correction
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.finance import ChartOfAccounts, FinanceEntry
@@ -31,6 +32,7 @@ AGGREGATES = [
     CommunitySettings,
     FinancePeriod,
     ResidentsMeeting,
+    CommitteeRegister,
 ]
 
 
@@ -51,7 +53,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 47
+    assert len(topics) == 54
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")
