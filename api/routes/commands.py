@@ -548,5 +548,11 @@ COMMAND_ROUTES: dict[str, str] = {
     "record_attendance": "/meetings/{meeting_id}/attendance",
     "vote_resolution": "/meetings/{meeting_id}/resolutions",
     "post_resolution": "/meetings/{meeting_id}/resolutions/posted",
+    # api/routes/committee.py
+    "register_post": "/committee/posts",
+    "leave_post": "/committee/posts/left",
+    "declare_relationship": "/committee/relationships",
+    "elect_committee": "/committee/election",
+    "leave_committee": "/committee/departures",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

@@ -28,7 +28,7 @@ from typing import Any, Final
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from ledger.domain.base import Actor, LedgerAggregate, register_event_topics
-from ledger.errors import InvalidInputError, InvalidTransitionError
+from ledger.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 
 SMALLEST, LARGEST = 3, 5
 
@@ -147,7 +147,7 @@ class CommitteeRegister(LedgerAggregate):
 
     def leave_post(self, actor: Actor, person: str, body: Body) -> None:
         if body not in self.posts.get(person, set()):
-            raise InvalidTransitionError(f"{person} holds no post in the {body.value}")
+            raise NotFoundError(f"{person} holds no post in the {body.value}")
         self.act(self.PostLeft, actor, person=person, body=body.value)
 
     def declare_relationship(
@@ -222,7 +222,7 @@ class CommitteeRegister(LedgerAggregate):
     ) -> None:
         """A member resigns (辞职), or is recalled by a meeting (罢免) if ``meeting_id``."""
         if member not in self.members:
-            raise InvalidTransitionError(f"{member} is not a member of the committee")
+            raise NotFoundError(f"{member} is not a member of the committee")
         if self.members[member] is not None:
             raise InvalidTransitionError(f"{member} has already left the committee")
         if meeting_id:

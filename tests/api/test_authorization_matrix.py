@@ -140,6 +140,12 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "record_attendance":  (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "vote_resolution":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "post_resolution":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    # The committee's register: kept by the clerk.
+    "register_post":      (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "leave_post":         (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "declare_relationship": (401, 403, 403, 403, GO, 403, 403, 403, 403),
+    "elect_committee":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    "leave_committee":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
 }
 
 ROWS: Final[list[Row]] = [
@@ -199,6 +205,8 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/finance/periods/{{period}}", (401, 404, 404, 404, 404, 404, 404, 404, 403)),
     # A meeting is public, as its notice and resolutions are: an unknown one is 404.
     Row("GET", f"{C}/meetings/{{meeting_id}}",  (404, 404, 404, 404, 404, 404, 404, 404, 404)),
+    # The demo keeps no committee register: 404 to everyone, as a public read.
+    Row("GET", f"{C}/committee",               (404, 404, 404, 404, 404, 404, 404, 404, 404)),
     # What the calendar owes and what is late: the members' and the auditors'.
     Row("GET", f"{C}/compliance",              MEMBERS),
     # The 十个防止 report: the community's for its members and the auditors, the whole

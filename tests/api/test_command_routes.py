@@ -106,6 +106,17 @@ BODIES: dict[str, dict[str, Any]] = {
         "abstaining": 0,
     },
     "post_resolution": {"number": 1, "disclosure_id": str(uuid.uuid4())},
+    "register_post": {"person": "刘文斌", "body": "residents_committee", "post": "主任"},
+    "leave_post": {"person": "无此人", "body": "finance_staff"},
+    "declare_relationship": {"person": "周杰", "relative": "刘文斌", "relation": "配偶"},
+    "elect_committee": {
+        "members": ["王建国", "陈红梅", "吴敏"],
+        "chair": "王建国",
+        "term_from": "2026-12-17",
+        "term_until": "2029-12-16",
+        "meeting_id": str(uuid.uuid4()),
+    },
+    "leave_committee": {"member": "陈红梅", "on": "2027-01-10", "reason": "工作调动"},
 }
 
 
