@@ -26,7 +26,7 @@ from api.service.settings import Settings
 from ledger.seal.keys import KeyKind, PrivateKey, format_private_key
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import catch_up, demo_store
-from tests.browser.conftest import PHONE, Served
+from tests.browser.conftest import PHONE, Served, signed_in
 from tests.browser.support import assert_accessible, screenshot
 from tests.liveserver import serving
 
@@ -84,20 +84,6 @@ def one_pixel_png() -> bytes:
         + chunk(b"IDAT", pixels)
         + (chunk(b"IEND", b""))
     )
-
-
-def signed_in(browser: Browser, served: Served, username: str) -> Page:
-    """A page of a new browser context, signed in through the console's own form."""
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(served.url + "/console")
-    expect(page.locator("h1")).to_have_text("请先登录")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(GOOD_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator("h1")).to_have_text("工作台")
-    return page
 
 
 def record_review(page: Page, stage: str, opinion: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from api.accounts import open_accounts
 from api.service.app import create_app
@@ -18,7 +18,7 @@ from api.service.settings import Settings
 from ledger.domain.working_days import china_date
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
 from tests.api.demo_service import catch_up, demo_store
-from tests.browser.conftest import PHONE, Served
+from tests.browser.conftest import Served, signed_in
 from tests.browser.support import assert_accessible, screenshot
 from tests.liveserver import serving
 
@@ -46,19 +46,6 @@ def site(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
     )
     with serving(create_app(settings)) as base:
         yield Served(base, url, "p.clerk", GOOD_PASSWORD, directory / "keys")
-
-
-def signed_in(browser: Browser, site: Served, username: str) -> Page:
-    """A page of a new browser context, signed in through the console's own form."""
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(site.url + "/console")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(GOOD_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator("h1")).to_have_text("工作台")
-    return page
 
 
 def last_quarter() -> str:
