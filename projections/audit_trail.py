@@ -47,6 +47,17 @@ _ACTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
     ("inquiry", "meeting-recorded"): ("inquiry", "conclusion", ""),
     ("finance", "entry-recorded"): ("finance_entry", "memo", "reverses"),
     ("finance", "entry-reversed"): ("finance_entry", "reason", "reversal_id"),
+    ("meeting", "called"): ("meeting", "place", ""),
+    ("meeting", "notice-posted"): ("meeting", "", "disclosure_id"),
+    ("meeting", "attendance-recorded"): ("meeting", "", ""),
+    ("meeting", "resolution-voted"): ("meeting", "title", "comment_disclosure_id"),
+    ("meeting", "resolution-posted"): ("meeting", "", "disclosure_id"),
+    ("committee", "post-registered"): ("committee", "post", ""),
+    ("committee", "post-left"): ("committee", "body", ""),
+    ("committee", "relationship-declared"): ("committee", "relation", ""),
+    ("committee", "committee-elected"): ("committee", "chair", "meeting_id"),
+    ("committee", "member-resigned"): ("committee", "reason", ""),
+    ("committee", "member-recalled"): ("committee", "reason", "meeting_id"),
 }
 
 _COLUMNS: Final = (
@@ -62,7 +73,7 @@ class AuditAct:
     seq: int
     recorded_at: str  # ISO 8601, UTC
     community_id: str
-    subject_kind: str  # "disclosure", "objection" or "finance_entry"
+    subject_kind: str  # "disclosure", "objection", "finance_entry", "meeting", ...
     subject_id: UUID
     act: str  # the event's kind: "reviewed", "objection-verified", "entry-reversed", ...
     actor: str

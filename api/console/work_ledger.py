@@ -52,6 +52,17 @@ ACT_NAMES: Final = {
     "entry-recorded": "记账",
     "entry-reversed": "红字冲销",
     "seal-key": "登记监审印章",
+    "called": "召集会议",
+    "notice-posted": "会议通知",
+    "attendance-recorded": "会议签到",
+    "resolution-voted": "表决",
+    "resolution-posted": "公布决议",
+    "post-registered": "登记任职",
+    "post-left": "登记离任",
+    "relationship-declared": "申报近亲属",
+    "committee-elected": "推选监委会",
+    "member-resigned": "监委会成员辞职",
+    "member-recalled": "罢免监委会成员",
 }
 #: The most rows one page shows, the latest first.
 ROWS: Final = 500
