@@ -9,6 +9,7 @@ from eventsourcing.domain import CanMutateAggregate
 
 from ledger.domain.correction import Correction
 from ledger.domain.disclosure import Disclosure
+from ledger.domain.evaluation import Evaluation
 from ledger.domain.finance import ChartOfAccounts, FinanceEntry
 from ledger.domain.finance_period import FinancePeriod
 from ledger.domain.gates import CommunitySettings
@@ -31,6 +32,7 @@ AGGREGATES = [
     CommunitySettings,
     FinancePeriod,
     ResidentsMeeting,
+    Evaluation,
 ]
 
 
@@ -51,7 +53,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 47
+    assert len(topics) == 55
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")
