@@ -370,3 +370,51 @@ def test_a_ballot_edited_in_the_database_is_caught(
     # And the recount of the edited rows is not the tally published.
     entries = chain(ledger)
     assert recount(entries, evaluation) != published_tally(entries, evaluation)
+
+
+@pytest.mark.parametrize("count", [0, -1, 5_001, True, "3"])
+def test_codes_are_issued_one_to_five_thousand(
+    ledger: CommunityLedger, clock: HeldClock, count: Any
+) -> None:
+    evaluation = opened(ledger)
+    refused(ledger, InvalidInputError, "issue 1 to 5000 codes",
+            lambda: ledger.issue_ballot_codes(STREET, key(), evaluation, count=count))  # fmt: skip
+    issued = ledger.issue_ballot_codes(STREET, key(), evaluation, count=1).codes
+    assert issued is not None
+    assert len(issued) == 1
+
+
+@pytest.mark.parametrize(("year", "accepted"), [(2024, False), (2025, True), (2027, True),
+                                                (2028, False)])  # fmt: skip
+def test_a_round_is_of_this_year_the_last_or_the_next(
+    ledger: CommunityLedger, clock: HeldClock, year: int, accepted: bool
+) -> None:
+    def act() -> Any:
+        return ledger.open_evaluation(STREET, key(), year=year, month=12, evaluated=EVALUATED)
+
+    if accepted:
+        act()
+    else:
+        refused(ledger, InvalidInputError, "not this year", act)
+
+
+def test_the_opening_lists_the_evaluated_the_dimensions_and_the_grades(
+    ledger: CommunityLedger, clock: HeldClock
+) -> None:
+    def opening(evaluated: list[dict[str, str]]) -> Any:
+        return lambda: ledger.open_evaluation(
+            CLERK, key(), year=2026, month=6, evaluated=evaluated
+        )
+
+    twice = [EVALUATED[0], EVALUATED[0]]
+    refused(ledger, InvalidInputError, "evaluated once", opening(twice))
+    unknown = [{**EVALUATED[0], "tenure": "x"}]
+    refused(ledger, InvalidInputError, "unknown tenure", opening(unknown))
+    refused(ledger, InvalidInputError, "evaluates someone", opening([]))
+    ledger.open_evaluation(CLERK, key(), year=2026, month=6, evaluated=EVALUATED)
+    (state,) = of_topic(ledger, Evaluation.Opened.TOPIC)
+    assert (state["actor"], state["actor_role"]) == (CLERK.name, "clerk")
+    assert (state["year"], state["month"]) == (2026, 6)
+    assert state["evaluated"] == EVALUATED
+    assert state["dimensions"] == DIMENSIONS
+    assert state["grades"] == ["excellent", "competent", "barely_competent", "incompetent"]
