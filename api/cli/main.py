@@ -23,6 +23,7 @@ from api.cli.common import (
     add_db,
     attachment_store,
 )
+from api.cli.evaluation import add_evaluation_commands
 from api.cli.finance import add_finance_commands
 from api.cli.projections import (
     add_projection_commands,
@@ -227,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_finance_commands(sub)
     add_user_commands(sub)
     add_report_commands(sub)
+    add_evaluation_commands(sub)
     return parser
 
 

@@ -1,6 +1,6 @@
 """The ledger of one community, :class:`CommunityLedger`: its command groups joined,
 one per kind of act (disclosures, objections and corrections, opinions, inquiries,
-reports, the disclosure calendar, finance), over the
+reports, the disclosure calendar, finance, meetings, democratic evaluation), over the
 :class:`~ledger.application.runner.CommandRunner`; and the :class:`Ledger` that opens
 every community of one store."""
 
@@ -13,6 +13,7 @@ from typing import Final
 from ledger.application.calendar import CalendarCommands, CoverageCommands
 from ledger.application.committee import CommitteeCommands
 from ledger.application.disclosures import DisclosureCommands
+from ledger.application.evaluations import EvaluationCommands
 from ledger.application.finance_periods import FinancePeriodCommands
 from ledger.application.inquiries import InquiryCommands
 from ledger.application.meetings import MeetingCommands
@@ -42,6 +43,7 @@ class CommunityLedger(
     SettingsCommands,
     MeetingCommands,
     CommitteeCommands,
+    EvaluationCommands,
 ):
     """The ledger of one community."""
 

@@ -13,6 +13,7 @@ from ledger.domain.vocabulary import ROLE_NAMES, STAGE_NAMES, STAGE_ROLES, Revie
 from ledger.errors import PermissionDeniedError
 
 _CLERK: Final = frozenset({Role.CLERK})
+_STREET: Final = frozenset({Role.DISCIPLINARY_AUDITOR, Role.PARTY_REVIEWER})
 
 COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "draft_disclosure": _CLERK,
@@ -94,6 +95,23 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "close_period": _CLERK,
     "sign_off_statement": frozenset({Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER}),
     "draft_statement": _CLERK,
+    # Democratic evaluation (民主评议): opened by the street, whose disciplinary
+    # committee stands for it here, or by the clerk; the street and the community's
+    # party branch hold the ballot, printing, handing out and counting its forms
+    # [003 《社区民主评议社区居委会成员制度》 四.3]. Representatives (and residents, where a
+    # residents' meeting evaluates) cast ballots with their form's code, or the street
+    # enters the paper forms; either way the ballot is recorded under no one's name.
+    "open_evaluation": frozenset({Role.DISCIPLINARY_AUDITOR, Role.CLERK}),
+    "record_evaluation_report": frozenset({Role.CLERK, Role.DISCIPLINARY_AUDITOR}),
+    "issue_ballot_codes": _STREET,
+    "open_voting": _STREET,
+    "cast_ballot": frozenset(
+        {Role.RESIDENT_REPRESENTATIVE, Role.RESIDENT, Role.DISCIPLINARY_AUDITOR}
+    ),
+    "close_voting": _STREET,
+    "publish_tally": _STREET,
+    # The street commends and admonishes; a recall motion goes to a residents' meeting.
+    "record_consequences": frozenset({Role.DISCIPLINARY_AUDITOR}),
 }
 
 

@@ -10,6 +10,7 @@ from eventsourcing.domain import CanMutateAggregate
 from ledger.domain.committee import CommitteeRegister
 from ledger.domain.correction import Correction
 from ledger.domain.disclosure import Disclosure
+from ledger.domain.evaluation import Evaluation
 from ledger.domain.finance import ChartOfAccounts, FinanceEntry
 from ledger.domain.finance_period import FinancePeriod
 from ledger.domain.gates import CommunitySettings
@@ -33,6 +34,7 @@ AGGREGATES = [
     FinancePeriod,
     ResidentsMeeting,
     CommitteeRegister,
+    Evaluation,
 ]
 
 
@@ -53,7 +55,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 54
+    assert len(topics) == 62
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")
