@@ -207,6 +207,16 @@ def acts_by(
     return _acts(db, community_id, " AND ".join(conditions) or "1 = 1", params, as_of)
 
 
+def subjects_with(db: ReadDB, community_id: str, act: str) -> list[str]:
+    """The subjects that had ``act`` (e.g. each meeting "called"), latest first."""
+    with db.reading() as tx:
+        rows = tx.query(
+            "SELECT subject_id FROM audit_acts WHERE community = ? AND act = ? ORDER BY seq DESC",
+            (community_id, act),
+        )
+    return [str(row[0]) for row in rows]
+
+
 def _acts(
     db: ReadDB, community_id: str, condition: str, params: list[Any], as_of: int | None
 ) -> list[AuditAct]:

@@ -255,6 +255,8 @@ ROWS: Final[list[Row]] = [
     Row("GET", PAGE + "/proof",                (404, 404, 404, 404, 200, 200, 200, 200, 404),
         target="/c/tianhai/items/{leadership}/proof", label="leadership", page=True),
     Row("GET", "/c/{community_id}/finance",    MEMBERS, page=True),
+    # Meetings are posted before and their resolutions after: public.
+    Row("GET", "/c/{community_id}/meetings",   EVERYONE, page=True),
     Row("GET", "/c/{community_id}/verify",     EVERYONE, page=True),
     # The sheets for the wall show the public view to everyone (sheets_page).
     Row("GET", "/c/{community_id}/sheets",     EVERYONE, page=True),

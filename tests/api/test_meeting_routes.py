@@ -9,6 +9,7 @@ only to the community's members."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +24,7 @@ from ledger.domain.base import Actor
 from ledger.domain.clock import held_at
 from ledger.domain.vocabulary import Role
 from ledger.store import open_store
-from tests.api.demo_service import demo_store, reader_tokens
+from tests.api.demo_service import catch_up, demo_store, reader_tokens
 
 T = "/v1/communities/tianhai"
 PROBLEM = "application/problem+json"
@@ -143,3 +144,18 @@ def test_a_meeting_held_shows_its_votes_to_all_and_its_names_to_members(
     assert member["present_names"] == sorted(NAMES[:42])
     assert member["proposers"] == sorted(NAMES[:9])
     assert client.get(f"{T}/meetings/{uuid.uuid4()}").status_code == 404
+
+    # The portal's page lists it with its votes, and without the names of those present.
+    catch_up(url)
+    page = html.unescape(client.get("/c/tianhai/meetings").text)
+    article = page[page.index(f'data-meeting="{meeting}"') :]
+    article = article[: article.index("</article>")]
+    assert 'data-status="held"' in article
+    assert "应到45人，实到42人" in article
+    assert "9名居民代表提议" in article
+    assert article.count('data-passed="yes"') == 1
+    assert article.count('data-passed="no"') == 1
+    assert "续租方案" in article
+    assert not any(name in page for name in NAMES)
+    board = client.get("/c/tianhai").text
+    assert 'href="/c/tianhai/meetings"' in board

@@ -29,6 +29,8 @@ from api.console.reports import FINDING_NAMES
 from api.console.reports import STATUS_NAMES as REPORT_STATUS
 from api.console.routes import STATUS_NAMES
 from api.console.work_ledger import ACT_NAMES
+from api.portal.meetings_page import KIND_NAMES as MEETING_KINDS
+from api.portal.meetings_page import MEETING_STATUS as MEETING_STATES
 from api.portal.views import CHINA, COSIGNER_ROLE_NAMES
 from api.service.app import create_app
 from api.service.settings import Settings
@@ -440,6 +442,7 @@ def test_every_message_has_an_english_translation() -> None:
     names |= set(PERIOD_STATES.values()) | set(GATE_NAMES.values())
     names |= set(GATE_MEANINGS.values()) | set(GATE_OFF.values())
     names |= set(NAMES.values()) | set(BASIS.values()) | set(NOT_COMPUTABLE.values())
+    names |= set(MEETING_KINDS.values()) | set(MEETING_STATES.values())
     assert len(extracted) > 40
     for msgid in extracted | names:
         message = catalog.get(msgid)
