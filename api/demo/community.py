@@ -27,6 +27,7 @@ from typing import Final
 
 from api.demo.acts import MEETING_DAYS, on_day, quarter_of_month, shift_months, texts_of
 from api.demo.files import demo_file
+from api.demo.meetings import MeetingsDemo
 from api.demo.script import (
     BOARD,
     CALENDAR,
@@ -60,7 +61,6 @@ from api.demo.script import (
     Line,
 )
 from api.demo.story import Story
-from api.demo.voices import ResidentsDemo
 from ledger.application import CommunityLedger, Ledger
 from ledger.attachments import FileAttachmentStore
 from ledger.chain.hashing import Head
@@ -107,6 +107,7 @@ def create_demo(
     demo.finance()
     demo.months_before()
     demo.this_month()
+    demo.meetings()
     asked = demo.inquiries()
     if report_key is not None:
         demo.report(report_key)
@@ -156,7 +157,7 @@ FIRST_BOOKING_DAY: Final = 16
 
 
 @dataclass(slots=True)
-class _Demo(ResidentsDemo):
+class _Demo(MeetingsDemo):
     """The demo's story: its calendar, its books and what it posted month by month."""
 
     # --- the disclosure calendar ----------------------------------------------------

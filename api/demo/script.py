@@ -358,3 +358,22 @@ PAST_WORK_BODY: Final = (
 )
 SIGN_OFF_OPINION: Final = "民主理财小组已逐笔核对原始凭证，收支相符，同意公开。"
 DUPLICATE_FOUND: Final = "民主理财小组核对发现{period}办公费凭证重复记账一笔，下月红字冲销。"
+
+# --- the representatives' meetings: last month's, held, and this month's, noticed ------
+
+REPRESENTATIVES_COUNT: Final = 45
+LAST_MEETING_AGENDA: Final = ("审议临街用房续租方案", "审议提高临街用房租金标准的建议")
+#: Of the 45 representatives, those present at last month's meeting (41, as on the
+#: evaluation notice), and each resolution's (title, for, against, abstaining).
+LAST_MEETING_PRESENT: Final = 41
+LAST_MEETING_VOTES: Final = (
+    ("临街用房按评估底价续租，低于底价公开招租", 32, 6, 3),  # 32 of 41: passed
+    ("临街用房租金每年上调10%", 20, 15, 6),  # 20 of 41: under two thirds
+)
+RESOLUTION: Final = Item(
+    "resolution", "resident_meetings", PUBLIC, "天海社区居民代表会议决议公告",
+    "{py}年{pm}月12日居民代表会议应到代表45人，实到41人，符合过半数出席的规定。会议表决："
+    "临街用房按评估底价续租，低于底价的改为公开招租，赞成32票、反对6票、弃权3票，"
+    "超过出席代表三分之二，决议通过；临街用房租金每年上调10%的建议，赞成20票，未达"
+    "三分之二，未通过。决议由居委会负责实施。",
+)  # fmt: skip
