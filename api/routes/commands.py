@@ -554,5 +554,7 @@ COMMAND_ROUTES: dict[str, str] = {
     "declare_relationship": "/committee/relationships",
     "elect_committee": "/committee/election",
     "leave_committee": "/committee/departures",
+    "assign_subgroup": "/committee/subgroups",
+    "deliver_committee_report": "/committee/reports",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

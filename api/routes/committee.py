@@ -64,6 +64,17 @@ class Departure(Body):
     meeting_id: str = Field(default="", max_length=40, description="the recalling meeting")
 
 
+class Assignment(Body):
+    member: SingleLine = Field(min_length=1, max_length=100)
+    subgroup: Literal["disclosure", "finance", "opinions"]
+
+
+class CommitteeReport(Body):
+    meeting_id: str = Field(min_length=1, max_length=40)
+    summary: MultiLine = Field(min_length=1, max_length=5_000)
+    attachment_sha256: str = Field(default="", max_length=64)
+
+
 def _command(path: str, name: str, body_type: type[Body], doc: str) -> None:
     """Register ``POST {path}`` running the ledger command ``name`` with its body."""
 
@@ -107,6 +118,18 @@ _command(
     Departure,
     "A member resigns, or is recalled by the meeting named.",
 )
+_command(
+    "/committee/subgroups",
+    "assign_subgroup",
+    Assignment,
+    "A member works in 公开监督 (disclosure), 民主理财 (finance) or 民意收集 (opinions).",
+)
+_command(
+    "/committee/reports",
+    "deliver_committee_report",
+    CommitteeReport,
+    "The committee's report of its work to a representatives' meeting that was held.",
+)
 
 
 @reads.get("/committee")
@@ -133,6 +156,7 @@ def committee(community_id: str, ledger: LedgerDep, reader: ReaderDep) -> dict[s
             }
             for name, left in register.members.items()
         ],
+        "subgroups": {group.value: sorted(names) for group, names in register.subgroups.items()},
         "posts": {person: sorted(b.value for b in bodies)
                   for person, bodies in sorted(register.posts.items()) if bodies},
     }  # fmt: skip

@@ -15,9 +15,9 @@ from ledger.application.runner import CommandRunner
 from ledger.chain.idempotency import CommandResult
 from ledger.domain import validate
 from ledger.domain.base import Actor
-from ledger.domain.committee import Body, CommitteeRegister
+from ledger.domain.committee import Body, CommitteeRegister, Subgroup
 from ledger.domain.permissions import require_role
-from ledger.domain.residents_meeting import MeetingStatus, ResidentsMeeting
+from ledger.domain.residents_meeting import MeetingKind, MeetingStatus, ResidentsMeeting
 from ledger.errors import InvalidInputError, InvalidTransitionError
 
 
@@ -134,6 +134,54 @@ class CommitteeCommands(CommandRunner):
             "meeting_id": recalled_by,
         }
         return self._on_register(actor, idempotency_key, "leave_committee", arguments, act)
+
+    def assign_subgroup(
+        self, actor: Actor, idempotency_key: str, *, member: str, subgroup: str
+    ) -> CommandResult:
+        """``member`` works in the committee's ``subgroup`` (公开监督, 民主理财, 民意收集)."""
+        require_role(actor, "assign_subgroup")
+        who = _name(member, "member")
+        group = validate.choice(Subgroup, subgroup, "subgroup")
+        return self._on_register(
+            actor, idempotency_key, "assign_subgroup", {"member": who, "subgroup": group.value},
+            lambda r: r.assign(actor, who, group),
+        )  # fmt: skip
+
+    def deliver_committee_report(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        *,
+        meeting_id: str,
+        summary: str,
+        attachment_sha256: str = "",
+    ) -> CommandResult:
+        """The committee's report of its work to a representatives' meeting, held [001]."""
+        require_role(actor, "deliver_committee_report")
+        meeting = validate.text(meeting_id, "meeting_id", max_length=40)
+        said = validate.text(summary, "summary", multiline=True, max_length=5_000)
+        attached = (
+            validate.sha256_hex(attachment_sha256, "attachment_sha256")
+            if attachment_sha256
+            else ""
+        )
+
+        def act(register: CommitteeRegister) -> None:
+            self.require_in_office(actor)
+            held = self.get(ResidentsMeeting, meeting, "meeting")
+            if (
+                held.status is not MeetingStatus.HELD
+                or held.kind is not MeetingKind.REPRESENTATIVES
+            ):
+                raise InvalidTransitionError(
+                    "the committee reports to a representatives' meeting that was held [001]"
+                )
+            register.deliver_report(actor, meeting, said, attached)
+
+        arguments = {"meeting_id": meeting, "summary": said, "attachment_sha256": attached}
+        return self._on_register(
+            actor, idempotency_key, "deliver_committee_report", arguments, act
+        )
 
     def _on_register(
         self,

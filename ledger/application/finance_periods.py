@@ -15,6 +15,7 @@ from ledger.application.finance import FinanceCommands
 from ledger.chain.idempotency import CommandResult
 from ledger.domain import validate
 from ledger.domain.base import Actor
+from ledger.domain.committee import Subgroup
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.finance_period import (
     FinancePeriod,
@@ -61,7 +62,7 @@ class FinancePeriodCommands(FinanceCommands):
         said = validate.text(opinion, "opinion", multiline=True, max_length=2_000, required=False)
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
-            self.require_in_office(actor)  # 民主理财 is the committee's sub-group
+            self.require_in_office(actor, Subgroup.FINANCE)  # 民主理财, the committee's group
             closed = self._closed(period)
             closed.sign_off(actor, said)
             return [closed], {"period": period}

@@ -25,7 +25,7 @@ from ledger.chain.idempotency import (
     scoped_key,
 )
 from ledger.domain.base import Actor
-from ledger.domain.committee import CommitteeRegister, register_id
+from ledger.domain.committee import CommitteeRegister, Subgroup, register_id
 from ledger.domain.gates import SEEDS_GATES, CommunitySettings, Gates, settings_id
 from ledger.domain.working_days import china_date
 from ledger.errors import (
@@ -193,13 +193,17 @@ class CommandRunner(Application[UUID]):
             raise NotFoundError("the community's committee register is not a register")
         return found
 
-    def require_in_office(self, actor: Actor) -> None:
+    def require_in_office(self, actor: Actor, subgroup: Subgroup | None = None) -> None:
         """Once a supervision committee is elected, an act of the committee counts only
-        from a member in office on today's China date [001]."""
+        from a member in office on today's China date [001], and an act of one of its
+        groups (``subgroup``) only from the group's members once it has some."""
         register = self.committee_register()
         if register is None or not register.elected():
             return
-        if reason := register.in_office(actor.name, china_date()):
+        reason = register.in_office(actor.name, china_date())
+        if not reason and subgroup is not None:
+            reason = register.in_subgroup(actor.name, subgroup)
+        if reason:
             raise PermissionDeniedError(
                 f"{reason}: an act of the supervision committee counts only from a member "
                 "in office (居务监督委员会成员) [001]"

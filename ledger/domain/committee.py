@@ -41,6 +41,14 @@ class Body(StrEnum):
     FINANCE_STAFF = "finance_staff"  # 社区财务人员
 
 
+class Subgroup(StrEnum):
+    """The committee's working groups [001 一、1]."""
+
+    DISCLOSURE = "disclosure"  # 居务公开（公开监督）小组
+    FINANCE = "finance"  # 民主理财小组
+    OPINIONS = "opinions"  # 民意收集小组
+
+
 #: The close relatives (近亲属) of the Civil Code, art. 1045.
 CLOSE_RELATIVES: Final = frozenset(
     {"配偶", "父母", "子女", "兄弟姐妹", "祖父母", "外祖父母", "孙子女", "外孙子女"}
@@ -104,6 +112,22 @@ class CommitteeRegister(LedgerAggregate):
                 dt.date.fromisoformat(self.term_until),
             )
 
+    class SubgroupAssigned(LedgerAggregate.Event):
+        TOPIC = "gongkai/committee/subgroup-assigned"
+        member: str
+        subgroup: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.subgroups.setdefault(Subgroup(self.subgroup), set()).add(self.member)
+
+    class ReportDelivered(LedgerAggregate.Event):
+        """The committee's report of its work to a representatives' meeting [001]."""
+
+        TOPIC = "gongkai/committee/report-delivered"
+        meeting_id: str
+        summary: str
+        attachment_sha256: str  # the report as delivered, or ""
+
     class MemberResigned(LedgerAggregate.Event):
         TOPIC = "gongkai/committee/member-resigned"
         member: str
@@ -130,6 +154,8 @@ class CommitteeRegister(LedgerAggregate):
         self.members: dict[str, dt.date | None] = {}
         self.chair = ""
         self.term: tuple[dt.date, dt.date] | None = None
+        #: who works in each sub-group (none assigned: the whole committee)
+        self.subgroups: dict[Subgroup, set[str]] = {}
 
     @classmethod
     def open(cls, actor: Actor, community_id: str) -> CommitteeRegister:
@@ -232,6 +258,34 @@ class CommitteeRegister(LedgerAggregate):
             )  # fmt: skip
         else:
             self.act(self.MemberResigned, actor, member=member, on=on.isoformat(), reason=reason)
+
+    def assign(self, actor: Actor, member: str, subgroup: Subgroup) -> None:
+        """``member`` works in ``subgroup`` (公开监督, 民主理财 or 民意收集)."""
+        if member not in self.members:
+            raise NotFoundError(f"{member} is not a member of the committee")
+        if self.members[member] is not None:
+            raise InvalidTransitionError(f"{member} has left the committee")
+        if member in self.subgroups.get(subgroup, set()):
+            raise InvalidTransitionError(f"{member} is already in the {subgroup.value} group")
+        self.act(self.SubgroupAssigned, actor, member=member, subgroup=subgroup.value)
+
+    def deliver_report(
+        self, actor: Actor, meeting_id: str, summary: str, attachment_sha256: str
+    ) -> None:
+        if not self.elected():
+            raise InvalidTransitionError("no supervision committee is elected to report")
+        self.act(
+            self.ReportDelivered, actor, meeting_id=meeting_id, summary=summary,
+            attachment_sha256=attachment_sha256,
+        )  # fmt: skip
+
+    def in_subgroup(self, person: str, subgroup: Subgroup) -> str:
+        """Why ``person`` does not act for ``subgroup`` ('' if they do): once the group
+        has members, only they act for it."""
+        working = self.subgroups.get(subgroup, set())
+        if working and person not in working:
+            return f"{person} is not in the committee's {subgroup.value} group"
+        return ""
 
     def elected(self) -> bool:
         return self.term is not None

@@ -20,8 +20,6 @@ from typing import Final
 
 #: How long before the meeting its notice is posted, at least [003 五].
 NOTICE: Final = dt.timedelta(days=3)
-#: Representatives serve three years, with the residents' committee [003 三].
-REPRESENTATIVES_TERM_YEARS: Final = 3
 
 
 def proposal_suffices(proposers: int, representatives: int) -> bool:

@@ -70,6 +70,8 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "declare_relationship": _CLERK,
     "elect_committee": _CLERK,
     "leave_committee": _CLERK,
+    "assign_subgroup": frozenset({Role.COMMITTEE_CHAIR}),
+    "deliver_committee_report": frozenset({Role.COMMITTEE_CHAIR}),
     "answer_inquiry": _CLERK,
     "mark_unsatisfactory": frozenset({Role.RESIDENT_REPRESENTATIVE}),
     "escalate_inquiry": frozenset({Role.SYSTEM}),

@@ -146,6 +146,9 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "declare_relationship": (401, 403, 403, 403, GO, 403, 403, 403, 403),
     "elect_committee":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "leave_committee":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    # The committee's chair assigns its groups and delivers its report.
+    "assign_subgroup":    (401, 403, 403, 403, 403, GO,  403, 403, 403),
+    "deliver_committee_report": (401, 403, 403, 403, 403, GO, 403, 403, 403),
 }
 
 ROWS: Final[list[Row]] = [

@@ -117,6 +117,8 @@ BODIES: dict[str, dict[str, Any]] = {
         "meeting_id": str(uuid.uuid4()),
     },
     "leave_committee": {"member": "陈红梅", "on": "2027-01-10", "reason": "工作调动"},
+    "assign_subgroup": {"member": "陈红梅", "subgroup": "finance"},
+    "deliver_committee_report": {"meeting_id": str(uuid.uuid4()), "summary": "本年度工作报告"},
 }
 
 

@@ -17,7 +17,7 @@ from ledger.application import CommunityLedger
 from ledger.domain.base import Actor
 from ledger.domain.clock import HeldClock, held_at
 from ledger.domain.vocabulary import Role
-from ledger.errors import InvalidTransitionError, PermissionDeniedError
+from ledger.errors import InvalidTransitionError, NotFoundError, PermissionDeniedError
 from ledger.seal.keys import KeyKind, generate_key
 from ledger.seal.review_seal import sign_review
 from tests.contract.test_ledger_contract import CHAIR, CLERK, DRAFT, key
@@ -134,6 +134,7 @@ def test_a_meeting_without_its_quorum_elects_no_one(
 
 
 MEMBER = Actor("陈红梅", Role.COMMITTEE_MEMBER)
+CHAIR_OF_COMMITTEE = Actor("王建国", Role.COMMITTEE_CHAIR)
 MEMBER_KEY = generate_key("committee.gongkai.example/tianhai/chenhongmei", KeyKind.COSIGNER)
 
 
@@ -197,3 +198,33 @@ def test_a_member_who_resigned_or_was_recalled_reviews_no_more(
     refused(ledger, PermissionDeniedError, "left the committee",
             lambda: ledger.review(wu, key(), d, stage="committee", outcome="approved",
                                   opinion="同意"))  # fmt: skip
+
+
+def test_once_the_finance_group_has_members_only_they_sign_a_statement_off(
+    ledger: CommunityLedger, meeting: str
+) -> None:
+    elect(ledger, meeting, ["王建国", "陈红梅", "吴敏"])
+    ledger.close_period(CLERK, key(), period="2026-11")
+    wu = Actor("吴敏", Role.COMMITTEE_MEMBER)
+    ledger.assign_subgroup(CHAIR_OF_COMMITTEE, key(), member="陈红梅", subgroup="finance")
+    refused(ledger, PermissionDeniedError, "not in the committee's finance group",
+            lambda: ledger.sign_off_statement(wu, key(), period="2026-11"))  # fmt: skip
+    ledger.sign_off_statement(MEMBER, key(), period="2026-11", opinion="账实相符")
+    refused(ledger, NotFoundError, "not a member of the committee",
+            lambda: ledger.assign_subgroup(CHAIR_OF_COMMITTEE, key(), member="钱多多",
+                                           subgroup="opinions"))  # fmt: skip
+
+
+def test_the_committee_reports_to_a_representatives_meeting_that_was_held(
+    ledger: CommunityLedger, meeting: str, clock: HeldClock
+) -> None:
+    def report(to: str) -> Any:
+        return ledger.deliver_committee_report(
+            CHAIR_OF_COMMITTEE, key(), meeting_id=to, summary="本年度监督公开事项38项。"
+        )
+
+    refused(ledger, InvalidTransitionError, "no supervision committee", lambda: report(meeting))
+    elect(ledger, meeting, ["王建国", "陈红梅", "吴敏"])
+    assert report(meeting).result["meeting_id"] == meeting
+    later = call(ledger, starts_at=STARTS + dt.timedelta(days=30))
+    refused(ledger, InvalidTransitionError, "that was held", lambda: report(later))
