@@ -555,6 +555,7 @@ COMMAND_ROUTES: dict[str, str] = {
     "elect_committee": "/committee/election",
     "leave_committee": "/committee/departures",
     "assign_subgroup": "/committee/subgroups",
+    "elect_representative": "/representatives",
     "deliver_committee_report": "/committee/reports",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

@@ -75,6 +75,12 @@ class CommitteeReport(Body):
     attachment_sha256: str = Field(default="", max_length=64)
 
 
+class RepresentativeElection(Body):
+    name: SingleLine = Field(min_length=1, max_length=100)
+    group: SingleLine = Field(min_length=1, max_length=100, description="居民小组")
+    term_from: str = Field(description="YYYY-MM-DD: the term runs three years from it")
+
+
 def _command(path: str, name: str, body_type: type[Body], doc: str) -> None:
     """Register ``POST {path}`` running the ledger command ``name`` with its body."""
 
@@ -129,6 +135,12 @@ _command(
     "deliver_committee_report",
     CommitteeReport,
     "The committee's report of its work to a representatives' meeting that was held.",
+)
+_command(
+    "/representatives",
+    "elect_representative",
+    RepresentativeElection,
+    "A residents' representative elected by a residents' group, for three years.",
 )
 
 

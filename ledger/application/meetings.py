@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from ledger.application.runner import CommandRunner
@@ -18,7 +19,9 @@ from ledger.domain import validate
 from ledger.domain.base import Actor
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.permissions import require_role
+from ledger.domain.representatives import RepresentativesRegister, representatives_id
 from ledger.domain.residents_meeting import MeetingKind, ResidentsMeeting
+from ledger.domain.working_days import china_date
 from ledger.errors import InvalidInputError, InvalidTransitionError
 
 #: The most people a meeting names (its members present, a proposal's signatures).
@@ -57,11 +60,12 @@ class MeetingCommands(CommandRunner):
         total = _count(representatives, "representatives", minimum=0)
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
+            counted = total if signed is None else self._signers_in_office(signed, total)
             meeting = ResidentsMeeting.call(
                 actor, kind=which, members=count, agenda=items, place=where,
-                starts_at=starts_at, proposers=signed, representatives=total,
+                starts_at=starts_at, proposers=signed, representatives=counted,
             )  # fmt: skip
-            return [meeting], {"id": str(meeting.id)}
+            return [meeting], {"id": str(meeting.id), "representatives": counted}
 
         arguments = {
             "kind": which.value,
@@ -73,6 +77,52 @@ class MeetingCommands(CommandRunner):
             "representatives": total,
         }
         return self.execute(actor, idempotency_key, "call_meeting", arguments, build)
+
+    def _signers_in_office(self, signers: Sequence[str], given: int) -> int:
+        """How many representatives a proposal is counted against: those in office today
+        once the community keeps its register of representatives (each signer must be
+        one of them), else the number given."""
+        register = self.representatives_register()
+        if register is None:
+            return given
+        serving = register.serving(china_date())
+        strangers = sorted(set(signers) - set(serving))
+        if strangers:
+            raise InvalidTransitionError(
+                f"{strangers[0]} is not a representative in office: a proposal is signed by "
+                "the residents' representatives [003 四]"
+            )
+        return len(serving)
+
+    def representatives_register(self) -> RepresentativesRegister | None:
+        """The community's register of representatives, if it keeps one."""
+        try:
+            found: Aggregate = self.repository.get(representatives_id(self.community.id))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, RepresentativesRegister):
+            raise InvalidTransitionError("the register of representatives is not one")
+        return found
+
+    def elect_representative(
+        self, actor: Actor, idempotency_key: str, *, name: str, group: str, term_from: str
+    ) -> CommandResult:
+        """``name`` elected a representative by the residents' ``group`` from
+        ``term_from``, for three years (its last day is worked out). Answers it."""
+        require_role(actor, "elect_representative")
+        who = validate.text(name, "name", max_length=100)
+        where = validate.text(group, "group", max_length=100)
+        begins = validate.date(term_from, "term_from")
+
+        def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
+            register = self.representatives_register() or RepresentativesRegister.open(
+                actor, self.community.id
+            )
+            ends = register.elect(actor, who, where, begins)
+            return [register], {"name": who, "term_until": ends.isoformat()}
+
+        arguments = {"name": who, "group": where, "term_from": begins.isoformat()}
+        return self.execute(actor, idempotency_key, "elect_representative", arguments, build)
 
     def post_meeting_notice(
         self,

@@ -60,6 +60,7 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "file_inquiry": frozenset({Role.RESIDENT_REPRESENTATIVE}),
     # The residents' committee calls its meetings and records them [003 四、五].
     "call_meeting": _CLERK,
+    "elect_representative": _CLERK,
     "post_meeting_notice": _CLERK,
     "record_attendance": _CLERK,
     "vote_resolution": _CLERK,

@@ -148,6 +148,7 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "leave_committee":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
     # The committee's chair assigns its groups and delivers its report.
     "assign_subgroup":    (401, 403, 403, 403, 403, GO,  403, 403, 403),
+    "elect_representative": (401, 403, 403, 403, GO, 403, 403, 403, 403),
     "deliver_committee_report": (401, 403, 403, 403, 403, GO, 403, 403, 403),
 }
 

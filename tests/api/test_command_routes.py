@@ -118,6 +118,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "leave_committee": {"member": "陈红梅", "on": "2027-01-10", "reason": "工作调动"},
     "assign_subgroup": {"member": "陈红梅", "subgroup": "finance"},
+    "elect_representative": {"name": "周兰", "group": "5号楼居民小组", "term_from": "2026-12-17"},
     "deliver_committee_report": {"meeting_id": str(uuid.uuid4()), "summary": "本年度工作报告"},
 }
 

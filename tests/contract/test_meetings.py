@@ -238,3 +238,47 @@ def test_a_bad_call_is_refused_with_its_field(
         call(ledger, **fields)
     assert caught.value.field == field
     assert ledger.head() == before
+
+
+def test_once_representatives_are_registered_only_those_in_office_propose(
+    ledger: CommunityLedger, clock: HeldClock
+) -> None:
+    """The proposal is counted against the representatives in office, not a number the
+    caller gives, and is signed only by them; a term ends three years on."""
+    for name in REPRESENTATIVES[:10]:
+        done = ledger.elect_representative(CLERK, key(), name=name, group="3号楼居民小组",
+                                           term_from="2023-12-02")  # fmt: skip
+        assert done.result["term_until"] == "2026-12-01"
+    for name in REPRESENTATIVES[10:20]:
+        ledger.elect_representative(CLERK, key(), name=name, group="5号楼居民小组",
+                                    term_from="2024-01-10")  # fmt: skip
+    # On 2026-12-01 all 20 serve: 4 is one fifth.
+    made = ledger.call_meeting(
+        CLERK, key(), kind="representatives", members=20, agenda=["议题"], place="议事厅",
+        starts_at=STARTS, proposers=REPRESENTATIVES[:4], representatives=999,
+    )  # fmt: skip
+    assert made.result["representatives"] == 20
+    refused(
+        ledger, InvalidTransitionError, "not a representative in office",
+        lambda: call(ledger, proposers=[*REPRESENTATIVES[:4], "张三"], representatives=20),
+    )  # fmt: skip
+    # The next day the first ten's terms have ended: 2 of the 10 left is one fifth,
+    # and one whose term ended signs nothing.
+    clock.set(dt.datetime(2026, 12, 2, 9, tzinfo=CHINA))
+    refused(
+        ledger, InvalidTransitionError, "代表01 is not a representative in office",
+        lambda: call(ledger, proposers=REPRESENTATIVES[:4], representatives=20),
+    )  # fmt: skip
+    assert call(ledger, proposers=REPRESENTATIVES[10:12], representatives=0)
+    refused(
+        ledger, InvalidTransitionError, "1 of 10",
+        lambda: call(ledger, proposers=REPRESENTATIVES[10:11], representatives=0),
+    )  # fmt: skip
+    # Re-elected (连选连任) from the day after.
+    ledger.elect_representative(CLERK, key(), name=REPRESENTATIVES[0], group="3号楼居民小组",
+                                term_from="2026-12-02")  # fmt: skip
+    refused(
+        ledger, InvalidTransitionError, "in office on 2026-12-02",
+        lambda: ledger.elect_representative(CLERK, key(), name=REPRESENTATIVES[0],
+                                            group="3号楼居民小组", term_from="2026-12-02"),
+    )  # fmt: skip

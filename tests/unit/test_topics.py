@@ -17,6 +17,7 @@ from ledger.domain.gates import CommunitySettings
 from ledger.domain.inquiry import Inquiry
 from ledger.domain.obligation import Obligation
 from ledger.domain.report import DisciplinaryKey, Report
+from ledger.domain.representatives import RepresentativesRegister
 from ledger.domain.residents_meeting import ResidentsMeeting
 from ledger.domain.seal_key import SealKey
 
@@ -34,6 +35,7 @@ AGGREGATES = [
     FinancePeriod,
     ResidentsMeeting,
     CommitteeRegister,
+    RepresentativesRegister,
     Evaluation,
 ]
 
@@ -55,7 +57,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 64
+    assert len(topics) == 67
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")
