@@ -14,6 +14,7 @@ from ledger.domain.finance_period import FinancePeriod
 from ledger.domain.gates import CommunitySettings
 from ledger.domain.inquiry import Inquiry
 from ledger.domain.obligation import Obligation
+from ledger.domain.person import PersonalData
 from ledger.domain.report import DisciplinaryKey, Report
 from ledger.domain.seal_key import SealKey
 
@@ -29,6 +30,7 @@ AGGREGATES = [
     SealKey,
     CommunitySettings,
     FinancePeriod,
+    PersonalData,
 ]
 
 
@@ -49,7 +51,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 42
+    assert len(topics) == 43
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")

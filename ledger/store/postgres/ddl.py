@@ -10,7 +10,7 @@ from typing import Final
 
 from psycopg import sql
 
-from ledger.store.base import commands_table, events_table, seal_tables
+from ledger.store.base import commands_table, events_table, personal_keys_table, seal_tables
 from ledger.store.postgres.seal import seal_ddl
 
 SCHEMA: Final = "public"
@@ -63,6 +63,18 @@ def append_only_ddl(table: str, service_role: str | None) -> list[sql.Composed]:
                 t=target, role=ident(service_role)
             ),
         ]
+    return statements
+
+
+def personal_keys_grants(community_id: str, service_role: str | None) -> list[sql.Composed]:
+    target = ident(SCHEMA, personal_keys_table(community_id))
+    statements = [sql.SQL("REVOKE ALL ON {t} FROM PUBLIC").format(t=target)]
+    if service_role:
+        statements.append(
+            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {t} TO {role}").format(
+                t=target, role=ident(service_role)
+            )
+        )
     return statements
 
 
@@ -168,6 +180,19 @@ def community_ddl(community_id: str, service_role: str | None) -> list[sql.Compo
             "event_count integer NOT NULL, "
             "recorded_at timestamptz NOT NULL)"
         ).format(t=ident(SCHEMA, commands)),
+        # Not append-only: erasing a person sets their key to NULL (ledger.domain.personal_data).
+        # The old row version stays in the heap as a dead tuple until VACUUM reclaims it:
+        # no query sees it, but the bytes are on disk until then ('gongkai' leaves it to
+        # autovacuum; an operator who must be sure runs VACUUM on the table).
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {t} ("
+            "key_id text PRIMARY KEY, "
+            "person_id text NOT NULL UNIQUE, "
+            "key bytea, "
+            "created_at timestamptz NOT NULL, "
+            "erased_at timestamptz)"
+        ).format(t=ident(SCHEMA, personal_keys_table(community_id))),
+        *personal_keys_grants(community_id, service_role),
         *seal_ddl(community_id),
         *[
             statement
