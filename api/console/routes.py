@@ -49,6 +49,7 @@ from projections.board_projection import BoardProjection
 from projections.db import ReadDB
 from projections.history import changes, history
 from projections.inquiries import inquiries
+from projections.recipients import key_ids, recipients_view
 from projections.runner import tracked_position
 from projections.seal_keys import keys_in_force
 from projections.visibility import Reader, can_see
@@ -295,6 +296,13 @@ def item_page(request: Request, community_id: CommunityPath, disclosure_id: UUID
         **form_context(request, ledger, community_id),
         item=item,
         latest=latest,
+        # Members see an aid list's recipients whole, each opened with their key now.
+        recipients=recipients_view(
+            community_id,
+            latest.recipients,
+            ledger.community(community_id).personal_keys(key_ids(latest.recipients)),
+            public=False,
+        ),
         previous=versions[-2] if len(versions) > 1 else None,
         diff=diffs[-1] if diffs else None,
         acts=acts,

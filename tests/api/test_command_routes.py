@@ -59,6 +59,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "reverse_entry": {"period": "2026-07", "voucher_sha256": VOUCHER, "reason": "重复入账"},
     "register_seal_key": {"member": "committee_member.tianhai", "vkey": SEAL_KEY.vkey},
+    "erase_person": {"ground": "consent_withdrawn", "reason": "本人申请撤回同意"},
     "file_inquiry": {"question": "电梯维修费用为何由居民分摊？"},
     "answer_inquiry": {"answer": "依据业主大会决议"},
     "mark_unsatisfactory": {"reason": "未说明依据"},
@@ -227,6 +228,7 @@ def test_every_role_against_every_command(service: Service, command: str, role: 
         inquiry_id=uuid.uuid4(),
         report_id=uuid.uuid4(),
         obligation_id=uuid.uuid4(),
+        person_id="p-unknown",
         # Closed by close_period; the others' period is never closed (404).
         period="2026-01" if command == "close_period" else "2001-01",
     )

@@ -1,0 +1,176 @@
+"""An aid list's recipients through the service: drafted with the list, shown whole to
+the community's members and masked to the public, erased by the chair, after which
+every view shows [已删除], no file of the store holds their data, the chain verifies and
+a bundle exported before the erasure still verifies offline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.cli.main import main
+from api.service.app import create_app
+from api.service.settings import Settings
+from ledger.domain.vocabulary import Role
+from tests.api.demo_service import catch_up, demo_store, reader_tokens
+from tests.contract.test_ledger_contract import DRAFT
+
+PROBLEM = "application/problem+json"
+CLERK = (Role.CLERK, "tianhai")
+CHAIR = (Role.COMMITTEE_CHAIR, "tianhai")
+RESIDENT = (Role.RESIDENT, "tianhai")
+ZHANG = {
+    "person_id": "7-301-1",
+    "name": "张三丰",
+    "id_number": "110101199003071234",
+    "phone": "13812345678",
+    "amount_fen": 86_000,
+    "note": "因病致贫",
+}
+LI = {"person_id": "7-302-2", "name": "李秀英", "amount_fen": 52_000}
+PERSONAL = ["张三丰", "110101199003071234", "13812345678", "因病致贫"]
+ERASED = "[已删除]"
+
+
+@dataclass
+class Service:
+    directory: Path
+    url: str
+    client: TestClient
+    tokens: dict[tuple[Role, str | None], str]
+
+    def headers(self, who: tuple[Role, str | None] | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+
+    def post(self, path: str, body: dict[str, Any], who: tuple[Role, str | None]) -> Any:
+        headers = {**self.headers(who), "Idempotency-Key": str(uuid.uuid4())}
+        return self.client.post(f"/v1/communities/tianhai{path}", json=body, headers=headers)
+
+    def get(self, path: str, who: tuple[Role, str | None] | None = None) -> Any:
+        return self.client.get(path, headers=self.headers(who))
+
+    def head_seq(self) -> int:
+        return int(self.get("/v1/communities/tianhai/head").json()["seq"])
+
+    def files(self) -> bytes:
+        """Every byte of every database file of the store and its read models,
+        write-ahead logs and journals included."""
+        return b"".join(
+            p.read_bytes()
+            for p in self.directory.iterdir()
+            if p.is_file() and ".sqlite3" in p.name
+        )
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    directory = tmp_path_factory.mktemp("recipients")
+    url = demo_store(directory, second_community=False)
+    tokens = reader_tokens(url, [CLERK, CHAIR, RESIDENT])
+    with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
+        yield Service(directory, url, client, tokens)
+
+
+def history(service: Service, disclosure_id: str, who: Any = None) -> list[dict[str, Any]]:
+    response = service.get(f"/v1/communities/tianhai/disclosures/{disclosure_id}/history", who)
+    assert response.status_code == 200, response.text
+    recipients: list[dict[str, Any]] = response.json()["versions"][-1]["recipients"]
+    return recipients
+
+
+@pytest.mark.parametrize(
+    ("recipient", "field"),
+    [
+        ({**LI, "id_number": "1234"}, "id_number"),
+        ({**LI, "person_id": "13812345678"}, "recipients[0].person_id"),
+        ({**LI, "amount_fen": "520.00"}, "amount_fen"),
+        ({**LI, "age": 80}, "age"),
+    ],
+)
+def test_a_bad_recipient_is_422_naming_the_field_and_nothing_is_stored(
+    service: Service, recipient: dict[str, Any], field: str
+) -> None:
+    before = service.head_seq()
+    response = service.post("/disclosures", {**DRAFT, "recipients": [recipient]}, CLERK)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert field in response.text
+    assert service.head_seq() == before
+
+
+def test_recipients_are_shown_then_erased_everywhere(service: Service, tmp_path: Path) -> None:
+    drafted = service.post("/disclosures", {**DRAFT, "recipients": [ZHANG, LI]}, CLERK)
+    assert drafted.status_code == 201, drafted.text
+    did = drafted.json()["result"]["id"]
+    catch_up(service.url)
+
+    member = history(service, did, CLERK)
+    shown = [(r["name"], r["amount_fen"]) for r in member]
+    assert shown == [("张三丰", 86_000), ("李秀英", 52_000)]
+    assert member[0]["id_number"] == ZHANG["id_number"]
+    public = history(service, did)
+    assert [r["name"] for r in public] == ["张**", "李**"]
+    assert all("id_number" not in r and "phone" not in r and "note" not in r for r in public)
+    portal = service.get(f"/c/tianhai/items/{did}").text
+    assert "张**" in portal
+    assert not [p for p in PERSONAL if p in portal]
+    console = service.get(f"/console/c/tianhai/items/{did}", CLERK).text
+    assert "张三丰" in console
+    assert ZHANG["id_number"] in console
+
+    keys = service.directory / "keys"
+    db = ["--db", service.url, "--community", "tianhai", "--keys-dir", str(keys)]
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    period = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    old_bundle = tmp_path / "before.zip"
+    assert main(["export", *db, "--period", period, "-o", str(old_bundle)]) == 0
+
+    assert service.post("/people/7-301-1/erasure", ERASURE, CLERK).status_code == 403
+    erased = service.post("/people/7-301-1/erasure", ERASURE, CHAIR)
+    assert erased.status_code == 201, erased.text
+    catch_up(service.url)
+
+    after = history(service, did, CLERK)
+    assert after[0] == {
+        "person_id": "7-301-1",
+        "erased": True,
+        "name": ERASED,
+        "id_number": ERASED,
+        "phone": ERASED,
+        "note": ERASED,
+        "amount_fen": None,
+    }
+    assert after[1]["name"] == "李秀英"
+    assert history(service, did)[0]["name"] == ERASED
+    for page in (
+        service.get(f"/c/tianhai/items/{did}").text,
+        service.get(f"/console/c/tianhai/items/{did}", CLERK).text,
+        service.get(f"/v1/communities/tianhai/disclosures/{did}/history", CLERK).text,
+    ):
+        assert ERASED in page
+        assert not [p for p in PERSONAL if p in page]
+    blob = service.files()
+    assert not [p for p in PERSONAL if p.encode() in blob]
+
+    assert main(["verify", *db]) == 0
+    trusted = [
+        "--key",
+        (keys / "tianhai.log.vkey").read_text().strip(),
+        "--key",
+        (keys / "tianhai.committee.vkey").read_text().strip(),
+    ]
+    assert main(["verify-bundle", str(old_bundle), *trusted]) == 0
+    new_bundle = tmp_path / "after.zip"
+    assert main(["export", *db, "--period", period, "-o", str(new_bundle)]) == 0
+    assert main(["verify-bundle", str(new_bundle), *trusted]) == 0
+    assert not [p for p in PERSONAL if p.encode() in new_bundle.read_bytes()]
+
+
+ERASURE = {"ground": "consent_withdrawn", "reason": "本人书面申请撤回同意"}
