@@ -184,3 +184,29 @@ def test_sqlite_erasure_leaves_no_key_in_the_files(
     assert row.key not in path.read_bytes()
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_the_service_role_lists_and_erases_on_postgres(
+    ledger: CommunityLedger, backend: str, store_url: str
+) -> None:
+    """The service's role adds keys and destroys them through the function made for it,
+    without UPDATE on the key table."""
+    if backend != "postgres":
+        pytest.skip("roles are PostgreSQL's")
+    import psycopg
+
+    from ledger.application import Ledger
+    from ledger.store import open_store
+    from tests.conftest import pg_url
+
+    with Ledger(open_store(pg_url("APP"))) as service:
+        community = service.community(ledger.community.id)
+        draft_list(community, ZHANG)
+        community.erase_person(CHAIR, key(), person_id="3-201-1", **ERASURE)
+    gone = ledger.chain.personal_key("3-201-1")
+    assert gone is not None
+    assert gone.key is None
+    table = f"{ledger.community.id}_personal_keys"
+    refused = pytest.raises(psycopg.errors.InsufficientPrivilege)
+    with psycopg.connect(pg_url("APP")) as conn, refused:
+        conn.execute(f"UPDATE {table} SET key = NULL")

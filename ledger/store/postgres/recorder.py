@@ -72,13 +72,11 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
             "FROM {t} WHERE seq > %s ORDER BY seq LIMIT %s"
         ).format(t=events)
         keys = ident(SCHEMA, personal_keys_table(community_id))
-        # Destroys the key in the transaction of the erasure's event; divides by zero
-        # (and so rolls the transaction back) unless exactly one live key was destroyed.
-        self.destroy_key_statement = sql.SQL(
-            "WITH d AS (UPDATE {k} SET key = NULL, erased_at = now() "
-            "WHERE key_id = %s AND key IS NOT NULL RETURNING 1) "
-            "SELECT 1 / (SELECT count(*) FROM d)::integer"
-        ).format(k=keys)
+        # Destroys the key in the transaction of the erasure's event; raises (and so rolls
+        # the transaction back) unless a live key was destroyed.
+        self.destroy_key_statement = sql.SQL("SELECT {fn}(%s)").format(
+            fn=ident(SCHEMA, f"{community_id}_destroy_key")
+        )
         self.select_key_statement = sql.SQL(
             "SELECT person_id, key_id, key, created_at, erased_at FROM {k} WHERE person_id = %s"
         ).format(k=keys)
