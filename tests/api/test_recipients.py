@@ -6,7 +6,9 @@ a bundle exported before the erasure still verifies offline."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,8 @@ from fastapi.testclient import TestClient
 from api.cli.main import main
 from api.service.app import create_app
 from api.service.settings import Settings
+from ledger.bundle.personal_keys import parse_personal_keys
+from ledger.domain.personal_data import shown
 from ledger.domain.vocabulary import Role
 from tests.api.demo_service import catch_up, demo_store, reader_tokens
 from tests.contract.test_ledger_contract import DRAFT
@@ -129,8 +133,16 @@ def test_recipients_are_shown_then_erased_everywhere(service: Service, tmp_path:
     db = ["--db", service.url, "--community", "tianhai", "--keys-dir", str(keys)]
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
     period = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    assert main(["checkpoint", *db]) == 0
     old_bundle = tmp_path / "before.zip"
     assert main(["export", *db, "--period", period, "-o", str(old_bundle)]) == 0
+    auditors = tmp_path / "auditors-before.zip"
+    export = ["export", *db, "--period", period, "--with-personal-keys", "-o", str(auditors)]
+    assert main(export) == 0
+    with zipfile.ZipFile(old_bundle) as z:
+        assert "personal-keys.json" not in z.namelist()
+    opened = bundle_recipients(auditors)
+    assert [r.name for r in opened] == ["张三丰", "李秀英"]
 
     assert service.post("/people/7-301-1/erasure", ERASURE, CLERK).status_code == 403
     erased = service.post("/people/7-301-1/erasure", ERASURE, CHAIR)
@@ -160,6 +172,7 @@ def test_recipients_are_shown_then_erased_everywhere(service: Service, tmp_path:
     assert not [p for p in PERSONAL if p.encode() in blob]
 
     assert main(["verify", *db]) == 0
+    assert main(["checkpoint", *db]) == 0
     trusted = [
         "--key",
         (keys / "tianhai.log.vkey").read_text().strip(),
@@ -167,10 +180,26 @@ def test_recipients_are_shown_then_erased_everywhere(service: Service, tmp_path:
         (keys / "tianhai.committee.vkey").read_text().strip(),
     ]
     assert main(["verify-bundle", str(old_bundle), *trusted]) == 0
+    assert main(["verify-bundle", str(auditors), *trusted]) == 0
     new_bundle = tmp_path / "after.zip"
-    assert main(["export", *db, "--period", period, "-o", str(new_bundle)]) == 0
+    assert (
+        main(["export", *db, "--period", period, "--with-personal-keys", "-o", str(new_bundle)])
+        == 0
+    )
     assert main(["verify-bundle", str(new_bundle), *trusted]) == 0
-    assert not [p for p in PERSONAL if p.encode() in new_bundle.read_bytes()]
+    assert [r.name for r in bundle_recipients(new_bundle)] == [ERASED, "李秀英"]
+    with zipfile.ZipFile(new_bundle) as z:
+        assert not [p for p in PERSONAL if any(p.encode() in z.read(n) for n in z.namelist())]
+
+
+def bundle_recipients(bundle: Path) -> list[Any]:
+    """The recipients of the last aid list in ``bundle``, opened with its keys."""
+    with zipfile.ZipFile(bundle) as z:
+        keys = parse_personal_keys(z.read("personal-keys.json"), "tianhai")
+        lines = [json.loads(line) for line in z.read("events.jsonl").splitlines()]
+    states = [json.loads(e["state"]) for e in lines if e["topic"] == "gongkai/disclosure/drafted"]
+    listed = [s["recipients"] for s in states if s.get("recipients")][-1]
+    return [shown("tianhai", r, keys) for r in listed]
 
 
 ERASURE = {"ground": "consent_withdrawn", "reason": "本人书面申请撤回同意"}

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from ledger.bundle.format import BundleVerificationError
+from ledger.bundle.personal_keys import key_ids_in, parse_personal_keys, personal_keys_json
 from ledger.domain import personal_data
 from ledger.errors import InvalidInputError
 
@@ -93,3 +95,15 @@ def test_a_person_is_listed_once() -> None:
     with pytest.raises(InvalidInputError) as caught:
         personal_data.recipients([{"person_id": "p1", "name": "张三"}] * 2)
     assert caught.value.field == "recipients[1].person_id"
+
+
+def test_personal_keys_json_round_trips_and_is_checked() -> None:
+    data = personal_keys_json("dongfeng", {WHO[2]: KEY, "f" * 32: None})
+    assert parse_personal_keys(data, "dongfeng") == {WHO[2]: KEY, "f" * 32: None}
+    with pytest.raises(BundleVerificationError, match="names community"):
+        parse_personal_keys(data, "xihu")
+    document = json.loads(data)
+    document["keys"][0]["key"] = "c2hvcnQ="
+    with pytest.raises(BundleVerificationError, match="32 bytes"):
+        parse_personal_keys(json.dumps(document).encode(), "dongfeng")
+    assert key_ids_in([b'{"recipients":[{"key_id":"' + WHO[2].encode() + b'"}]}']) == {WHO[2]}
