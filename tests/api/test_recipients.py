@@ -5,6 +5,7 @@ a bundle exported before the erasure still verifies offline."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
@@ -24,6 +25,7 @@ from ledger.bundle.personal_keys import parse_personal_keys
 from ledger.domain.personal_data import shown
 from ledger.domain.vocabulary import Role
 from tests.api.demo_service import catch_up, demo_store, reader_tokens
+from tests.conftest import fresh_pg_database
 from tests.contract.test_ledger_contract import DRAFT
 
 PROBLEM = "application/problem+json"
@@ -64,22 +66,50 @@ class Service:
         return int(self.get("/v1/communities/tianhai/head").json()["seq"])
 
     def files(self) -> bytes:
-        """Every byte of every database file of the store and its read models,
-        write-ahead logs and journals included."""
-        return b"".join(
-            p.read_bytes()
-            for p in self.directory.iterdir()
-            if p.is_file() and ".sqlite3" in p.name
-        )
+        """Everything the databases hold, as their administrator could read it: on SQLite
+        every byte of the ledger's and the read models' files, write-ahead logs and
+        journals included; on PostgreSQL every row of every table of every schema (the
+        ledger's and the read models'), as text and as its bytes."""
+        if self.url.startswith("sqlite:"):
+            found = [p for p in self.directory.iterdir() if p.is_file() and ".sqlite3" in p.name]
+            names = {p.name for p in found}
+            assert {"gongkai.tianhai.sqlite3", "gongkai.projections.sqlite3"} <= names, names
+            return b"".join(p.read_bytes() for p in found)
+        import psycopg
+
+        chunks: list[bytes] = []
+        with psycopg.connect(self.url) as conn:
+            tables = conn.execute(
+                "SELECT schemaname, tablename FROM pg_tables WHERE schemaname NOT IN "
+                "('pg_catalog', 'information_schema')"
+            ).fetchall()
+            assert any(t.startswith("tianhai_") for _, t in tables)
+            assert any(t == "history_versions" for _, t in tables)
+            for schema, table in tables:
+                rows = conn.execute(f'SELECT t::text FROM "{schema}"."{table}" t').fetchall()
+                chunks += [row[0].encode() for row in rows]
+                for row in conn.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall():
+                    chunks += [bytes(v) for v in row if isinstance(v, bytes | memoryview)]
+        return b"\n".join(chunks)
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
     directory = tmp_path_factory.mktemp("recipients")
-    url = demo_store(directory, second_community=False)
-    tokens = reader_tokens(url, [CLERK, CHAIR, RESIDENT])
-    with TestClient(create_app(Settings(db_url=url, checkpoint_interval=0))) as client:
-        yield Service(directory, url, client, tokens)
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = demo_store(directory, second_community=False)
+        else:
+            url = stack.enter_context(fresh_pg_database())
+            keys = str(directory / "keys")
+            assert main(["demo", "--db", url, "--keys-dir", keys]) == 0
+            assert main(["db", "init", "--db", url]) == 0
+        tokens = reader_tokens(url, [CLERK, CHAIR, RESIDENT])
+        settings = Settings(db_url=url, checkpoint_interval=0, keys_dir=directory / "keys")
+        with TestClient(create_app(settings)) as client:
+            yield Service(directory, url, client, tokens)
 
 
 def history(service: Service, disclosure_id: str, who: Any = None) -> list[dict[str, Any]]:
