@@ -47,6 +47,8 @@ _ACTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
     ("inquiry", "meeting-recorded"): ("inquiry", "conclusion", ""),
     ("finance", "entry-recorded"): ("finance_entry", "memo", "reverses"),
     ("finance", "entry-reversed"): ("finance_entry", "reason", "reversal_id"),
+    # The erasure of a person's personal data, with its reason (PIPL 第四十七条).
+    ("person", "erased"): ("person", "reason", ""),
 }
 
 _COLUMNS: Final = (

@@ -52,6 +52,7 @@ ACT_NAMES: Final = {
     "entry-recorded": "记账",
     "entry-reversed": "红字冲销",
     "seal-key": "登记监审印章",
+    "erased": "删除个人信息",
 }
 #: The most rows one page shows, the latest first.
 ROWS: Final = 500

@@ -190,6 +190,10 @@ def test_recipients_are_shown_then_erased_everywhere(service: Service, tmp_path:
         "amount_fen": None,
     }
     assert after[1]["name"] == "李秀英"
+    trail = service.get("/v1/communities/tianhai/audit-trail?role=committee_chair", CHAIR).json()
+    erasure = [a for a in trail["acts"] if a["act"] == "erased"]
+    assert [a["opinion"] for a in erasure] == [ERASURE["reason"]]
+    assert "删除个人信息" in service.get("/console/c/tianhai/work-ledger", CHAIR).text
     assert history(service, did)[0]["name"] == ERASED
     for page in (
         service.get(f"/c/tianhai/items/{did}").text,
