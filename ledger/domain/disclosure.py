@@ -224,7 +224,9 @@ class Disclosure(LedgerAggregate):
         self.category = event.category
         self.title, self.body = event.title, event.body
         self.attachments = list(event.attachments)
-        self.recipients = list(event.recipients)
+        # Events recorded before lists had recipients were stored without the field, and
+        # a stored event is decoded without its defaults.
+        self.recipients = list(getattr(event, "recipients", None) or [])
         self.scope = Scope(event.scope)
         self.planned = (event.planned_from, event.planned_until)
         self.content_version += 1

@@ -210,3 +210,19 @@ def test_the_service_role_lists_and_erases_on_postgres(
     refused = pytest.raises(psycopg.errors.InsufficientPrivilege)
     with psycopg.connect(pg_url("APP")) as conn, refused:
         conn.execute(f"UPDATE {table} SET key = NULL")
+
+
+def test_a_draft_stored_before_recipients_existed_still_loads(ledger: CommunityLedger) -> None:
+    """Events recorded before lists had recipients have no such field."""
+    from eventsourcing.persistence import StoredEvent
+
+    drafted = ledger.draft_disclosure(CLERK, key(), **{**DRAFT, "category": "policies"})
+    entry = ledger.entries(after=drafted.first_seq - 1, limit=1)[0]
+    assert b',"recipients":[]' in entry.state
+    old = entry.state.replace(b',"recipients":[]', b"")
+    event = ledger.mapper.to_domain_event(
+        StoredEvent(entry.originator_id, entry.originator_version, entry.topic, old)
+    )
+    disclosure = event.mutate(None)
+    assert isinstance(disclosure, Disclosure)
+    assert disclosure.recipients == []
