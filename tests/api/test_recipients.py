@@ -237,3 +237,21 @@ def bundle_recipients(bundle: Path) -> list[Any]:
 
 
 ERASURE = {"ground": "consent_withdrawn", "reason": "本人书面申请撤回同意"}
+
+
+def test_a_list_is_revised_retried_and_an_unknown_person_is_not_found(service: Service) -> None:
+    drafted = service.post("/disclosures", {**DRAFT, "recipients": [LI]}, CLERK)
+    assert drafted.status_code == 201, drafted.text
+    did = drafted.json()["result"]["id"]
+    body = {**DRAFT, "recipients": [LI, {**ZHANG, "person_id": "7-303-1"}]}
+    headers = {**service.headers(CLERK), "Idempotency-Key": str(uuid.uuid4())}
+    path = f"/v1/communities/tianhai/disclosures/{did}/revisions"
+    first = service.client.post(path, json=body, headers=headers)
+    again = service.client.post(path, json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    catch_up(service.url)
+    assert [r["person_id"] for r in history(service, did, CLERK)] == ["7-302-2", "7-303-1"]
+    missing = service.post("/people/9-999-9/erasure", ERASURE, CHAIR)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == PROBLEM
