@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.accounts import Principal, check_csrf
 from api.console.forms import Form, read_form
+from api.console.recipients import parse_recipients
 from api.portal.routes import LangQuery, Page, PortalRoute, community_named, page_of
 from api.routes.attachments import attachment_store
 from api.routes.board import current_board
@@ -265,6 +266,7 @@ async def post_draft(request: Request, community_id: CommunityPath, who: SignedI
             planned_from=form.get("planned_from"),
             planned_until=form.get("planned_until"),
             attachments=[f.sha256 for f in form.files.get("attachments", [])],
+            recipients=parse_recipients(form.get("recipients")),
         )
     except GongkaiError as e:
         return refused(page, e, back)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -255,3 +256,34 @@ def test_a_list_is_revised_retried_and_an_unknown_person_is_not_found(service: S
     missing = service.post("/people/9-999-9/erasure", ERASURE, CHAIR)
     assert missing.status_code == 404
     assert missing.headers["content-type"] == PROBLEM
+
+
+def test_the_console_drafts_a_list_pasted_from_a_sheet(service: Service) -> None:
+    from tests.api.test_console import PDF
+
+    page = service.get("/console/c/tianhai/new", CLERK)
+    assert page.status_code == 200
+    hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page.text))
+    listed = "7-401-1\t王小明\t110101198001011234\t13900001111\t1,260.50\t独居老人\n7-402-2|赵芳\n"
+    form = {**hidden, **DRAFT, "recipients": listed}
+    posted = service.client.post(
+        "/console/c/tianhai/new",
+        data=form,
+        files={"attachments": ("notice.pdf", PDF, "application/pdf")},
+        headers=service.headers(CLERK),
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text
+    did = posted.headers["location"].partition("?")[0].rsplit("/", 1)[1]
+    catch_up(service.url)
+    shown = history(service, did, CLERK)
+    assert [(r["name"], r["amount_fen"]) for r in shown] == [("王小明", 126_050), ("赵芳", None)]
+    bad = service.client.post(
+        "/console/c/tianhai/new",
+        data={**form, "recipients": "7-403-1|钱多多|x|y|z|w|extra"},
+        files={"attachments": ("notice.pdf", PDF, "application/pdf")},
+        headers=service.headers(CLERK),
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422
+    assert "line 1" in bad.text
