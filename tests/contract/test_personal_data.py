@@ -226,3 +226,37 @@ def test_a_draft_stored_before_recipients_existed_still_loads(ledger: CommunityL
     disclosure = event.mutate(None)
     assert isinstance(disclosure, Disclosure)
     assert disclosure.recipients == []
+
+
+def test_on_postgres_a_destroyed_key_is_off_the_disk_once_the_table_is_rewritten(
+    ledger: CommunityLedger, backend: str
+) -> None:
+    """PostgreSQL keeps the old row version, key and all, as a dead tuple in the table's
+    file after the erasure: no query sees it, but the bytes are on disk. VACUUM FULL
+    rewrites the table into a new file without it (what the operator runs, or what
+    autovacuum's reuse of the space does in time; WAL segments and backups keep their
+    own copies until they are recycled)."""
+    if backend != "postgres":
+        pytest.skip("PostgreSQL's heap files")
+    import psycopg
+
+    from tests.conftest import pg_url
+
+    draft_list(ledger, ZHANG)
+    row = ledger.chain.personal_key("3-201-1")
+    assert row is not None
+    assert row.key is not None
+    ledger.erase_person(CHAIR, key(), person_id="3-201-1", **ERASURE)
+    table = f"{ledger.community.id}_personal_keys"
+    with psycopg.connect(pg_url("SUPER"), autocommit=True) as conn:
+
+        def on_disk() -> bytes:
+            conn.execute("CHECKPOINT")
+            (data,) = conn.execute(
+                "SELECT pg_read_binary_file(pg_relation_filepath(%s))", (table,)
+            ).fetchone()
+            return bytes(data)
+
+        assert row.key in on_disk(), "the dead tuple is still in the file"
+        conn.execute(f'VACUUM FULL "{table}"')
+        assert row.key not in on_disk()

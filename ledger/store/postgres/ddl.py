@@ -200,10 +200,11 @@ def community_ddl(community_id: str, service_role: str | None) -> list[sql.Compo
             "event_count integer NOT NULL, "
             "recorded_at timestamptz NOT NULL)"
         ).format(t=ident(SCHEMA, commands)),
-        # Not append-only: erasing a person sets their key to NULL (ledger.domain.personal_data).
-        # The old row version stays in the heap as a dead tuple until VACUUM reclaims it:
-        # no query sees it, but the bytes are on disk until then ('gongkai' leaves it to
-        # autovacuum; an operator who must be sure runs VACUUM on the table).
+        # Not append-only: erasing a person sets their key to NULL (personal_data). The
+        # old row version, key and all, stays in the table's file as a dead tuple: no
+        # query sees it, and plain VACUUM only marks its space free. **fact** it is gone
+        # from the file once VACUUM FULL rewrites the table (tests/contract/
+        # test_personal_data.py); WAL segments and backups keep copies until recycled.
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {t} ("
             "key_id text PRIMARY KEY, "
