@@ -58,6 +58,8 @@ _ACTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
     ("committee", "committee-elected"): ("committee", "chair", "meeting_id"),
     ("committee", "member-resigned"): ("committee", "reason", ""),
     ("committee", "member-recalled"): ("committee", "reason", "meeting_id"),
+    # The erasure of a person's personal data, with its reason (PIPL 第四十七条).
+    ("person", "erased"): ("person", "reason", ""),
 }
 
 _COLUMNS: Final = (

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 from uuid import UUID
 
+from ledger.domain.personal_data import stored_recipients
 from projections.db import ReadDB, Tx
 from projections.ledger_event import LedgerEvent, id_text
 from projections.runner import Projection
@@ -53,7 +54,7 @@ COMPARED_FIELDS: Final = ("category", "scope", "title", "body", "attachments")
 
 _VERSION_COLUMNS: Final = (
     "disclosure_id, version, kind, seq, recorded_at, actor, actor_role, category, scope, "
-    "title, body, attachments, correction_id, corrects_version"
+    "title, body, attachments, correction_id, corrects_version, recipients"
 )
 _OBJECTION_COLUMNS: Final = (
     "seq, objection_id, disclosure_id, act, recorded_at, actor, actor_role, objector, "
@@ -79,6 +80,10 @@ class ContentVersion:
     attachments: tuple[str, ...]  # SHA-256 of each file, hex
     correction_id: UUID | None = None  # for a correction: the objection it answers
     corrects_version: int | None = None  # for a correction: the version it replaces
+    #: An aid list's people as stored, each {"person_id", "key_id", "sealed"}: sealed
+    #: under each person's key (ledger.domain.personal_data), opened only when shown. A
+    #: correction keeps the list of the version it corrects.
+    recipients: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +131,7 @@ class HistoryProjection(Projection):
             "seq BIGINT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT NOT NULL, "
             "actor_role TEXT NOT NULL, category TEXT NOT NULL, scope TEXT NOT NULL, "
             "title TEXT NOT NULL, body TEXT NOT NULL, attachments TEXT NOT NULL, "
-            "correction_id TEXT, corrects_version BIGINT, "
+            "correction_id TEXT, corrects_version BIGINT, recipients TEXT NOT NULL, "
             "PRIMARY KEY (community, disclosure_id, version))",
             "CREATE TABLE IF NOT EXISTS history_objections (community TEXT NOT NULL, "
             "seq BIGINT NOT NULL, objection_id TEXT NOT NULL, disclosure_id TEXT NOT NULL, "
@@ -157,8 +162,8 @@ class HistoryProjection(Projection):
         versions.write()
 
 
-#: A disclosure's latest version: its number, category and scope.
-_Latest = tuple[int, str, str]
+#: A disclosure's latest version: its number, category, scope and recipients (JSON).
+_Latest = tuple[int, str, str, str]
 
 
 class _Versions:
@@ -177,14 +182,16 @@ class _Versions:
         if event.version == 1:
             return None  # the disclosure's first event: the store keeps versions unique
         rows = self._tx.query(
-            "SELECT version, category, scope FROM history_versions "
+            "SELECT version, category, scope, recipients FROM history_versions "
             "WHERE community = ? AND disclosure_id = ? ORDER BY version DESC LIMIT 1",
             (self._community, key),
         )
-        return (int(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
+        return (int(rows[0][0]), rows[0][1], rows[0][2], rows[0][3]) if rows else None
 
     def record(self, event: LedgerEvent) -> None:
         latest = self.latest(event)
+        listed = stored_recipients(event.state.get("recipients"))
+        people = json.dumps(listed, ensure_ascii=False) if listed else "[]"
         if event.kind == "drafted":
             if latest:
                 return  # an aggregate is created once; a second draft of it is not a version
@@ -195,9 +202,9 @@ class _Versions:
             version, category, scope = latest[0] + 1, event.text("category"), event.text("scope")
         else:
             # A correction replaces the title, body and attachments; the rest carries over.
-            version, category, scope = latest[0] + 1, latest[1], latest[2]
+            version, category, scope, people = latest[0] + 1, latest[1], latest[2], latest[3]
         corrected = event.kind == "corrected"
-        self._latest[event.aggregate_id] = (version, category, scope)
+        self._latest[event.aggregate_id] = (version, category, scope, people)
         self._pending.append(
             (
                 self._community,
@@ -215,6 +222,7 @@ class _Versions:
                 json.dumps(attachments) if (attachments := event.strings("attachments")) else "[]",
                 event.uuid("correction_id") if corrected else None,
                 event.number("corrects_version") if corrected else None,
+                people,
             )
         )
 
@@ -222,7 +230,7 @@ class _Versions:
         if self._pending:
             self._tx.executemany(
                 f"INSERT INTO history_versions (community, {_VERSION_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self._pending,
             )
 
@@ -329,7 +337,7 @@ def _up_to(as_of: int | None, params: list[Any]) -> tuple[str, list[Any]]:
 
 def _version(row: tuple[Any, ...]) -> ContentVersion:
     (oid, version, kind, seq, recorded_at, actor, role, category, scope, title, body) = row[:11]
-    attachments, correction_id, corrects_version = row[11:]
+    attachments, correction_id, corrects_version, recipients = row[11:]
     return ContentVersion(
         disclosure_id=UUID(oid),
         version=int(version),
@@ -345,6 +353,7 @@ def _version(row: tuple[Any, ...]) -> ContentVersion:
         attachments=tuple(json.loads(attachments)),
         correction_id=UUID(correction_id) if correction_id else None,
         corrects_version=None if corrects_version is None else int(corrects_version),
+        recipients=tuple(stored_recipients(json.loads(recipients))),
     )
 
 

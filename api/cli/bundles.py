@@ -25,7 +25,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     files = attachment_store(args, args.db)
     with open_store(args.db) as store:
         summary = export_bundle(
-            store, args.community, dates, Path(args.output), key, overwrite=args.force, files=files
+            store,
+            args.community,
+            dates,
+            Path(args.output),
+            key,
+            overwrite=args.force,
+            files=files,
+            personal_keys=args.with_personal_keys,
         )
     print(
         f"wrote {summary.path}: {summary.entries:,} entries, {summary.attachments:,} "
@@ -60,6 +67,12 @@ def add_bundle_commands(sub: Any) -> None:
     export.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
     export.add_argument("-o", "--output", required=True, metavar="FILE")
     export.add_argument("--force", action="store_true", help="replace an existing file")
+    export.add_argument(
+        "--with-personal-keys",
+        action="store_true",
+        help="for readers who may see personal data (the street's auditors) only: carry the "
+        "keys that open the aid lists' recipients; a public bundle has none",
+    )
     add_attachments_dir(export, "the attachments are")
     export.set_defaults(func=cmd_export)
 

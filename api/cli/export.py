@@ -11,6 +11,7 @@ checkpoint, with each entry's inclusion proof in that checkpoint. See
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -22,6 +23,7 @@ from typing import Any, Final
 from ledger.attachments import FileAttachmentStore
 from ledger.bundle.contents import BundleContents, BundleSummary, ProofWriter
 from ledger.bundle.named_files import SortedDigests, named_files
+from ledger.bundle.personal_keys import key_ids_in, personal_keys_json
 from ledger.bundle.proof_writer import ProofWriterProcess
 from ledger.bundle.write import write_bundle
 from ledger.errors import InvalidInputError, NotFoundError
@@ -169,11 +171,14 @@ def export_bundle(
     overwrite: bool = False,
     parallel_from: int = PARALLEL_FROM,
     files: FileAttachmentStore | None = None,
+    personal_keys: bool = False,
 ) -> BundleSummary:
     """Write the bundle of ``dates`` for ``community_id`` to ``output``: one pass finds
     the range, the attachments it names and the board at its end, a second streams the
     entries and their proofs into the bundle. Memory holds the board and about 32 bytes
-    per attachment named, never the entries."""
+    per attachment named, never the entries. ``personal_keys``: the bundle is for readers
+    who may see the personal data (the street's auditors), and carries the keys of the
+    people its entries name (personal-keys.json); a public bundle never does."""
     if output.exists() and not overwrite:
         raise InvalidInputError(f"{output} exists; pass --force to replace it", field="output")
     community = store.community(community_id)
@@ -198,6 +203,13 @@ def export_bundle(
         else:
             proofs = inclusion_proofs(first - 1, last - 1, size, BlockReader(log.seal))
         contents = _contents(log, community, checkpoint, dates, found, proofs, log_key.name, files)
+        if personal_keys:
+            ids = key_ids_in(row[6] for row in _chain_range(log, first, last))
+            held = store.recorder(community.id).personal_keys(ids)
+            keys = {key_id: held.get(key_id) for key_id in ids}
+            contents = dataclasses.replace(
+                contents, personal_keys=personal_keys_json(community.id, keys)
+            )
         return write_bundle(output, contents, log_key.signer(), overwrite=overwrite)
 
 

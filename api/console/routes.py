@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.accounts import Principal, check_csrf
 from api.console.forms import Form, read_form
+from api.console.recipients import parse_recipients
 from api.portal.routes import LangQuery, Page, PortalRoute, community_named, page_of
 from api.routes.attachments import attachment_store
 from api.routes.board import current_board
@@ -49,6 +50,7 @@ from projections.board_projection import BoardProjection
 from projections.db import ReadDB
 from projections.history import changes, history
 from projections.inquiries import inquiries
+from projections.recipients import key_ids, recipients_view
 from projections.runner import tracked_position
 from projections.seal_keys import keys_in_force
 from projections.visibility import Reader, can_see
@@ -264,6 +266,7 @@ async def post_draft(request: Request, community_id: CommunityPath, who: SignedI
             planned_from=form.get("planned_from"),
             planned_until=form.get("planned_until"),
             attachments=[f.sha256 for f in form.files.get("attachments", [])],
+            recipients=parse_recipients(form.get("recipients")),
         )
     except GongkaiError as e:
         return refused(page, e, back)
@@ -295,6 +298,13 @@ def item_page(request: Request, community_id: CommunityPath, disclosure_id: UUID
         **form_context(request, ledger, community_id),
         item=item,
         latest=latest,
+        # Members see an aid list's recipients whole, each opened with their key now.
+        recipients=recipients_view(
+            community_id,
+            latest.recipients,
+            ledger.community(community_id).personal_keys(key_ids(latest.recipients)),
+            public=False,
+        ),
         previous=versions[-2] if len(versions) > 1 else None,
         diff=diffs[-1] if diffs else None,
         acts=acts,

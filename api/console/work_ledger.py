@@ -63,6 +63,7 @@ ACT_NAMES: Final = {
     "committee-elected": "推选监委会",
     "member-resigned": "监委会成员辞职",
     "member-recalled": "罢免监委会成员",
+    "erased": "删除个人信息",
 }
 #: The most rows one page shows, the latest first.
 ROWS: Final = 500

@@ -43,6 +43,7 @@ from projections.clock import seq_at
 from projections.db import ReadDB
 from projections.history import ContentVersion, objections
 from projections.opinions import OpinionsProjection, counts, opinions
+from projections.recipients import key_ids
 from projections.runner import tracked_position
 from projections.visibility import Reader, can_see, sees_public_view
 
@@ -314,7 +315,14 @@ def item_page(
         "item.html",
         community=community,
         disclosure_id=str(key),
-        versions=views.version_views(versions, public=public),
+        versions=views.version_views(
+            versions,
+            public=public,
+            community_id=community_id,
+            keys=ledger.community(community_id).personal_keys(
+                {k for v in versions for k in key_ids(v.recipients)}
+            ),
+        ),
         objections=views.item_objections(acts, versions[-1].title, public=public),
         opinions=feedback.shown_opinions(found, reader, community_id, own),
         # The form for a signed-in resident or representative of the community, while

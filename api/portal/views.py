@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Final
@@ -140,11 +140,20 @@ class VersionView:
     body_diff: tuple[str, ...] = ()
 
 
-def version_views(versions: list[ContentVersion], *, public: bool) -> list[VersionView]:
+def version_views(
+    versions: list[ContentVersion],
+    *,
+    public: bool,
+    community_id: str = "",
+    keys: Mapping[str, bytes | None] | None = None,
+) -> list[VersionView]:
     """Each version as the history route gives it, with the diff of its title and body
     from the previous one computed from those same (masked, on the public view) texts,
-    so that no diff line carries what the version itself does not show."""
-    shown = [version_json(v, public=public) for v in versions]
+    so that no diff line carries what the version itself does not show. ``keys``: those
+    that open the recipients of aid lists (see :func:`api.routes.reads.version_json`)."""
+    shown = [
+        version_json(v, public=public, community_id=community_id, keys=keys) for v in versions
+    ]
     texts = [
         dataclasses.replace(v, title=s["title"], body=s["body"])
         for v, s in zip(versions, shown, strict=True)

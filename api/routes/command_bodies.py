@@ -21,6 +21,22 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RecipientBody(Body):
+    """One person on an aid list; stored sealed under the person's own key
+    (ledger.domain.personal_data), never in the clear."""
+
+    person_id: str = Field(
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="the clerk's own ID for the person (e.g. a household number), kept in "
+        "the clear: never a phone or ID number",
+    )
+    name: SingleLine = Field(min_length=1, max_length=50)
+    id_number: str = Field(default="", pattern=r"^([0-9]{17}[0-9Xx]|[0-9]{15})?$")
+    phone: str = Field(default="", pattern=r"^(\+?[0-9][0-9-]{5,19})?$")
+    amount_fen: Fen | None = None
+    note: SingleLine = Field(default="", max_length=500)
+
+
 class Content(Body):
     category: str
     title: SingleLine = Field(max_length=200)
@@ -29,6 +45,21 @@ class Content(Body):
     planned_from: str
     planned_until: str
     attachments: list[str] = Field(default_factory=list, max_length=50)
+    #: An aid list's people (救助、低保、福利对象、征地补偿 lists only).
+    recipients: list[RecipientBody] = Field(default_factory=list, max_length=1000)
+
+
+class Erasure(Body):
+    """The erasure of a person's personal data, on a ground of PIPL 第四十七条."""
+
+    ground: Literal[
+        "purpose_fulfilled",
+        "retention_ended",
+        "consent_withdrawn",
+        "unlawful_processing",
+        "other_legal",
+    ]
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
 
 
 class Review(Body):

@@ -25,6 +25,7 @@ from api.routes.command_bodies import (
     CorrectionContent,
     CorrectionReview,
     Entry,
+    Erasure,
     Finding,
     Objection,
     OpinionBody,
@@ -474,6 +475,28 @@ def register_seal_key(
     return run_command("register_seal_key", who, ledger, community_id, response, register)
 
 
+@router.post("/people/{person_id}/erasure", status_code=201)
+def erase_person(
+    community_id: str,
+    person_id: str,
+    body: Erasure,
+    key: IdempotencyKey,
+    who: SignedIn,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """The chair erases a person's personal data (PIPL 第四十七条): their key is destroyed
+    and every view shows [已删除] where their fields were; the chain still verifies."""
+    return run_command(
+        "erase_person",
+        who,
+        ledger,
+        community_id,
+        response,
+        lambda c: c.erase_person(who.actor(), key, person_id=person_id, **body.model_dump()),
+    )
+
+
 #: The roles whose reviews a seal key seals.
 SEALING_ROLES = frozenset({Role.COMMITTEE_MEMBER, Role.COMMITTEE_CHAIR})
 
@@ -520,6 +543,7 @@ COMMAND_ROUTES: dict[str, str] = {
     "record_entry": "/finance/entries",
     "reverse_entry": "/finance/entries/{entry_id}/reversal",
     "register_seal_key": "/seal-keys",
+    "erase_person": "/people/{person_id}/erasure",
     # api/routes/inquiries.py
     "file_inquiry": "/inquiries",
     "answer_inquiry": "/inquiries/{inquiry_id}/answer",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from projections import finance
 from projections.audit_trail import acts_by, acts_for
 from projections.history import ContentVersion, changes, history
 from projections.masking import mask_name, mask_text
+from projections.recipients import key_ids, recipients_view
 from projections.seal_keys import keys_in_force, registered_keys
 from projections.visibility import Reader, can_see, reads_everything, sees_public_view
 
@@ -33,11 +35,23 @@ router = APIRouter(prefix="/v1/communities", tags=["reads"])
 PERIOD = PERIOD_PATTERN
 
 
-def version_json(version: ContentVersion, *, public: bool) -> dict[str, Any]:
+def version_json(
+    version: ContentVersion,
+    *,
+    public: bool,
+    community_id: str = "",
+    keys: Mapping[str, bytes | None] | None = None,
+) -> dict[str, Any]:
+    """One version as JSON; its recipients (an aid list's) opened with ``keys``, the
+    keys held for them now (:mod:`projections.recipients`). Without ``keys`` the
+    recipients are left out: the sealed form is never shown as it is stored."""
     data = {
         k: (str(v) if isinstance(v, UUID) else v) for k, v in dataclasses.asdict(version).items()
     }
     data["attachments"] = list(version.attachments)
+    del data["recipients"]
+    if keys is not None:
+        data["recipients"] = recipients_view(community_id, version.recipients, keys, public=public)
     if public:
         data["title"], data["body"] = mask_text(version.title), mask_text(version.body)
         data["actor"] = mask_name(version.actor)
@@ -60,12 +74,17 @@ def disclosure_history(
     if not versions or not can_see(reader, community_id, versions[-1].scope):
         raise NotFoundError(f"no disclosure {disclosure_id} in {community_id!r}")
     public = sees_public_view(reader, community_id)
+    keys = ledger.community(community_id).personal_keys(
+        {k for v in versions for k in key_ids(v.recipients)}
+    )
     return {
         "community": community_id,
         "disclosure_id": str(disclosure_id),
         "as_of": as_of,
         "public_view": public,
-        "versions": [version_json(v, public=public) for v in versions],
+        "versions": [
+            version_json(v, public=public, community_id=community_id, keys=keys) for v in versions
+        ],
         "changes": [
             {"from": old.version, "to": new.version, "fields": list(changes(old, new).fields)}
             for old, new in itertools.pairwise(versions)

@@ -4,11 +4,12 @@ reviews of each stage, publish, withdraw and archive."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from ledger.application.personal_data import PersonalDataCommands
 from ledger.application.seal_keys import SealKeyCommands
 from ledger.chain.idempotency import CommandResult
 from ledger.domain import validate
@@ -19,9 +20,33 @@ from ledger.domain.vocabulary import CATEGORY_BY_CODE, Channel, ReviewOutcome, R
 from ledger.errors import InvalidInputError, PermissionDeniedError
 from ledger.seal.review_seal import ReviewSealError, SealedReview, verify_seal
 
+#: The categories whose disclosures are lists of named people (aid lists, eligibility
+#: lists, compensation to households): only these may carry ``recipients``.
+RECIPIENT_CATEGORIES: Final = frozenset(
+    {"social_assistance", "welfare_eligibility", "land_compensation"}
+)
 
-class DisclosureCommands(SealKeyCommands):
+
+class DisclosureCommands(SealKeyCommands, PersonalDataCommands):
     """Commands on :class:`~ledger.domain.disclosure.Disclosure` aggregates."""
+
+    def _with_recipients(
+        self, content: dict[str, Any], recipients: object
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The event's content and the command's fingerprinted arguments, with the
+        recipients sealed (:meth:`seal_recipients`); neither holds a recipient's
+        personal fields in the clear. Without recipients both are ``content``, so the
+        fingerprints of commands from before recipients existed do not change."""
+        if recipients is None or (isinstance(recipients, Sequence) and not recipients):
+            return content, content
+        if content["category"] not in RECIPIENT_CATEGORIES:
+            raise InvalidInputError(
+                f"only a list of people ({', '.join(sorted(RECIPIENT_CATEGORIES))}) carries "
+                "recipients",
+                field="recipients",
+            )
+        stored, fingerprinted = self.seal_recipients(recipients)
+        return {**content, "recipients": stored}, {**content, "recipients": fingerprinted}
 
     @staticmethod
     def _content(
@@ -61,19 +86,24 @@ class DisclosureCommands(SealKeyCommands):
         planned_from: str,
         planned_until: str,
         attachments: Sequence[str] = (),
+        recipients: Sequence[object] | None = None,
     ) -> CommandResult:
-        """Record a new draft. Answers ``{"id": ...}``."""
+        """Record a new draft. Answers ``{"id": ...}``. ``recipients``: the people an
+        aid list names, each ``{"person_id", "name", "id_number", "phone",
+        "amount_fen", "note"}`` (all but the first two optional), recorded sealed under
+        each person's key (:mod:`ledger.domain.personal_data`)."""
         require_role(actor, "draft_disclosure")
-        content = self._content(
+        checked = self._content(
             category, title, body, scope, attachments, planned_from, planned_until
         )
-        self.require_held(content["attachments"], "attachments")
+        self.require_held(checked["attachments"], "attachments")
+        content, arguments = self._with_recipients(checked, recipients)
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             disclosure = Disclosure.draft(actor, self.gates(), **content)
             return [disclosure], {"id": str(disclosure.id)}
 
-        return self.execute(actor, idempotency_key, "draft_disclosure", content, build)
+        return self.execute(actor, idempotency_key, "draft_disclosure", arguments, build)
 
     def revise_draft(
         self,
@@ -88,18 +118,21 @@ class DisclosureCommands(SealKeyCommands):
         planned_from: str,
         planned_until: str,
         attachments: Sequence[str] = (),
+        recipients: Sequence[object] | None = None,
     ) -> CommandResult:
+        """A new version of the draft; its ``recipients`` replace the earlier ones."""
         require_role(actor, "revise_draft")
-        content = self._content(
+        checked = self._content(
             category, title, body, scope, attachments, planned_from, planned_until
         )
-        self.require_held(content["attachments"], "attachments")
+        self.require_held(checked["attachments"], "attachments")
+        content, arguments = self._with_recipients(checked, recipients)
         return self._on_disclosure(
             actor,
             idempotency_key,
             "revise_draft",
             disclosure_id,
-            content,
+            arguments,
             lambda d: d.revise_draft(actor, self.gates(), **content),
         )
 

@@ -91,9 +91,13 @@ class CommandRunner(Application[UUID]):
         command: str,
         arguments: dict[str, Any],
         build: Build,
+        *,
+        erase_key: str | None = None,
     ) -> CommandResult:
         """Run one command at most once per idempotency key of ``actor``'s account: the
-        same key sent by another account is another command (see :func:`scoped_key`)."""
+        same key sent by another account is another command (see :func:`scoped_key`).
+        ``erase_key``: a personal key the recorder destroys in the same transaction as
+        the command's events (:mod:`ledger.domain.personal_data`)."""
         key = check_key(idempotency_key)
         stored_key = scoped_key(actor.name, key)
         digest = fingerprint(command, arguments)
@@ -110,7 +114,8 @@ class CommandRunner(Application[UUID]):
             aggregates, result = build()
             record = CommandRecord(stored_key, digest, canonical_json(result))
             try:
-                recordings = self.save(*aggregates, command=record)
+                extra = {} if erase_key is None else {"erase_key": erase_key}
+                recordings = self.save(*aggregates, command=record, **extra)
             except (DuplicateCommandError, IntegrityError):
                 # Either an earlier attempt with this key was stored after all (its
                 # acknowledgement was lost), or another command changed the same

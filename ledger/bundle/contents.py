@@ -59,6 +59,9 @@ class BundleContents:
     # Ascending, without repeats: streamed into attachments-missing.txt.
     attachments_missing: Iterable[str] = ()
     created_at: datetime | None = None
+    #: personal-keys.json (:func:`ledger.bundle.personal_keys.personal_keys_json`), only
+    #: in a bundle for readers who may see the personal data; None leaves it out.
+    personal_keys: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,15 @@ BOARD: Final = "board.html"
 MISSING: Final = "attachments-missing.txt"
 README: Final = "README.txt"
 ATTACHMENTS_DIR: Final = "attachments/"
+#: Only in a bundle for readers who may see personal data (ledger.domain.personal_data):
+#: the keys that open the sealed recipients of its entries, an erased person's as null.
+PERSONAL_KEYS: Final = "personal-keys.json"
+PERSONAL_KEYS_FORMAT: Final = "gongkai-personal-keys/v1"
 
 #: The entries every bundle has besides its attachments, in the order they are written.
 REQUIRED_FILES: Final = (README, CHECKPOINT, EVENTS, PROOFS, BOARD, MISSING)
+#: The entries a bundle may have besides those.
+OPTIONAL_FILES: Final = (PERSONAL_KEYS,)
 
 SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
 

@@ -42,6 +42,8 @@ from ledger.bundle.format import (
     MANIFEST,
     MANIFEST_SIG,
     MISSING,
+    OPTIONAL_FILES,
+    PERSONAL_KEYS,
     PROOFS,
     REQUIRED_FILES,
     BundleReport,
@@ -52,6 +54,7 @@ from ledger.bundle.format import (
     manifest_sig_text,
 )
 from ledger.bundle.named_files import SortedDigests, named_files
+from ledger.bundle.personal_keys import parse_personal_keys
 from ledger.bundle.verify_lines import read_event
 from ledger.bundle.verify_parse import (
     READ_ERRORS,
@@ -134,6 +137,8 @@ class _Verifier(BundleZip):
         )
         entries = self.check_entries(manifest, checkpoint)
         self.checks.append(self.check_named())
+        if PERSONAL_KEYS in manifest.files:
+            self.checks.append(self.check_personal_keys(manifest))
         return BundleReport(
             path=self.path,
             community=manifest.community,
@@ -150,6 +155,19 @@ class _Verifier(BundleZip):
             attachments=attachments,
             attachments_missing=manifest.attachments_missing,
             checks=tuple(self.checks),
+        )
+
+    # 9. personal-keys.json, in a bundle for readers who may see personal data.
+    def check_personal_keys(self, manifest: Manifest) -> str:
+        keys = parse_personal_keys(
+            self.read_small(PERSONAL_KEYS, MAX_MANIFEST_SIZE), manifest.community
+        )
+        erased = sum(1 for k in keys.values() if k is None)
+        return (
+            f"9. {PERSONAL_KEYS}: {len(keys)} personal key(s) of the people whose sealed "
+            f"fields the entries hold ({erased} of them erased, their key null); the "
+            "entries' hashes cover only the ciphertext, so the chain verifies with or "
+            "without them."
         )
 
     # 2. manifest.sig: signed by a log key, for manifest.json's SHA-256.
@@ -191,7 +209,7 @@ class _Verifier(BundleZip):
                 if name[len(ATTACHMENTS_DIR) :] != digest:
                     fail(f"{name}: an attachment not named by its SHA-256 {digest}")
                 held.add(digest)
-            elif name not in REQUIRED_FILES:
+            elif name not in REQUIRED_FILES and name not in OPTIONAL_FILES:
                 fail(f"{MANIFEST}: lists {name!r}, which is not part of {FORMAT}")
         present = set(self.zf.namelist())
         for name in files:

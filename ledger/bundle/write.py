@@ -32,6 +32,11 @@ Format ``gongkai-bundle/v1``, a ZIP file (deflate) with these entries:
     The board as it stood at the end of the range.
 ``README.txt``
     What this is and how to check it, in Chinese and English.
+``personal-keys.json`` (only in a bundle for readers who may see personal data)
+    ``{"format": "gongkai-personal-keys/v1", "community", "keys": [{"person_id",
+    "key_id", "key": base64 or null}]}``: the keys of the people whose sealed fields its
+    entries hold (:mod:`ledger.domain.personal_data`), null for a person erased. A public
+    bundle has none: its entries carry the ciphertext only.
 
 :func:`write_bundle` writes a bundle from plain data (gathered from the store elsewhere)
 after checking that it will verify; :func:`verify_bundle` (in :mod:`ledger.bundle.verify`)
@@ -62,6 +67,7 @@ from ledger.bundle.format import (
     MANIFEST,
     MANIFEST_SIG,
     MISSING,
+    PERSONAL_KEYS,
     PROOFS,
     README,
     SHA256_HEX,
@@ -141,6 +147,8 @@ def write_bundle(
                             spooled.seek(0)
                             shutil.copyfileobj(spooled, member, 1 << 20)
                 put(BOARD, contents.board_html.encode("utf-8"))
+                if contents.personal_keys is not None:
+                    put(PERSONAL_KEYS, contents.personal_keys)
                 with zf.open(zipinfo(MISSING, stamp, STREAM_LEVEL), "w", force_zip64=True) as out:
                     files[MISSING], missing_count = write_missing(contents, attachments, out)
                 for digest in sorted(attachments):

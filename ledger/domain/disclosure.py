@@ -27,6 +27,7 @@ Rules the aggregate enforces (each refusal raises before any event is recorded):
 
 from __future__ import annotations
 
+from dataclasses import field
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -64,6 +65,10 @@ class Disclosure(LedgerAggregate):
         scope: str
         planned_from: str  # ISO date
         planned_until: str
+        # An aid list's people, each {"person_id", "key_id", "sealed"}: their personal
+        # fields sealed under their own key (ledger.domain.personal_data). Absent from events
+        # recorded before lists had recipients.
+        recipients: list[dict[str, str]] = field(default_factory=list)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_drafted(self)
@@ -77,6 +82,7 @@ class Disclosure(LedgerAggregate):
         scope: str
         planned_from: str
         planned_until: str
+        recipients: list[dict[str, str]] = field(default_factory=list)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_content(self, self.originator_version)
@@ -218,6 +224,9 @@ class Disclosure(LedgerAggregate):
         self.category = event.category
         self.title, self.body = event.title, event.body
         self.attachments = list(event.attachments)
+        # Events recorded before lists had recipients were stored without the field, and
+        # a stored event is decoded without its defaults.
+        self.recipients = list(getattr(event, "recipients", None) or [])
         self.scope = Scope(event.scope)
         self.planned = (event.planned_from, event.planned_until)
         self.content_version += 1

@@ -93,6 +93,9 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     # The community's review gates: chosen by the supervision committee's chair, who
     # answers for the reviews.
     "choose_gates": frozenset({Role.COMMITTEE_CHAIR}),
+    # Erasing a person's personal data (PIPL 第四十七条) destroys it for good: the
+    # chair decides, not the clerk who drafts the lists (ledger.domain.person).
+    "erase_person": frozenset({Role.COMMITTEE_CHAIR}),
     # The clerk closes a period and drafts its statement; the democratic finance group
     # (民主理财, the committee's members) signs it off.
     "close_period": _CLERK,

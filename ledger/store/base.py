@@ -13,7 +13,11 @@ append-only tables:
   consecutive ``seq`` numbers, so the row can be written before they are numbered,
   outside the community's write lock.
 
-Beside them, four append-only tables keep the community's seal (:mod:`ledger.store.seal`
+Beside them, the key table ``<community>_personal_keys`` holds each person's key for
+their sealed personal fields (:mod:`ledger.domain.personal_data`); it is not hashed and not
+append-only, so that erasing a person can destroy their key.
+
+Four append-only tables keep the community's seal (:mod:`ledger.store.seal`
 describes them); their names and the rows they hold are defined here too, so that the
 backends, the seal store and its SQL share them without importing each other.
 """
@@ -59,12 +63,29 @@ def commands_table(community_id: str) -> str:
     return f"{check_community_id(community_id)}_commands"
 
 
+def personal_keys_table(community_id: str) -> str:
+    """The community's personal keys (:mod:`ledger.domain.personal_data`): beside the chain,
+    not part of it, and not append-only, since erasing a person destroys their key."""
+    return f"{check_community_id(community_id)}_personal_keys"
+
+
 @dataclass(frozen=True, slots=True)
 class Community:
     """A registered community: its ID (used in URLs and table names) and its name."""
 
     id: str
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalKey:
+    """One person's key as the key table holds it; ``key`` is None once erased."""
+
+    person_id: str
+    key_id: str
+    key: bytes | None
+    created_at: str
+    erased_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,11 @@ gapless and in commit order.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from uuid import UUID
 
 from ledger.chain.hashing import ChainedEvent, Head
-from ledger.store.base import StoredCommand
+from ledger.store.base import PersonalKey, StoredCommand
 
 
 class ChainedRecorder(ABC):
@@ -37,3 +38,22 @@ class ChainedRecorder(ABC):
     @abstractmethod
     def read_chain(self, *, after: int = 0, limit: int = 100) -> list[ChainedEvent]:
         """Chain entries with ``seq > after`` in order, at most ``limit`` of them."""
+
+    # --- the personal keys (ledger.domain.personal_data): beside the chain, not in it ----------
+
+    @abstractmethod
+    def personal_key(self, person_id: str) -> PersonalKey | None:
+        """The key row of ``person_id`` (its key None once erased), if any."""
+
+    @abstractmethod
+    def add_personal_key(self, person_id: str, key_id: str, key: bytes) -> PersonalKey:
+        """Store ``key`` for ``person_id`` unless the person has one already; answers
+        the row stored (the earlier one, if another writer got there first)."""
+
+    @abstractmethod
+    def personal_keys(self, key_ids: Collection[str]) -> dict[str, bytes | None]:
+        """Each of ``key_ids`` that the table holds: its key, or None once erased."""
+
+    @abstractmethod
+    def erased_people(self) -> dict[str, str]:
+        """Every erased person's ID, and when they were erased (ISO 8601)."""

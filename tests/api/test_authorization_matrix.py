@@ -118,6 +118,8 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "record_meeting":     (401, 403, 403, GO,  403, GO,  403, 403, 403),
     # The chair registers the members' seal keys.
     "register_seal_key":  (401, 403, 403, 403, 403, GO,  403, 403, 403),
+    # The chair alone erases a person's personal data (ledger.domain.person).
+    "erase_person":       (401, 403, 403, 403, 403, GO,  403, 403, 403),
     # Reports: filed by residents and representatives; the street's disciplinary
     # committee registers the key they are sealed to and handles them.
     "register_report_key": (401, 403, 403, 403, 403, 403, 403, GO, 403),
@@ -455,6 +457,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         report_id=unknown,
         obligation_id=unknown,
         meeting_id=unknown,
+        person_id="p-unknown",
         period="2026-01",
         **demo.subjects,
     )

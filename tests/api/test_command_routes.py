@@ -62,6 +62,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "reverse_entry": {"period": OPEN_PERIOD, "voucher_sha256": VOUCHER, "reason": "重复入账"},
     "register_seal_key": {"member": "committee_member.tianhai", "vkey": SEAL_KEY.vkey},
+    "erase_person": {"ground": "consent_withdrawn", "reason": "本人申请撤回同意"},
     "file_inquiry": {"question": "电梯维修费用为何由居民分摊？"},
     "answer_inquiry": {"answer": "依据业主大会决议"},
     "mark_unsatisfactory": {"reason": "未说明依据"},
@@ -261,6 +262,7 @@ def test_every_role_against_every_command(service: Service, command: str, role: 
         report_id=uuid.uuid4(),
         obligation_id=uuid.uuid4(),
         meeting_id=uuid.uuid4(),
+        person_id="p-unknown",
         # Closed by close_period; the others' period is never closed (404).
         period="2026-01" if command == "close_period" else "2001-01",
     )

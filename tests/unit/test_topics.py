@@ -16,6 +16,7 @@ from ledger.domain.finance_period import FinancePeriod
 from ledger.domain.gates import CommunitySettings
 from ledger.domain.inquiry import Inquiry
 from ledger.domain.obligation import Obligation
+from ledger.domain.person import PersonalData
 from ledger.domain.report import DisciplinaryKey, Report
 from ledger.domain.representatives import RepresentativesRegister
 from ledger.domain.residents_meeting import ResidentsMeeting
@@ -37,6 +38,7 @@ AGGREGATES = [
     CommitteeRegister,
     RepresentativesRegister,
     Evaluation,
+    PersonalData,
 ]
 
 
@@ -57,7 +59,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 67
+    assert len(topics) == 68
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")

@@ -10,7 +10,7 @@ from typing import Final
 
 from psycopg import sql
 
-from ledger.store.base import commands_table, events_table, seal_tables
+from ledger.store.base import commands_table, events_table, personal_keys_table, seal_tables
 from ledger.store.postgres.seal import seal_ddl
 
 SCHEMA: Final = "public"
@@ -63,6 +63,38 @@ def append_only_ddl(table: str, service_role: str | None) -> list[sql.Composed]:
                 t=target, role=ident(service_role)
             ),
         ]
+    return statements
+
+
+def personal_keys_ddl(community_id: str, service_role: str | None) -> list[sql.Composed]:
+    """The key table's grants, and ``<community>_destroy_key``, the one way a key is
+    destroyed. The service's role may only read and add keys (as the tables made later
+    get by default); the function runs with its owner's rights (SECURITY DEFINER), so the
+    service never holds UPDATE on the table, and it refuses a key that is not held."""
+    target = ident(SCHEMA, personal_keys_table(community_id))
+    statements = [sql.SQL("REVOKE ALL ON {t} FROM PUBLIC").format(t=target)]
+    if service_role:
+        statements.append(
+            sql.SQL("GRANT SELECT, INSERT ON {t} TO {role}").format(
+                t=target, role=ident(service_role)
+            )
+        )
+    body = f"""
+BEGIN
+  UPDATE {SCHEMA}."{personal_keys_table(community_id)}" SET key = NULL, erased_at = now()
+    WHERE key_id = p_key_id AND key IS NOT NULL;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'gongkai: personal key % is not held, or is already erased', p_key_id
+      USING ERRCODE = 'no_data_found';
+  END IF;
+  RETURN 1;
+END"""
+    statements.append(
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {fn}(p_key_id text) RETURNS integer LANGUAGE plpgsql "
+            "SECURITY DEFINER SET search_path = pg_catalog, public AS {body}"
+        ).format(fn=ident(SCHEMA, f"{community_id}_destroy_key"), body=sql.Literal(body))
+    )
     return statements
 
 
@@ -168,6 +200,20 @@ def community_ddl(community_id: str, service_role: str | None) -> list[sql.Compo
             "event_count integer NOT NULL, "
             "recorded_at timestamptz NOT NULL)"
         ).format(t=ident(SCHEMA, commands)),
+        # Not append-only: erasing a person sets their key to NULL (personal_data). The
+        # old row version, key and all, stays in the table's file as a dead tuple: no
+        # query sees it, and plain VACUUM only marks its space free. **fact** it is gone
+        # from the file once VACUUM FULL rewrites the table (tests/contract/
+        # test_personal_data.py); WAL segments and backups keep copies until recycled.
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {t} ("
+            "key_id text PRIMARY KEY, "
+            "person_id text NOT NULL UNIQUE, "
+            "key bytea, "
+            "created_at timestamptz NOT NULL, "
+            "erased_at timestamptz)"
+        ).format(t=ident(SCHEMA, personal_keys_table(community_id))),
+        *personal_keys_ddl(community_id, service_role),
         *seal_ddl(community_id),
         *[
             statement

@@ -5,7 +5,7 @@ trip), reads the chain and its head, and finds stored commands. No NOTIFY is sen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Final
 from uuid import UUID
 
@@ -28,10 +28,12 @@ from ledger.chain.hashing import ChainedEvent, Head
 from ledger.store.base import (
     CommandRecord,
     DuplicateCommandError,
+    PersonalKey,
     StoredCommand,
     check_community_id,
     commands_table,
     events_table,
+    personal_keys_table,
 )
 from ledger.store.postgres.ddl import SCHEMA, ident
 from ledger.store.recorder import ChainedRecorder
@@ -69,6 +71,25 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
             "SELECT seq, prev_hash, hash, originator_id, originator_version, topic, state "
             "FROM {t} WHERE seq > %s ORDER BY seq LIMIT %s"
         ).format(t=events)
+        keys = ident(SCHEMA, personal_keys_table(community_id))
+        # Destroys the key in the transaction of the erasure's event; raises (and so rolls
+        # the transaction back) unless a live key was destroyed.
+        self.destroy_key_statement = sql.SQL("SELECT {fn}(%s)").format(
+            fn=ident(SCHEMA, f"{community_id}_destroy_key")
+        )
+        self.select_key_statement = sql.SQL(
+            "SELECT person_id, key_id, key, created_at, erased_at FROM {k} WHERE person_id = %s"
+        ).format(k=keys)
+        self.insert_key_statement = sql.SQL(
+            "INSERT INTO {k} (key_id, person_id, key, created_at) VALUES (%s, %s, %s, now()) "
+            "ON CONFLICT (person_id) DO NOTHING"
+        ).format(k=keys)
+        self.select_keys_statement = sql.SQL(
+            "SELECT key_id, key FROM {k} WHERE key_id = ANY(%s)"
+        ).format(k=keys)
+        self.select_erased_statement = sql.SQL(
+            "SELECT person_id, erased_at FROM {k} WHERE erased_at IS NOT NULL"
+        ).format(k=keys)
         self.select_seq_statement = sql.SQL(
             "SELECT seq FROM {t} WHERE originator_id = %s AND originator_version = %s"
         ).format(t=events)
@@ -80,6 +101,7 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
         if not stored_events:
             return []
         command: CommandRecord | None = kwargs.get("command")
+        erase_key: str | None = kwargs.get("erase_key")
         params = (
             [s.originator_id for s in stored_events],
             [s.originator_version for s in stored_events],
@@ -98,6 +120,8 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
                 with conn.pipeline() as pipeline:
                     conn.execute(BEGIN)
                     append = conn.execute(self.append_statement, params, prepare=True)
+                    if erase_key is not None:
+                        conn.execute(self.destroy_key_statement, (erase_key,))
                     conn.execute(COMMIT)
                     pipeline.sync()
                 row = append.fetchone()
@@ -188,6 +212,40 @@ class PostgresChainedRecorder(ChainedRecorder, PostgresApplicationRecorder):
             row["first_seq"],
             row["last_seq"],
         )
+
+    def personal_key(self, person_id: str) -> PersonalKey | None:
+        row = self._fetchone(self.select_key_statement, (person_id,))
+        if row is None:
+            return None
+        return PersonalKey(
+            row["person_id"],
+            row["key_id"],
+            None if row["key"] is None else bytes(row["key"]),
+            row["created_at"].isoformat(),
+            None if row["erased_at"] is None else row["erased_at"].isoformat(),
+        )
+
+    def add_personal_key(self, person_id: str, key_id: str, key: bytes) -> PersonalKey:
+        with self.datastore.get_connection() as conn:
+            conn.execute(self.insert_key_statement, (key_id, person_id, key))  # autocommit
+        found = self.personal_key(person_id)
+        assert found is not None
+        return found
+
+    def personal_keys(self, key_ids: Collection[str]) -> dict[str, bytes | None]:
+        wanted = sorted(set(key_ids))
+        if not wanted:
+            return {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_keys_statement, (wanted,))
+            return {
+                r["key_id"]: None if r["key"] is None else bytes(r["key"]) for r in curs.fetchall()
+            }
+
+    def erased_people(self) -> dict[str, str]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_erased_statement)
+            return {r["person_id"]: r["erased_at"].isoformat() for r in curs.fetchall()}
 
     def seq_of(self, originator_id: UUID, originator_version: int) -> int | None:
         row = self._fetchone(self.select_seq_statement, (originator_id, originator_version))

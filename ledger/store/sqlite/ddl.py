@@ -3,7 +3,7 @@ tables, and the triggers that refuse UPDATE and DELETE on every one of them."""
 
 from __future__ import annotations
 
-from ledger.store.base import commands_table, events_table, seal_tables
+from ledger.store.base import commands_table, events_table, personal_keys_table, seal_tables
 from ledger.store.sqlite.seal import seal_ddl
 
 
@@ -39,6 +39,14 @@ def community_ddl(community_id: str) -> list[str]:
         "originator_version INTEGER NOT NULL, "
         "event_count INTEGER NOT NULL, "
         "recorded_at TEXT NOT NULL) STRICT, WITHOUT ROWID",
+        # Not append-only: erasing a person sets their key to NULL (see
+        # ledger.domain.personal_data); the connection that does it has secure_delete on.
+        f"CREATE TABLE IF NOT EXISTS {personal_keys_table(community_id)} ("
+        "key_id TEXT PRIMARY KEY, "
+        "person_id TEXT NOT NULL UNIQUE, "
+        "key BLOB, "
+        "created_at TEXT NOT NULL, "
+        "erased_at TEXT) STRICT",
         *seal_ddl(community_id),
         *[
             t

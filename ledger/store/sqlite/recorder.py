@@ -4,8 +4,9 @@ and inserts its entries with the command's idempotency row in that one transacti
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from uuid import UUID
@@ -29,10 +30,12 @@ from ledger.chain.hashing import (
 from ledger.store.base import (
     CommandRecord,
     DuplicateCommandError,
+    PersonalKey,
     StoredCommand,
     check_community_id,
     commands_table,
     events_table,
+    personal_keys_table,
 )
 from ledger.store.recorder import ChainedRecorder
 from ledger.store.sqlite.ddl import community_ddl
@@ -97,6 +100,7 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
             "VALUES (?,?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%fZ','now')) "
             "ON CONFLICT (idempotency_key) DO NOTHING"
         )
+        self.keys_table_name = personal_keys_table(community_id)
         self.genesis = genesis_hash(community_id)
         # The head this process last committed, and how many appends should read the
         # head instead of trusting it; see _append.
@@ -115,12 +119,18 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         # write lock is taken, so that writers queue for as short a time as possible.
         pending = [PendingEntry.of(s) for s in stored_events]
         command: CommandRecord | None = kwargs.get("command")
+        erase_key: str | None = kwargs.get("erase_key")
         with self.datastore.get_connection(commit=True) as conn:
             curs = conn.cursor()
             try:
+                if erase_key is not None:
+                    # Deleted content is overwritten with zeros, not left in free space.
+                    curs.execute("PRAGMA secure_delete=ON")
                 curs.execute("BEGIN IMMEDIATE")
                 try:
                     head = self._append(curs.sqlite_cursor, pending, command)
+                    if erase_key is not None:
+                        self._destroy_key(curs.sqlite_cursor, erase_key)
                     conn.commit()
                 except BaseException:
                     conn.rollback()
@@ -129,6 +139,8 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
                 raise _translate(e) from e
             finally:
                 curs.sqlite_cursor.close()
+            if erase_key is not None:
+                self._truncate_wal(conn.cursor())
         self._last_head = head
         return list(range(head.seq - len(pending) + 1, head.seq + 1))
 
@@ -167,6 +179,70 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
                 raise
         self._trust_last_head = READ_HEAD_AFTER_COLLISION
         return self._insert_rows(c, self._read_head(c), pending)
+
+    def _destroy_key(self, c: sqlite3.Cursor, key_id: str) -> None:
+        """Inside the write transaction of the erasure's event: the key becomes NULL."""
+        c.execute(
+            f"UPDATE {self.keys_table_name} SET key = NULL, erased_at = ? "
+            "WHERE key_id = ? AND key IS NOT NULL",
+            (_now(), key_id),
+        )
+        if c.rowcount != 1:
+            raise IntegrityError(f"personal key {key_id} is not held, or is already erased")
+
+    @staticmethod
+    def _truncate_wal(curs: SQLiteCursor) -> None:
+        """Copy the write-ahead log into the file and empty it, so that the page images
+        holding the destroyed key do not linger in it. A reader still in a transaction
+        holds a checkpoint back; the next erasure (or SQLite's own checkpoints, which
+        reuse the log from its start) overwrite those frames later."""
+        try:
+            curs.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            curs.fetchall()
+        finally:
+            curs.sqlite_cursor.close()
+
+    def personal_key(self, person_id: str) -> PersonalKey | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT person_id, key_id, key, created_at, erased_at "
+                f"FROM {self.keys_table_name} WHERE person_id = ?",
+                (person_id,),
+            )
+            row = c.fetchone()
+        return PersonalKey(*row) if row else None
+
+    def add_personal_key(self, person_id: str, key_id: str, key: bytes) -> PersonalKey:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete=ON")
+            c.execute(
+                f"INSERT INTO {self.keys_table_name} (key_id, person_id, key, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (person_id) DO NOTHING",
+                (key_id, person_id, key, _now()),
+            )
+        found = self.personal_key(person_id)
+        assert found is not None
+        return found
+
+    def personal_keys(self, key_ids: Collection[str]) -> dict[str, bytes | None]:
+        wanted = sorted(set(key_ids))
+        if not wanted:
+            return {}
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT key_id, key FROM {self.keys_table_name} "
+                f"WHERE key_id IN ({','.join('?' * len(wanted))})",
+                wanted,
+            )
+            return {row[0]: row[1] for row in c.fetchall()}
+
+    def erased_people(self) -> dict[str, str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT person_id, erased_at FROM {self.keys_table_name} "
+                "WHERE erased_at IS NOT NULL"
+            )
+            return {row[0]: row[1] for row in c.fetchall()}
 
     def _read_head(self, c: sqlite3.Cursor) -> Head:
         row = c.execute(self.select_head_statement).fetchone()
@@ -270,3 +346,7 @@ class SQLiteChainedRecorder(ChainedRecorder, SQLiteApplicationRecorder):
             )
             rows = c.fetchall()
         return [ChainedEvent(r[0], r[1], r[2], UUID(r[3]), r[4], r[5], r[6]) for r in rows]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
