@@ -144,6 +144,8 @@ class Demo:
             "planned_until": end.isoformat(),
             "attachments": [demo_file(self.files, [item.slug, line]) for line in item.attachments],
         }
+        if item.recipients:
+            content["recipients"] = [dict(person) for person in item.recipients]
         first = {**content, "body": item.rejected[1]} if item.rejected else content
 
         def draft() -> None:

@@ -29,14 +29,15 @@ from api.demo.acts import MEETING_DAYS, on_day, quarter_of_month, shift_months, 
 from api.demo.files import demo_file
 from api.demo.meetings import MeetingsDemo
 from api.demo.script import (
+    AID_RECIPIENTS,
     BOARD,
     CALENDAR,
     CHAIR,
     CLERK,
     COMMUNITY,
-    DIBAO,
-    DIBAO_POSTED,
     DUPLICATE_FOUND,
+    ERASURE_GROUND,
+    ERASURE_REASON,
     EVERY_MONTH,
     EXPENSE,
     FIRST_POLICIES,
@@ -47,6 +48,9 @@ from api.demo.script import (
     MEMBER,
     MISSING_AID,
     MONTHS,
+    MOVED_AWAY,
+    MOVED_AWAY_MONTHS,
+    PAST_AID_BODY,
     PAST_AID_TITLE,
     PAST_WORK_BODY,
     PAST_WORK_TITLE,
@@ -108,6 +112,7 @@ def create_demo(
     demo.months_before()
     demo.this_month()
     demo.meetings()
+    demo.erasure()
     asked = demo.inquiries()
     if report_key is not None:
         demo.report(report_key)
@@ -298,20 +303,36 @@ class _Demo(MeetingsDemo):
         )
 
     def aid_list(self, month: dt.date, posted_on: int, *, archive: bool) -> None:
-        """The month's 低保 list as first posted in the months before (its households as in
-        today's month's list), posted in the next month."""
+        """The month's 低保 list as posted in the next month: its recipients sealed person
+        by person (the body names none), one of them only on the first months' lists."""
         period = f"{month:%Y-%m}"
+        early = self.months.index(month) < MOVED_AWAY_MONTHS
+        people = (*AID_RECIPIENTS, MOVED_AWAY) if early else AID_RECIPIENTS
+        total = sum(int(str(p["amount_fen"])) for p in people)
         item = Item(
             f"dibao-{period}",
             "social_assistance",
             PUBLIC,
             PAST_AID_TITLE.format(y=month.year, m=month.month),
-            DIBAO.format_map({"pm": str(month.month), **DIBAO_POSTED}),
+            PAST_AID_BODY.format(m=month.month, n=len(people), total=f"{total // 100:,}"),
             days=AID_DAYS,
             secret=True,
+            recipients=people,
         )
         start = on_day(shift_months(month, 1), posted_on)
         self.disclose(item, {}, start, key=f"demo:{period}:dibao", period=period, archive=archive)
+
+    def erasure(self) -> None:
+        """The chair erases the personal data of the recipient who moved away, on the
+        20th of the fourth month: her entries on the early lists read [已删除]."""
+        person = str(MOVED_AWAY["person_id"])
+        self.then(
+            on_day(self.months[3], 20), 10,
+            lambda: self.book.erase_person(
+                CHAIR, f"demo:erasure:{person}", person_id=person, ground=ERASURE_GROUND,
+                reason=ERASURE_REASON,
+            ),
+        )  # fmt: skip
 
     def work(self, month: dt.date) -> None:
         """The quarter ending with ``month``: its work posted on the 8th of the next month

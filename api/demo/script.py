@@ -103,6 +103,9 @@ class Item:
     archive: bool = False
     #: What each attached document is (a line of ASCII: it is printed in a demo PDF).
     attachments: tuple[str, ...] = ()
+    #: The people an aid list names, each sealed under their own key (ledger.domain.
+    #: personal_data): person_id, name, ID number, phone, amount in fen.
+    recipients: tuple[dict[str, object], ...] = ()
 
 
 # --- disclosures: one per category (收支明细 is built from the entries), all scopes ----
@@ -377,3 +380,34 @@ RESOLUTION: Final = Item(
     "超过出席代表三分之二，决议通过；临街用房租金每年上调10%的建议，赞成20票，未达"
     "三分之二，未通过。决议由居委会负责实施。",
 )  # fmt: skip
+
+# --- the months before's 低保 lists: their recipients, sealed person by person ----------
+
+
+def _person(pid: str, name: str, id_number: str, phone: str, fen: int) -> dict[str, object]:
+    return {"person_id": pid, "name": name, "id_number": id_number, "phone": phone,
+            "amount_fen": fen}  # fmt: skip
+
+
+# The ID numbers and phones are the demo's own, not anyone's.
+AID_RECIPIENTS: Final = (
+    _person("TH-DB-001", "张桂英", "46010019500101002X", "13900000101", 860_00),
+    _person("TH-DB-002", "王丽芳", "460100198203150026", "13900000102", 1_640_00),
+    _person("TH-DB-003", "李建国", "460100196807200011", "13900000103", 1_950_00),
+    _person("TH-DB-004", "赵秀兰", "460100194511110023", "", 680_00),
+    _person("TH-DB-005", "陈刚", "460100199009090015", "13900000105", 500_00),
+)
+#: On the lists of the first two months only: she moved away, her 低保 was transferred,
+#: and her personal data is erased in the fourth month (PIPL 第四十七条).
+MOVED_AWAY: Final = _person("TH-DB-006", "周桂芝", "460100195205050047", "13900000106", 620_00)
+MOVED_AWAY_MONTHS: Final = 2
+ERASURE_GROUND: Final = "purpose_fulfilled"
+ERASURE_REASON: Final = (
+    "该户已迁出本社区，低保关系已转至迁入地，本社区公开记录中其个人信息不再需要保存，"
+    "依《个人信息保护法》第四十七条删除。"
+)
+PAST_AID_BODY: Final = (
+    "本市城市低保标准为每人每月1,200元。{m}月本社区共有低保家庭{n}户，发放低保金合计{total}元，"
+    "名单见下表（公开栏只显示姓氏）。以上金额经海秀街道民政科核定，由银行直接发放至本人账户。"
+    "居民如有意见，可在公示期内向社区或街道反映。"
+)
