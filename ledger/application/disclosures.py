@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from ledger.application.personal_data import PersonalDataCommands
+from ledger.application.personal_data import ErasedPersonError, PersonalDataCommands
 from ledger.application.seal_keys import SealKeyCommands
 from ledger.chain.idempotency import CommandResult
 from ledger.domain import validate
@@ -97,7 +97,12 @@ class DisclosureCommands(SealKeyCommands, PersonalDataCommands):
             category, title, body, scope, attachments, planned_from, planned_until
         )
         self.require_held(checked["attachments"], "attachments")
-        content, arguments = self._with_recipients(checked, recipients)
+        try:
+            content, arguments = self._with_recipients(checked, recipients)
+        except ErasedPersonError:
+            if (replay := self.replay_of(actor, idempotency_key)) is not None:
+                return replay
+            raise
 
         def build() -> tuple[Sequence[Aggregate], dict[str, Any]]:
             disclosure = Disclosure.draft(actor, self.gates(), **content)
@@ -126,7 +131,12 @@ class DisclosureCommands(SealKeyCommands, PersonalDataCommands):
             category, title, body, scope, attachments, planned_from, planned_until
         )
         self.require_held(checked["attachments"], "attachments")
-        content, arguments = self._with_recipients(checked, recipients)
+        try:
+            content, arguments = self._with_recipients(checked, recipients)
+        except ErasedPersonError:
+            if (replay := self.replay_of(actor, idempotency_key)) is not None:
+                return replay
+            raise
         return self._on_disclosure(
             actor,
             idempotency_key,

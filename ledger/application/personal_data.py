@@ -18,6 +18,11 @@ from ledger.domain.person import ErasureGround, PersonalData, person_aggregate_i
 from ledger.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 
 
+class ErasedPersonError(InvalidInputError):
+    """A command names a person whose personal data was erased: it is not recorded
+    again (a replay of a command stored before the erasure is answered from the store)."""
+
+
 class PersonalDataCommands(CommandRunner):
     """Sealing recipients, and :meth:`erase_person`."""
 
@@ -37,7 +42,7 @@ class PersonalDataCommands(CommandRunner):
             if row is None:
                 row = self.chain.add_personal_key(person.person_id, *personal_data.new_key())
             if row.key is None:
-                raise InvalidInputError(
+                raise ErasedPersonError(
                     f"person {person.person_id!r} was erased: their data is not recorded again",
                     field=f"{field}[{i}].person_id",
                 )

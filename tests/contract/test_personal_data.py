@@ -260,3 +260,20 @@ def test_on_postgres_a_destroyed_key_is_off_the_disk_once_the_table_is_rewritten
         assert row.key in on_disk(), "the dead tuple is still in the file"
         conn.execute(f'VACUUM FULL "{table}"')
         assert row.key not in on_disk()
+
+
+def test_a_list_drafted_before_an_erasure_replays_after_it(ledger: CommunityLedger) -> None:
+    """A retry of the draft under its own key answers the first result, storing
+    nothing, though its arguments can no longer be sealed; under a new key it is
+    refused, as any list naming the person now is."""
+    k = key()
+    drafted = ledger.draft_disclosure(CLERK, k, **DRAFT, recipients=[ZHANG, LI])
+    ledger.erase_person(CHAIR, key(), person_id="3-201-1", **ERASURE)
+    head = ledger.head()
+    again = ledger.draft_disclosure(CLERK, k, **DRAFT, recipients=[ZHANG, LI])
+    assert again.replayed
+    assert again.result == drafted.result
+    assert ledger.head() == head
+    with pytest.raises(InvalidInputError, match="was erased"):
+        ledger.draft_disclosure(CLERK, key(), **DRAFT, recipients=[ZHANG, LI])
+    assert ledger.head() == head
