@@ -209,12 +209,14 @@ def acts_by(
     return _acts(db, community_id, " AND ".join(conditions) or "1 = 1", params, as_of)
 
 
-def subjects_with(db: ReadDB, community_id: str, act: str) -> list[str]:
-    """The subjects that had ``act`` (e.g. each meeting "called"), latest first."""
+def subjects_with(db: ReadDB, community_id: str, subject_kind: str, act: str) -> list[str]:
+    """The subjects of ``subject_kind`` that had ``act`` (each meeting "called"), the
+    latest first."""
     with db.reading() as tx:
         rows = tx.query(
-            "SELECT subject_id FROM audit_acts WHERE community = ? AND act = ? ORDER BY seq DESC",
-            (community_id, act),
+            "SELECT subject_id FROM audit_acts WHERE community = ? AND subject_kind = ? "
+            "AND act = ? ORDER BY seq DESC",
+            (community_id, subject_kind, act),
         )
     return [str(row[0]) for row in rows]
 

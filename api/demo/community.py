@@ -169,36 +169,35 @@ class _Demo(MeetingsDemo):
 
     def calendar(self) -> None:
         """The calendar drawn from the seeds, adopted by the clerk and approved by the
-        committee's chair on the story's first day. Its keys name no month: a later run
-        replays it."""
-        first = self.months[0]
-        for n, (slug, title, category, cadence, due_days, scope, basis) in enumerate(CALENDAR):
+        committee's chair on the story's first day, before its first submission. Its
+        keys name no month: a later run replays it."""
+        for n, obligation in enumerate(CALENDAR):
+            self.then(self.months[0], 8, partial(self.adopt, *obligation), minute=n)
 
-            def adopt(
-                slug: str = slug,
-                title: str = title,
-                category: str = category,
-                cadence: str = cadence,
-                due_days: int = due_days,
-                scope: str = scope,
-                basis: str = basis,
-            ) -> None:
-                key = f"demo:calendar:{slug}"
-                adopted = self.book.adopt_obligation(
-                    CLERK,
-                    key,
-                    title=title,
-                    category=category,
-                    cadence=cadence,
-                    due_days=due_days,
-                    scope=scope,
-                    basis=basis,
-                )
-                oid = str(adopted.result["id"])
-                self.book.approve_obligation(CHAIR, f"{key}:approval", oid, opinion="同意")
-                self.owed[(category, scope)] = (oid, cadence)
-
-            self.then(first, 8, adopt, minute=n)  # before the day's first submission
+    def adopt(
+        self,
+        slug: str,
+        title: str,
+        category: str,
+        cadence: str,
+        due_days: int,
+        scope: str,
+        basis: str,
+    ) -> None:
+        key = f"demo:calendar:{slug}"
+        adopted = self.book.adopt_obligation(
+            CLERK,
+            key,
+            title=title,
+            category=category,
+            cadence=cadence,
+            due_days=due_days,
+            scope=scope,
+            basis=basis,
+        )
+        oid = str(adopted.result["id"])
+        self.book.approve_obligation(CHAIR, f"{key}:approval", oid, opinion="同意")
+        self.owed[(category, scope)] = (oid, cadence)
 
     def finance(self) -> None:
         """Each month's entries, booked from the 16th; one office voucher booked twice

@@ -72,7 +72,7 @@ def meetings_page(
     book = ledger.community(community_id)
     meetings = [
         meeting_facts(book.get(ResidentsMeeting, found, "meeting"))
-        for found in subjects_with(db, community_id, "called")[:SHOWN]
+        for found in subjects_with(db, community_id, "meeting", "called")[:SHOWN]
     ]
     return page.render(
         "meetings.html",

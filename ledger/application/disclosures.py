@@ -259,9 +259,8 @@ class DisclosureCommands(SealKeyCommands, PersonalDataCommands):
     def _require_member_with_seal(self, actor: Actor) -> None:
         """Once a supervision committee is elected, its review counts only from a member
         in office, with a key registered to that member [001: 监审有印章]."""
-        self.require_in_office(actor)
-        register = self.committee_register()
-        if register and register.elected() and self.registered_seal_key(actor.name) is None:
+        elected = self.require_in_office(actor)
+        if elected is not None and self.registered_seal_key(actor.name) is None:
             raise PermissionDeniedError(
                 f"no seal key is registered for {actor.name}: a member of the supervision "
                 "committee reviews with a key registered to them (监审有印章) [001]"

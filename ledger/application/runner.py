@@ -208,13 +208,16 @@ class CommandRunner(Application[UUID]):
             raise NotFoundError("the community's committee register is not a register")
         return found
 
-    def require_in_office(self, actor: Actor, subgroup: Subgroup | None = None) -> None:
+    def require_in_office(
+        self, actor: Actor, subgroup: Subgroup | None = None
+    ) -> CommitteeRegister | None:
         """Once a supervision committee is elected, an act of the committee counts only
         from a member in office on today's China date [001], and an act of one of its
-        groups (``subgroup``) only from the group's members once it has some."""
+        groups (``subgroup``) only from the group's members once it has some. Answers
+        the elected committee's register (None: no committee is elected)."""
         register = self.committee_register()
         if register is None or not register.elected():
-            return
+            return None
         reason = register.in_office(actor.name, china_date())
         if not reason and subgroup is not None:
             reason = register.in_subgroup(actor.name, subgroup)
@@ -223,6 +226,7 @@ class CommandRunner(Application[UUID]):
                 f"{reason}: an act of the supervision committee counts only from a member "
                 "in office (居务监督委员会成员) [001]"
             )
+        return register
 
     # --- reads ----------------------------------------------------------------------------
 
