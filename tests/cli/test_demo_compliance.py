@@ -92,14 +92,14 @@ EXPECTED_SEPTEMBER_12: dict[str, list[Row]] = {
 def made(isolated_store_url: str) -> Iterator[tuple[str, ReadDB]]:
     store = open_store(isolated_store_url)
     store.init_schema()
+    # The ledger closes its store on leaving; the read models catch up before that.
     with Ledger(store) as whole:
         create_demo(whole, now=MADE)
-    db = caught_up(store, isolated_store_url)
+        db = caught_up(store, isolated_store_url)
     try:
         yield isolated_store_url, db
     finally:
         db.close()
-        store.close()
 
 
 def caught_up(store: Store, url: str) -> ReadDB:
@@ -186,17 +186,16 @@ def test_the_demo_made_before_its_months_postings_are_done_is_never_ahead(
     with Ledger(store) as whole:
         create_demo(whole, now=early)
         entries = whole.community("tianhai").entries(limit=10_000)
+        db = caught_up(store, isolated_store_url)
     stamps = [
         dt.datetime.fromisoformat(json.loads(e.state)["timestamp"]["_data_"]) for e in entries
     ]
     assert stamps == sorted(stamps)
     assert stamps[-1] <= early
-    db = caught_up(store, isolated_store_url)
     try:
         got = table(db, early.date())
     finally:
         db.close()
-        store.close()
     assert got["每月财务收支明细"][5][:2] == ("2026-11", "met")
     assert got["低保及救济救助对象"][5][:2] == ("2026-11", "met")
     assert got["每月财务收支明细"][:5] == EXPECTED["每月财务收支明细"][:5]
