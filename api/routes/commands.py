@@ -68,6 +68,15 @@ STREET_COMMANDS = frozenset(
         "acknowledge_report",
         "record_investigation_step",
         "conclude_report",
+        # Democratic evaluation: the street's disciplinary committee holds the ballot.
+        "open_evaluation",
+        "record_evaluation_report",
+        "issue_ballot_codes",
+        "open_voting",
+        "cast_ballot",
+        "close_voting",
+        "publish_tally",
+        "record_consequences",
     }
 )
 
@@ -83,8 +92,8 @@ def run_command(
     if principal.community is None:
         if command not in STREET_COMMANDS:
             raise PermissionDeniedError(
-                "a street-wide account records only findings on objections and the "
-                f"handling of reports, not {command}"
+                "a street-wide account records only findings on objections, the "
+                f"handling of reports and democratic evaluations, not {command}"
             )
     elif principal.community != community_id:
         raise PermissionDeniedError(
@@ -554,5 +563,14 @@ COMMAND_ROUTES: dict[str, str] = {
     "declare_relationship": "/committee/relationships",
     "elect_committee": "/committee/election",
     "leave_committee": "/committee/departures",
+    # api/routes/evaluations.py
+    "open_evaluation": "/evaluations",
+    "record_evaluation_report": "/evaluations/{evaluation_id}/reports",
+    "issue_ballot_codes": "/evaluations/{evaluation_id}/codes",
+    "open_voting": "/evaluations/{evaluation_id}/voting/open",
+    "cast_ballot": "/evaluations/{evaluation_id}/ballots",
+    "close_voting": "/evaluations/{evaluation_id}/voting/close",
+    "publish_tally": "/evaluations/{evaluation_id}/tally",
+    "record_consequences": "/evaluations/{evaluation_id}/consequences",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

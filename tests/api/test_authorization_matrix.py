@@ -146,6 +146,17 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "declare_relationship": (401, 403, 403, 403, GO, 403, 403, 403, 403),
     "elect_committee":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
     "leave_committee":    (401, 403, 403, 403, GO,  403, 403, 403, 403),
+    # Democratic evaluation: opened by the street or the clerk; the ballot held by the
+    # street and the party branch; cast by residents and their representatives, or
+    # entered from a paper form by the street, which records what follows.
+    "open_evaluation":    (401, 403, 403, 403, GO,  403, 403, GO,  403),
+    "record_evaluation_report": (401, 403, 403, 403, GO, 403, 403, GO, 403),
+    "issue_ballot_codes": (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "open_voting":        (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "cast_ballot":        (401, GO,  GO,  403, 403, 403, 403, GO,  403),
+    "close_voting":       (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "publish_tally":      (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "record_consequences": (401, 403, 403, 403, 403, 403, 403, GO, 403),
 }
 
 ROWS: Final[list[Row]] = [
@@ -205,6 +216,8 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/finance/periods/{{period}}", (401, 404, 404, 404, 404, 404, 404, 404, 403)),
     # A meeting is public, as its notice and resolutions are: an unknown one is 404.
     Row("GET", f"{C}/meetings/{{meeting_id}}",  (404, 404, 404, 404, 404, 404, 404, 404, 404)),
+    # An evaluation is public once its tally is published: an unknown one is 404.
+    Row("GET", f"{C}/evaluations/{{evaluation_id}}", (404,) * 9),
     # The demo keeps no committee register: 404 to everyone, as a public read.
     Row("GET", f"{C}/committee",               (404, 404, 404, 404, 404, 404, 404, 404, 404)),
     # What the calendar owes and what is late: the members' and the auditors'.
@@ -449,6 +462,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         report_id=unknown,
         obligation_id=unknown,
         meeting_id=unknown,
+        evaluation_id=unknown,
         period="2026-01",
         **demo.subjects,
     )
