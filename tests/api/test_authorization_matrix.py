@@ -352,6 +352,22 @@ ROWS: Final[list[Row]] = [
     Row("POST", f"{CONSOLE}/settings/gates",   (401, 403, 403, 403, 403, GO,  403, 404, 404),
         page=True),
     Row("GET", f"{CONSOLE}/ten-preventions",   MEMBERS, page=True),
+    # Democratic evaluation: the rounds are the members' and the auditors'; opened by
+    # the clerk or the street; the codes and the voting held by the street and the
+    # party branch; a ballot cast by residents, representatives, or the street from a
+    # paper form; the consequences the street's. A published round's results are
+    # public; an unknown one is 404.
+    Row("GET", f"{CONSOLE}/evaluations",       MEMBERS, page=True),
+    Row("POST", f"{CONSOLE}/evaluations",      (401, 403, 403, 403, GO,  403, 403, GO,  404),
+        page=True),
+    Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/codes",
+        (401, 403, 403, 403, 403, 403, GO,  GO,  404), page=True),
+    Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/ballots",
+        (401, GO,  GO,  403, 403, 403, 403, GO,  404), page=True),
+    Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/{{act}}",
+        (401, 403, 403, 403, 403, 403, GO,  GO,  404),
+        target="/console/c/tianhai/evaluations/{public}/voting-open", page=True),
+    Row("GET", "/c/{community_id}/evaluations/{evaluation}", (404,) * 9, page=True),
     Row("GET", "/console/street/ten-preventions", STREET, page=True),
     Row("POST", f"{CONSOLE}/report-key",       (401, 403, 403, 403, 403, 403, 403, GO, 404),
         page=True),
@@ -463,6 +479,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         obligation_id=unknown,
         meeting_id=unknown,
         evaluation_id=unknown,
+        evaluation=unknown,
         period="2026-01",
         **demo.subjects,
     )
