@@ -153,6 +153,7 @@ def evaluations_page(request: Request, community_id: CommunityPath, who: SignedI
         rounds_months=ROUNDS,
         may_open=may(who, community_id, "open_evaluation"),
         may_issue=may(who, community_id, "issue_ballot_codes"),
+        may_report=may(who, community_id, "record_evaluation_report"),
         may_vote=may(who, community_id, "cast_ballot"),
         may_consequences=may(who, community_id, "record_consequences"),
         acts={act: may(who, community_id, command) for act, command in ACTS.items()},
@@ -231,6 +232,27 @@ async def post_codes(request: Request, community_id: CommunityPath, evaluation: 
     )
     shown.headers["Cache-Control"] = "no-store"
     return shown
+
+
+@router.post("/c/{community_id}/evaluations/{evaluation}/reports")
+async def post_report(request: Request, community_id: CommunityPath, evaluation: UUID,
+                      who: SignedIn, ledger: LedgerDep) -> Response:  # fmt: skip
+    """A person's written report (述职述廉), its file uploaded with the form."""
+    may_do(who, community_id, "record_evaluation_report")
+    page = page_of(request)
+    form = await posted(request, who)
+    back = f"/console/c/{community_id}/evaluations"
+    files = form.files.get("report", [])
+    try:
+        if len(files) != 1:
+            raise InvalidInputError("attach the written report (one file)", field="report")
+        recorded = ledger.community(community_id).record_evaluation_report(
+            who.actor(), form.get("idempotency_key"), evaluation,
+            person=form.get("person"), sha256=files[0].sha256,
+        )  # fmt: skip
+    except GongkaiError as e:
+        return refused(page, e, back)
+    return done(page, back, recorded)
 
 
 @router.post("/c/{community_id}/evaluations/{evaluation}/ballots")

@@ -362,6 +362,8 @@ ROWS: Final[list[Row]] = [
         page=True),
     Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/codes",
         (401, 403, 403, 403, 403, 403, GO,  GO,  404), page=True),
+    Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/reports",
+        (401, 403, 403, 403, GO,  403, 403, GO,  404), page=True),
     Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/ballots",
         (401, GO,  GO,  403, 403, 403, 403, GO,  404), page=True),
     Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/{{act}}",

@@ -8,6 +8,7 @@ page offers only the forms of the reader's role."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 import uuid
@@ -80,6 +81,19 @@ def test_the_street_holds_a_round_and_the_portal_shows_its_results(console: Cons
     assert bad.status_code == 422
     assert "name, post and tenure" in bad.text
 
+    console.sign_in("clerk")
+    page = console.client.get(PAGE).text
+    assert f'action="{act}/reports"' in page
+    assert f'action="{act}/codes"' not in page, "the clerk issues no codes"
+    report = ("report.pdf", b"%PDF-1.4\n% written report\n", "application/pdf")
+    recorded = console.post(f"{act}/reports", {**hidden(console), "person": "张秀英"},
+                            files={"report": report})  # fmt: skip
+    assert recorded.status_code == 303, recorded.text
+    page = console.client.get(PAGE).text
+    assert hashlib.sha256(report[1]).hexdigest()[:16] in page
+    assert '<option value="张秀英">' not in page, "recorded once"
+
+    console.sign_in("auditor")
     form = hidden(console)
     issued = console.post(f"{act}/codes", {**form, "count": "3"})
     assert issued.status_code == 200, issued.text
@@ -123,6 +137,8 @@ def test_the_street_holds_a_round_and_the_portal_shows_its_results(console: Cons
     assert console.post(f"{act}/tally", hidden(console)).status_code == 303
     page = console.client.get(PAGE).text
     assert f'href="/c/tianhai/evaluations/{evaluation}"' in page
+    followed = console.post(f"{act}/consequences", {**hidden(console), "note": "街道通报表彰"})
+    assert followed.status_code == 303, followed.text
 
     console.client.cookies.clear()
     results = console.client.get(f"/c/tianhai/evaluations/{evaluation}")
@@ -135,5 +151,6 @@ def test_the_street_holds_a_round_and_the_portal_shows_its_results(console: Cons
     assert 'data-overall="excellent"' not in person[0], "one excellent, one competent"
     assert 'data-overall="competent"' in person[0]
     assert '<th scope="row">廉</th><td>1</td><td>1</td><td>0</td><td>0</td>' in person[0]
+    assert "结果运用说明：街道通报表彰" in text, "competent, both: no one commended"
     english = console.client.get(f"/c/tianhai/evaluations/{evaluation}?lang=en").text
     assert "Recount it yourself" in english
