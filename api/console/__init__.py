@@ -14,6 +14,7 @@ party branch and the street's auditors do their work in the browser.
 - :mod:`.finance_periods`: periods closed, signed off and their statements drafted;
 - :mod:`.gates`: the review gates in force, and the chair's choice of them;
 - :mod:`.bundles`: signed archive bundles of any period, downloaded;
+- :mod:`.evaluations`: democratic evaluation, its codes printed once, its results;
 - :mod:`.forms`: form posts read as they stream in, their files put in the store.
 """
 
@@ -22,6 +23,7 @@ from fastapi import APIRouter
 from api.console import (
     bundles,
     calendar,
+    evaluations,
     finance,
     finance_periods,
     gates,
@@ -50,6 +52,8 @@ router.include_router(opinions.portal_router)
 router.include_router(inquiries.router)
 router.include_router(inquiries.portal_router)
 router.include_router(reports.portal_router)
+router.include_router(evaluations.router)
+router.include_router(evaluations.portal_router)
 router.include_router(work_ledger.router)
 router.include_router(routes.router)
 

@@ -69,6 +69,15 @@ STREET_COMMANDS = frozenset(
         "acknowledge_report",
         "record_investigation_step",
         "conclude_report",
+        # Democratic evaluation: the street's disciplinary committee holds the ballot.
+        "open_evaluation",
+        "record_evaluation_report",
+        "issue_ballot_codes",
+        "open_voting",
+        "cast_ballot",
+        "close_voting",
+        "publish_tally",
+        "record_consequences",
     }
 )
 
@@ -84,8 +93,8 @@ def run_command(
     if principal.community is None:
         if command not in STREET_COMMANDS:
             raise PermissionDeniedError(
-                "a street-wide account records only findings on objections and the "
-                f"handling of reports, not {command}"
+                "a street-wide account records only findings on objections, the "
+                f"handling of reports and democratic evaluations, not {command}"
             )
     elif principal.community != community_id:
         raise PermissionDeniedError(
@@ -521,65 +530,3 @@ def accept_as_cosigner(ledger: Ledger, community_id: str, vkey: str, label: str)
     CommunityLog(ledger.store, community_id).add_cosigner(
         vkey.strip(), role="committee", label=label
     )
-
-
-#: Every command route: (ledger command, method path under /v1/communities/{id}).
-COMMAND_ROUTES: dict[str, str] = {
-    "draft_disclosure": "/disclosures",
-    "revise_draft": "/disclosures/{disclosure_id}/revisions",
-    "submit_for_review": "/disclosures/{disclosure_id}/submission",
-    "review": "/disclosures/{disclosure_id}/reviews",
-    "publish": "/disclosures/{disclosure_id}/publication",
-    "withdraw": "/disclosures/{disclosure_id}/withdrawal",
-    "archive": "/disclosures/{disclosure_id}/archival",
-    "raise_objection": "/disclosures/{disclosure_id}/objections",
-    "leave_opinion": "/disclosures/{disclosure_id}/opinions",
-    "answer_opinion": "/disclosures/{disclosure_id}/opinions/{opinion_id}/answer",
-    "verify_objection": "/objections/{correction_id}/verification",
-    "dismiss_objection": "/objections/{correction_id}/dismissal",
-    "draft_correction": "/objections/{correction_id}/correction-draft",
-    "review_correction": "/objections/{correction_id}/correction-reviews",
-    "publish_correction": "/objections/{correction_id}/correction",
-    "record_entry": "/finance/entries",
-    "reverse_entry": "/finance/entries/{entry_id}/reversal",
-    "register_seal_key": "/seal-keys",
-    "erase_person": "/people/{person_id}/erasure",
-    # api/routes/inquiries.py
-    "file_inquiry": "/inquiries",
-    "answer_inquiry": "/inquiries/{inquiry_id}/answer",
-    "mark_unsatisfactory": "/inquiries/{inquiry_id}/unsatisfactory",
-    "record_meeting": "/inquiries/{inquiry_id}/meeting",
-    # api/routes/reports.py
-    "register_report_key": "/report-key",
-    "file_report": "/reports",
-    "acknowledge_report": "/reports/{report_id}/acknowledgement",
-    "record_investigation_step": "/reports/{report_id}/steps",
-    "conclude_report": "/reports/{report_id}/finding",
-    # api/routes/calendar.py
-    "adopt_obligation": "/obligations",
-    "approve_obligation": "/obligations/{obligation_id}/approval",
-    "retire_obligation": "/obligations/{obligation_id}/retirement",
-    "declare_coverage": "/disclosures/{disclosure_id}/coverage",
-    # api/routes/calendar.py, the community's gates
-    "choose_gates": "/settings/gates",
-    # api/routes/finance_periods.py
-    "close_period": "/finance/periods/{period}/close",
-    "sign_off_statement": "/finance/periods/{period}/sign-off",
-    "draft_statement": "/finance/periods/{period}/statement",
-    # api/routes/meetings.py
-    "call_meeting": "/meetings",
-    "post_meeting_notice": "/meetings/{meeting_id}/notice",
-    "record_attendance": "/meetings/{meeting_id}/attendance",
-    "vote_resolution": "/meetings/{meeting_id}/resolutions",
-    "post_resolution": "/meetings/{meeting_id}/resolutions/posted",
-    # api/routes/committee.py
-    "register_post": "/committee/posts",
-    "leave_post": "/committee/posts/left",
-    "declare_relationship": "/committee/relationships",
-    "elect_committee": "/committee/election",
-    "leave_committee": "/committee/departures",
-    "assign_subgroup": "/committee/subgroups",
-    "elect_representative": "/representatives",
-    "deliver_committee_report": "/committee/reports",
-}
-ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

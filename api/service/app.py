@@ -15,6 +15,7 @@ from api.routes import board as board_routes
 from api.routes import calendar as calendar_routes
 from api.routes import commands as command_routes
 from api.routes import committee as committee_routes
+from api.routes import evaluations as evaluation_routes
 from api.routes import feedback as feedback_routes
 from api.routes import finance_package as finance_package_routes
 from api.routes import finance_periods as finance_period_routes
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meeting_routes.reads)
     app.include_router(committee_routes.commands)
     app.include_router(committee_routes.reads)
+    app.include_router(evaluation_routes.commands)
+    app.include_router(evaluation_routes.reads)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)
     app.include_router(tile_routes.router)

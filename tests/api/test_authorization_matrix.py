@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.accounts import open_accounts
-from api.routes.commands import COMMAND_ROUTES
+from api.routes.command_paths import COMMAND_ROUTES
 from api.service.app import create_app
 from api.service.settings import Settings
 from tests.accounts_support import GOOD_PASSWORD, cheap_hasher
@@ -152,6 +152,17 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "assign_subgroup":    (401, 403, 403, 403, 403, GO,  403, 403, 403),
     "elect_representative": (401, 403, 403, 403, GO, 403, 403, 403, 403),
     "deliver_committee_report": (401, 403, 403, 403, 403, GO, 403, 403, 403),
+    # Democratic evaluation: opened by the street or the clerk; the ballot held by the
+    # street and the party branch; cast by residents and their representatives, or
+    # entered from a paper form by the street, which records what follows.
+    "open_evaluation":    (401, 403, 403, 403, GO,  403, 403, GO,  403),
+    "record_evaluation_report": (401, 403, 403, 403, GO, 403, 403, GO, 403),
+    "issue_ballot_codes": (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "open_voting":        (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "cast_ballot":        (401, GO,  GO,  403, 403, 403, 403, GO,  403),
+    "close_voting":       (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "publish_tally":      (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "record_consequences": (401, 403, 403, 403, 403, 403, 403, GO, 403),
 }
 
 ROWS: Final[list[Row]] = [
@@ -211,6 +222,8 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/finance/periods/{{period}}", (401, 404, 404, 404, 404, 404, 404, 404, 403)),
     # A meeting is public, as its notice and resolutions are: an unknown one is 404.
     Row("GET", f"{C}/meetings/{{meeting_id}}",  (404, 404, 404, 404, 404, 404, 404, 404, 404)),
+    # An evaluation is public once its tally is published: an unknown one is 404.
+    Row("GET", f"{C}/evaluations/{{evaluation_id}}", (404,) * 9),
     # The demo keeps no committee register: 404 to everyone, as a public read.
     Row("GET", f"{C}/committee",               (404, 404, 404, 404, 404, 404, 404, 404, 404)),
     # What the calendar owes and what is late: the members' and the auditors'.
@@ -347,6 +360,24 @@ ROWS: Final[list[Row]] = [
     Row("POST", f"{CONSOLE}/settings/gates",   (401, 403, 403, 403, 403, GO,  403, 404, 404),
         page=True),
     Row("GET", f"{CONSOLE}/ten-preventions",   MEMBERS, page=True),
+    # Democratic evaluation: the rounds are the members' and the auditors'; opened by
+    # the clerk or the street; the codes and the voting held by the street and the
+    # party branch; a ballot cast by residents, representatives, or the street from a
+    # paper form; the consequences the street's. A published round's results are
+    # public; an unknown one is 404.
+    Row("GET", f"{CONSOLE}/evaluations",       MEMBERS, page=True),
+    Row("POST", f"{CONSOLE}/evaluations",      (401, 403, 403, 403, GO,  403, 403, GO,  404),
+        page=True),
+    Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/codes",
+        (401, 403, 403, 403, 403, 403, GO,  GO,  404), page=True),
+    Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/reports",
+        (401, 403, 403, 403, GO,  403, 403, GO,  404), page=True),
+    Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/ballots",
+        (401, GO,  GO,  403, 403, 403, 403, GO,  404), page=True),
+    Row("POST", f"{CONSOLE}/evaluations/{{evaluation}}/{{act}}",
+        (401, 403, 403, 403, 403, 403, GO,  GO,  404),
+        target="/console/c/tianhai/evaluations/{public}/voting-open", page=True),
+    Row("GET", "/c/{community_id}/evaluations/{evaluation}", (404,) * 9, page=True),
     Row("GET", "/console/street/ten-preventions", STREET, page=True),
     Row("POST", f"{CONSOLE}/report-key",       (401, 403, 403, 403, 403, 403, 403, GO, 404),
         page=True),
@@ -458,6 +489,8 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         obligation_id=unknown,
         meeting_id=unknown,
         person_id="p-unknown",
+        evaluation_id=unknown,
+        evaluation=unknown,
         period="2026-01",
         **demo.subjects,
     )

@@ -21,6 +21,13 @@ from fastapi.testclient import TestClient
 
 import api.portal
 from api.console.calendar import CADENCE_NAMES, OWED_NAMES
+from api.console.evaluations import (
+    CONSEQUENCE_NAMES,
+    DIMENSION_LABELS,
+    EVALUATION_STATES,
+    GRADE_LABELS,
+    TENURE_NAMES,
+)
 from api.console.finance_periods import PERIOD_STATES
 from api.console.gates import GATE_MEANINGS, GATE_NAMES, GATE_OFF
 from api.console.inquiries import MEETING_NAMES
@@ -443,6 +450,9 @@ def test_every_message_has_an_english_translation() -> None:
     names |= set(GATE_MEANINGS.values()) | set(GATE_OFF.values())
     names |= set(NAMES.values()) | set(BASIS.values()) | set(NOT_COMPUTABLE.values())
     names |= set(MEETING_KINDS.values()) | set(MEETING_STATES.values())
+    names |= set(EVALUATION_STATES.values()) | set(TENURE_NAMES.values())
+    names |= set(CONSEQUENCE_NAMES.values()) | set(DIMENSION_LABELS.values())
+    names |= set(GRADE_LABELS.values())
     assert len(extracted) > 40
     for msgid in extracted | names:
         message = catalog.get(msgid)
