@@ -58,6 +58,15 @@ _ACTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
     ("committee", "committee-elected"): ("committee", "chair", "meeting_id"),
     ("committee", "member-resigned"): ("committee", "reason", ""),
     ("committee", "member-recalled"): ("committee", "reason", "meeting_id"),
+    # A democratic evaluation's round, as the street holds it. Its ballots are not acts
+    # of anyone: each is stored under its code's hash alone, and stays off this trail.
+    ("evaluation", "opened"): ("evaluation", "", ""),
+    ("evaluation", "report-recorded"): ("evaluation", "person", ""),
+    ("evaluation", "codes-committed"): ("evaluation", "", ""),
+    ("evaluation", "voting-opened"): ("evaluation", "", ""),
+    ("evaluation", "voting-closed"): ("evaluation", "", ""),
+    ("evaluation", "tally-published"): ("evaluation", "", ""),
+    ("evaluation", "consequences-recorded"): ("evaluation", "note", ""),
     # The erasure of a person's personal data, with its reason (PIPL 第四十七条).
     ("person", "erased"): ("person", "reason", ""),
 }

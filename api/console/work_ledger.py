@@ -63,6 +63,13 @@ ACT_NAMES: Final = {
     "committee-elected": "推选监委会",
     "member-resigned": "监委会成员辞职",
     "member-recalled": "罢免监委会成员",
+    "opened": "启动民主评议",
+    "report-recorded": "述职述廉报告",
+    "codes-committed": "登记测评码",
+    "voting-opened": "开始投票",
+    "voting-closed": "结束投票",
+    "tally-published": "公布评议结果",
+    "consequences-recorded": "评议结果运用",
     "erased": "删除个人信息",
 }
 #: The most rows one page shows, the latest first.

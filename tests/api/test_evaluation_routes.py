@@ -201,6 +201,20 @@ def test_a_round_from_its_opening_to_its_published_tally(site: Site) -> None:
         "commendation", None, "recall_motion",
     ]  # fmt: skip
 
+    # The street's acts are on the audit trail; the ballots, cast by no one, are not.
+    catch_up(site.url)
+    trail = site.get(f"/audit-trail?subject={evaluation}", STREET).json()["acts"]
+    assert [(a["act"], a["actor_role"]) for a in trail] == [
+        ("opened", "disciplinary_auditor"),
+        ("report-recorded", "clerk"),
+        ("codes-committed", "disciplinary_auditor"),
+        ("voting-opened", "disciplinary_auditor"),
+        ("voting-closed", "disciplinary_auditor"),
+        ("tally-published", "disciplinary_auditor"),
+        ("consequences-recorded", "disciplinary_auditor"),
+    ]
+    assert trail[-1]["opinion"] == "张秀英由街道表彰"
+
 
 @pytest.mark.parametrize(
     ("who", "path", "body", "status", "detail"),
