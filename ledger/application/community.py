@@ -22,6 +22,7 @@ from ledger.application.opinions import OpinionCommands
 from ledger.application.reports import ReportCommands
 from ledger.application.runner import HoldsFiles
 from ledger.application.settings import SettingsCommands
+from ledger.application.surveys import SurveyCommands
 from ledger.domain.base import Actor
 from ledger.domain.vocabulary import Role
 from ledger.errors import InvalidTransitionError
@@ -44,6 +45,7 @@ class CommunityLedger(
     MeetingCommands,
     CommitteeCommands,
     EvaluationCommands,
+    SurveyCommands,
 ):
     """The ledger of one community."""
 

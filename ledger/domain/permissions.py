@@ -118,6 +118,15 @@ COMMAND_ROLES: Final[dict[str, frozenset[Role]]] = {
     "publish_tally": _STREET,
     # The street commends and admonishes; a recall motion goes to a residents' meeting.
     "record_consequences": frozenset({Role.DISCIPLINARY_AUDITOR}),
+    # The satisfaction survey (满意度测评) is held with the evaluation, on its mechanism.
+    "open_survey": frozenset({Role.DISCIPLINARY_AUDITOR, Role.CLERK}),
+    "issue_survey_codes": _STREET,
+    "open_survey_voting": _STREET,
+    "answer_survey": frozenset(
+        {Role.RESIDENT_REPRESENTATIVE, Role.RESIDENT, Role.DISCIPLINARY_AUDITOR}
+    ),
+    "close_survey_voting": _STREET,
+    "publish_survey_tally": _STREET,
 }
 
 

@@ -21,6 +21,7 @@ from ledger.domain.report import DisciplinaryKey, Report
 from ledger.domain.representatives import RepresentativesRegister
 from ledger.domain.residents_meeting import ResidentsMeeting
 from ledger.domain.seal_key import SealKey
+from ledger.domain.survey import SatisfactionSurvey
 
 AGGREGATES = [
     Disclosure,
@@ -38,6 +39,7 @@ AGGREGATES = [
     CommitteeRegister,
     RepresentativesRegister,
     Evaluation,
+    SatisfactionSurvey,
     PersonalData,
 ]
 
@@ -59,7 +61,7 @@ def event_classes() -> dict[str, type]:
 
 def test_every_event_has_an_explicit_past_tense_topic() -> None:
     topics = event_classes()
-    assert len(topics) == 68
+    assert len(topics) == 74
     for topic, cls in topics.items():
         assert topic.startswith("gongkai/")
         past = cls.__name__.removesuffix("ForReview")
