@@ -70,5 +70,12 @@ COMMAND_ROUTES: dict[str, str] = {
     "close_voting": "/evaluations/{evaluation_id}/voting/close",
     "publish_tally": "/evaluations/{evaluation_id}/tally",
     "record_consequences": "/evaluations/{evaluation_id}/consequences",
+    # api/routes/surveys.py
+    "open_survey": "/surveys",
+    "issue_survey_codes": "/surveys/{survey_id}/codes",
+    "open_survey_voting": "/surveys/{survey_id}/voting/open",
+    "answer_survey": "/surveys/{survey_id}/answers",
+    "close_survey_voting": "/surveys/{survey_id}/voting/close",
+    "publish_survey_tally": "/surveys/{survey_id}/tally",
 }
 ROLES_WITH_ACCOUNTS = [role for role in Role if role is not Role.SYSTEM]

@@ -78,6 +78,13 @@ STREET_COMMANDS = frozenset(
         "close_voting",
         "publish_tally",
         "record_consequences",
+        # The satisfaction survey, held with the evaluation on its ballot mechanism.
+        "open_survey",
+        "issue_survey_codes",
+        "open_survey_voting",
+        "answer_survey",
+        "close_survey_voting",
+        "publish_survey_tally",
     }
 )
 

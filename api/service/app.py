@@ -25,6 +25,7 @@ from api.routes import meetings as meeting_routes
 from api.routes import reads as read_routes
 from api.routes import reports as report_routes
 from api.routes import seal as seal_routes
+from api.routes import surveys as survey_routes
 from api.routes import ten_preventions as ten_preventions_routes
 from api.routes import tiles as tile_routes
 from api.service import errors
@@ -134,6 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(committee_routes.reads)
     app.include_router(evaluation_routes.commands)
     app.include_router(evaluation_routes.reads)
+    app.include_router(survey_routes.commands)
+    app.include_router(survey_routes.reads)
     app.include_router(ledger_routes.router)
     app.include_router(seal_routes.router)
     app.include_router(tile_routes.router)

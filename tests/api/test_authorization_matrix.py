@@ -163,6 +163,13 @@ COMMANDS: Final[dict[str, tuple[int, ...]]] = {
     "close_voting":       (401, 403, 403, 403, 403, 403, GO,  GO,  403),
     "publish_tally":      (401, 403, 403, 403, 403, 403, GO,  GO,  403),
     "record_consequences": (401, 403, 403, 403, 403, 403, 403, GO, 403),
+    # The satisfaction survey, on the evaluation's mechanism and by the same people.
+    "open_survey":        (401, 403, 403, 403, GO,  403, 403, GO,  403),
+    "issue_survey_codes": (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "open_survey_voting": (401, 403, 403, 403, 403, 403, GO,  GO,  403),
+    "answer_survey":      (401, GO,  GO,  403, 403, 403, 403, GO,  403),
+    "close_survey_voting": (401, 403, 403, 403, 403, 403, GO, GO,  403),
+    "publish_survey_tally": (401, 403, 403, 403, 403, 403, GO, GO, 403),
 }
 
 ROWS: Final[list[Row]] = [
@@ -224,6 +231,7 @@ ROWS: Final[list[Row]] = [
     Row("GET", f"{C}/meetings/{{meeting_id}}",  (404, 404, 404, 404, 404, 404, 404, 404, 404)),
     # An evaluation is public once its tally is published: an unknown one is 404.
     Row("GET", f"{C}/evaluations/{{evaluation_id}}", (404,) * 9),
+    Row("GET", f"{C}/surveys/{{survey_id}}", (404,) * 9),
     # The demo keeps no committee register: 404 to everyone, as a public read.
     Row("GET", f"{C}/committee",               (404, 404, 404, 404, 404, 404, 404, 404, 404)),
     # What the calendar owes and what is late: the members' and the auditors'.
@@ -490,6 +498,7 @@ def send(demo: Demo, row: Row, caller: str) -> httpx.Response:
         meeting_id=unknown,
         person_id="p-unknown",
         evaluation_id=unknown,
+        survey_id=unknown,
         evaluation=unknown,
         period="2026-01",
         **demo.subjects,

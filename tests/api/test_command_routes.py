@@ -137,6 +137,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "close_voting": {},
     "publish_tally": {},
     "record_consequences": {"note": "张秀英由街道表彰"},
+    "open_survey": {"year": china_date().year, "month": 12, "questions": ["办事效率"]},
+    "issue_survey_codes": {"count": 3},
+    "open_survey_voting": {},
+    "answer_survey": {"code": "ABCD-EFGH-JKMN", "answers": {"0": "satisfied"}},
+    "close_survey_voting": {},
+    "publish_survey_tally": {},
 }
 
 
@@ -280,6 +286,7 @@ def test_every_role_against_every_command(service: Service, command: str, role: 
         meeting_id=uuid.uuid4(),
         person_id="p-unknown",
         evaluation_id=uuid.uuid4(),
+        survey_id=uuid.uuid4(),
         # Closed by close_period; the others' period is never closed (404).
         period="2026-01" if command == "close_period" else "2001-01",
     )
