@@ -59,6 +59,20 @@ class IssuedCodes:
     codes: list[str] | None
 
 
+def make_codes(count: int) -> tuple[str, list[str], list[str]]:
+    """``count`` distinct one-time codes in a random order, a fresh salt, and each code's
+    salted hash: (salt, codes, hashes)."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CODES:
+        raise InvalidInputError(f"issue 1 to {MAX_CODES} codes", field="count")
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.add(new_code())
+    issued = list(codes)
+    secrets.SystemRandom().shuffle(issued)
+    salt = secrets.token_hex(SALT_BYTES)
+    return salt, issued, [code_sha256(salt, c) for c in issued]
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -157,15 +171,7 @@ class EvaluationCommands(CommandRunner):
         """Make ``count`` one-time ballot codes, commit their salted hashes, and answer
         the codes (grouped for printing) this once."""
         require_role(actor, "issue_ballot_codes")
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CODES:
-            raise InvalidInputError(f"issue 1 to {MAX_CODES} codes", field="count")
-        codes: set[str] = set()
-        while len(codes) < count:
-            codes.add(new_code())
-        issued = list(codes)
-        secrets.SystemRandom().shuffle(issued)
-        salt = secrets.token_hex(SALT_BYTES)
-        hashes = [code_sha256(salt, c) for c in issued]
+        salt, issued, hashes = make_codes(count)
         # Only the count enters the arguments: the fingerprint of a replay with the
         # same key matches, and answers no codes, since they were made anew.
         result = self._on_evaluation(

@@ -7,7 +7,6 @@ no meaning, as a ballot is."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,11 +15,9 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from ledger.application.evaluations import (
-    MAX_CODES,
-    SALT_BYTES,
     IssuedCodes,
     code_sha256,
-    new_code,
+    make_codes,
     printed,
 )
 from ledger.application.runner import CommandRunner
@@ -71,15 +68,7 @@ class SurveyCommands(CommandRunner):
         """Make ``count`` one-time codes, commit their salted hashes, and answer the codes
         (grouped for printing) this once; a replay answers none."""
         require_role(actor, "issue_survey_codes")
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CODES:
-            raise InvalidInputError(f"issue 1 to {MAX_CODES} codes", field="count")
-        codes: set[str] = set()
-        while len(codes) < count:
-            codes.add(new_code())
-        issued = list(codes)
-        secrets.SystemRandom().shuffle(issued)
-        salt = secrets.token_hex(SALT_BYTES)
-        hashes = [code_sha256(salt, c) for c in issued]
+        salt, issued, hashes = make_codes(count)
         result = self._on_survey(
             actor, idempotency_key, "issue_survey_codes", survey, {"count": count},
             lambda s: s.commit_codes(actor, salt, hashes),
