@@ -17,6 +17,7 @@ recount``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from api.service.deps import LedgerDep
 from api.service.params import MultiLine, SingleLine
 from api.service.read_models import ReaderDep
 from ledger.application import CommunityLedger
+from ledger.application.evaluations import IssuedCodes
 from ledger.chain.idempotency import CommandResult
 from ledger.domain.evaluation import Evaluation, EvaluationStatus
 from ledger.domain.vocabulary import Scope
@@ -159,14 +161,29 @@ def issue_ballot_codes(
 ) -> dict[str, Any]:
     """Make ``count`` one-time ballot codes and commit their salted hashes. The answer's
     ``codes`` are the only copy, to be printed one per form: a replay answers ``null``."""
+    return with_codes("issue_ballot_codes", who, ledger, community_id, response,
+                      lambda c: c.issue_ballot_codes(who.actor(), key, evaluation_id,
+                                                     count=body.count))  # fmt: skip
+
+
+def with_codes(
+    command: str,
+    who: SignedIn,
+    ledger: LedgerDep,
+    community_id: str,
+    response: Response,
+    issue: Callable[[CommunityLedger], IssuedCodes],
+) -> dict[str, Any]:
+    """Run a command that issues codes, and answer them beside its result: this once,
+    never to be cached (a replay answers ``null``)."""
     issued: list[list[str] | None] = []
 
-    def issue(c: CommunityLedger) -> CommandResult:
-        done = c.issue_ballot_codes(who.actor(), key, evaluation_id, count=body.count)
+    def run(c: CommunityLedger) -> CommandResult:
+        done = issue(c)
         issued.append(done.codes)
         return done.result
 
-    answer = run_command("issue_ballot_codes", who, ledger, community_id, response, issue)
+    answer = run_command(command, who, ledger, community_id, response, run)
     answer["codes"] = issued[0]
     response.headers["Cache-Control"] = "no-store"
     return answer

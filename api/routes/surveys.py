@@ -18,12 +18,11 @@ from pydantic import Field, StrictInt
 
 from api.routes.command_bodies import Body
 from api.routes.commands import IdempotencyKey, run_command
+from api.routes.evaluations import with_codes
 from api.service.auth import SignedIn, require_csrf
 from api.service.deps import LedgerDep
 from api.service.params import SingleLine
 from api.service.read_models import ReaderDep
-from ledger.application import CommunityLedger
-from ledger.chain.idempotency import CommandResult
 from ledger.domain.survey import SurveyStatus
 from ledger.domain.vocabulary import Scope
 from ledger.errors import NotFoundError
@@ -104,17 +103,9 @@ def issue_survey_codes(
 ) -> dict[str, Any]:
     """Make ``count`` one-time codes and commit their salted hashes. The answer's
     ``codes`` are the only copy, to be printed one per form: a replay answers ``null``."""
-    issued: list[list[str] | None] = []
-
-    def issue(c: CommunityLedger) -> CommandResult:
-        done = c.issue_survey_codes(who.actor(), key, survey_id, count=body.count)
-        issued.append(done.codes)
-        return done.result
-
-    answer = run_command("issue_survey_codes", who, ledger, community_id, response, issue)
-    answer["codes"] = issued[0]
-    response.headers["Cache-Control"] = "no-store"
-    return answer
+    return with_codes("issue_survey_codes", who, ledger, community_id, response,
+                      lambda c: c.issue_survey_codes(who.actor(), key, survey_id,
+                                                     count=body.count))  # fmt: skip
 
 
 _on_survey("open_survey_voting", "/surveys/{survey_id}/voting/open",

@@ -70,11 +70,15 @@ def survey_id(community_id: str, year: int, month: int) -> UUID:
 
 
 def survey_tally(
-    questions: Sequence[str], answers: Iterable[Mapping[str, str]], codes: int
+    questions: Sequence[str],
+    choices: Sequence[str],
+    answers: Iterable[Mapping[str, str]],
+    codes: int,
 ) -> dict[str, Any]:
-    """Count ``answers`` (each: a question's index as text → a choice): per question, in
-    order, the number of each choice; and ``ballots`` (counted) and ``codes`` (issued)."""
-    counts = [dict.fromkeys((s.value for s in Satisfaction), 0) for _ in questions]
+    """Count ``answers`` (each: a question's index as text → one of ``choices``): per
+    question, in order, the number of each choice; and ``ballots`` (counted) and
+    ``codes`` (issued)."""
+    counts = [dict.fromkeys(choices, 0) for _ in questions]
     cast = 0
     for given in answers:
         cast += 1
@@ -105,6 +109,7 @@ class SatisfactionSurvey(LedgerAggregate):
             aggregate.year = self.year
             aggregate.month = self.month
             aggregate.questions = self.questions
+            aggregate.choices = self.choices
 
     class CodesCommitted(LedgerAggregate.Event):
         TOPIC = CODES_COMMITTED
@@ -150,6 +155,7 @@ class SatisfactionSurvey(LedgerAggregate):
     year: int
     month: int
     questions: list[str]
+    choices: list[str]
 
     def __init__(self, **_: Any) -> None:
         self.status = SurveyStatus.OPENED
@@ -226,10 +232,9 @@ class SatisfactionSurvey(LedgerAggregate):
             raise InvalidTransitionError("this code has already been used")
         if sorted(answers) != sorted(str(i) for i in range(len(self.questions))):
             raise InvalidInputError("a form answers every question, once", field="answers")
-        choices = {s.value for s in Satisfaction}
-        if not set(answers.values()) <= choices:
+        if not set(answers.values()) <= set(self.choices):
             raise InvalidInputError(
-                f"each answer is one of {', '.join(sorted(choices))}", field="answers"
+                f"each answer is one of {', '.join(self.choices)}", field="answers"
             )
         self.act(self.AnswersReceived, BALLOT, code_sha256=code_sha256, answers=answers)
 
@@ -244,7 +249,7 @@ class SatisfactionSurvey(LedgerAggregate):
             raise InvalidTransitionError("the tally is already published")
         if self.status is not SurveyStatus.CLOSED:
             raise InvalidTransitionError("the tally is published once, after voting closes")
-        counted = survey_tally(self.questions, self.answers, len(self.committed))
+        counted = survey_tally(self.questions, self.choices, self.answers, len(self.committed))
         self.act(self.TallyPublished, actor, tally=counted)
         return counted
 
@@ -278,4 +283,5 @@ def recount_survey(entries: Iterable[ChainEntry], survey: UUID | str) -> dict[st
                 answers.append(state["answers"])
     if opened is None:
         raise RecountError(f"the chain holds no survey {wanted}")
-    return survey_tally(opened["questions"], answers, len(committed))
+    # The questions and choices are the opening's, as the chain holds them.
+    return survey_tally(opened["questions"], opened["choices"], answers, len(committed))
